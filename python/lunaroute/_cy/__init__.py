@@ -1,0 +1,1 @@
+"""Cython tier of the kernels (compiled from /cython/*.pyx at install)."""

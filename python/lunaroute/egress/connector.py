@@ -1,0 +1,142 @@
+"""Egress connector: one per provider. Knows the provider's URL, dialect, credentials and
+transport; sends a ready upstream body and hands back the response (status + headers, body
+still to read). Dialect translation happens before (pipeline), never here."""
+from __future__ import annotations
+
+import ssl
+from typing import Mapping, Protocol
+from urllib.parse import urlsplit
+
+from .. import __version__
+from .h1 import H1Pool
+from .httpx_transport import HttpxPool
+
+USER_AGENT = f"lunaroute/{__version__}"
+
+# Client headers worth carrying upstream, by target dialect.
+_PASS_HEADERS = {
+    "anthropic": ("anthropic-version", "anthropic-beta"),
+    "openai": ("openai-organization", "openai-project", "openai-beta"),
+}
+
+
+class UpstreamResponse(Protocol):
+    status: int
+    headers: list[tuple[str, str]]
+
+    def header(self, name: str) -> str | None: ...
+    async def read(self) -> bytes: ...
+    def iter_chunks(self): ...
+    def close(self, abort: bool = False) -> None: ...
+
+
+def _client_credential(headers: Mapping[str, str]) -> str | None:
+    auth = headers.get("authorization")
+    if auth and auth[:7].lower() == "bearer ":
+        return auth[7:].strip()
+    return headers.get("x-api-key")
+
+
+class ProviderConnector:
+    def __init__(self, cfg) -> None:
+        self.cfg = cfg
+        self.name: str = cfg.name
+        self.dialect: str = cfg.dialect
+        self.chat_path = "/v1/messages" if self.dialect == "anthropic" else "/v1/chat/completions"
+        url = urlsplit(cfg.url(self.chat_path))
+        self.scheme = url.scheme
+        self.host = url.hostname or "127.0.0.1"
+        self.port = url.port or (443 if url.scheme == "https" else 80)
+        self.path = url.path
+        self.origin_path = self.path[: -len(self.chat_path)] if self.path.endswith(self.chat_path) else ""
+        host_header = self.host if url.port is None else f"{self.host}:{self.port}"
+        transport = cfg.transport
+        if transport == "auto":
+            # httpx for HTTPS (HTTP/2 via ALPN), the fast HTTP/1.1 client for plain HTTP
+            # (local model servers, sidecars) unless HTTP/2 was asked for explicitly.
+            transport = "httpx" if (self.scheme == "https" or cfg.http2) else "fast"
+        self.transport = transport
+        connect_timeout = cfg.connect_timeout_ms / 1000
+        if transport == "fast":
+            ctx = ssl.create_default_context() if self.scheme == "https" else None
+            if ctx is not None:
+                ctx.set_alpn_protocols(["http/1.1"])
+            self._h1 = H1Pool(
+                self.host, self.port, ssl=ctx, server_hostname=self.host,
+                max_idle=cfg.pool_max_idle, max_connections=cfg.pool_max_connections,
+                connect_timeout=connect_timeout,
+            )
+            self._hx = None
+        else:
+            self._h1 = None
+            http2 = True if cfg.http2 is None else bool(cfg.http2)
+            self._hx = HttpxPool(
+                f"{self.scheme}://{host_header}", http2=http2, max_idle=cfg.pool_max_idle,
+                max_connections=cfg.pool_max_connections, connect_timeout=connect_timeout,
+            )
+        # Static part of every request head, built once.
+        static = [("host", host_header), ("user-agent", USER_AGENT), ("content-type", "application/json")]
+        if self.dialect == "anthropic":
+            self._version_default = cfg.anthropic_version
+        for k, v in cfg.extra_headers.items():
+            static.append((k.lower(), v))
+        self._static = static
+        self._key = cfg.api_key
+
+    # ----------------------------------------------------------------- headers
+    def request_headers(self, client_headers: Mapping[str, str], stream: bool) -> list[tuple[str, str]]:
+        hdrs = list(self._static)
+        hdrs.append(("accept", "text/event-stream" if stream else "application/json"))
+        key = self._key or _client_credential(client_headers)
+        if self.dialect == "anthropic":
+            if key:
+                hdrs.append(("x-api-key", key))
+            hdrs.append(("anthropic-version", client_headers.get("anthropic-version") or self._version_default))
+            beta = client_headers.get("anthropic-beta")
+            if beta:
+                hdrs.append(("anthropic-beta", beta))
+        else:
+            if key:
+                hdrs.append(("authorization", f"Bearer {key}"))
+            for name in _PASS_HEADERS["openai"]:
+                v = client_headers.get(name)
+                if v:
+                    hdrs.append((name, v))
+        return hdrs
+
+    # ----------------------------------------------------------------- sending
+    async def send(self, body: bytes, client_headers: Mapping[str, str], *, stream: bool,
+                   path: str | None = None) -> UpstreamResponse:
+        headers = self.request_headers(client_headers, stream)
+        target = self.origin_path + path if path else self.path
+        if self._h1 is not None:
+            head = [f"POST {target} HTTP/1.1\r\n"]
+            for k, v in headers:
+                head.append(f"{k}: {v}\r\n")
+            head.append(f"content-length: {len(body)}\r\n\r\n")
+            return await self._h1.request("".join(head).encode("latin-1", "replace"), body)
+        return await self._hx.request(target, headers, body)  # type: ignore[union-attr]
+
+    async def probe(self, path: str) -> bool:
+        """Active health check: any answer below 500 means the provider is reachable."""
+        headers = self.request_headers({}, False)
+        if self._hx is not None:
+            return (await self._hx.get(self.origin_path + path, headers)) < 500
+        head = [f"GET {self.origin_path + path} HTTP/1.1\r\n"]
+        for k, v in headers:
+            if k != "content-type":
+                head.append(f"{k}: {v}\r\n")
+        head.append("content-length: 0\r\n\r\n")
+        resp = await self._h1.request("".join(head).encode("latin-1", "replace"), b"")  # type: ignore[union-attr]
+        await resp.read()
+        return resp.status < 500
+
+    async def warmup(self, count: int) -> None:
+        if self._h1 is not None and count > 0:
+            await self._h1.warmup(count)
+
+    async def aclose(self) -> None:
+        if self._h1 is not None:
+            self._h1.close()
+        if self._hx is not None:
+            await self._hx.aclose()

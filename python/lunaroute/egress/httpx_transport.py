@@ -1,0 +1,81 @@
+"""The httpx transport: HTTP/2 (ALPN) and everything httpx does well, behind the same
+small response interface as the fast HTTP/1.1 client (`egress/h1.py`)."""
+from __future__ import annotations
+
+from typing import AsyncIterator
+
+import httpx
+
+from .h1 import ConnectError, ConnectTimeout, H1Error
+
+
+class HttpxResponse:
+    __slots__ = ("status", "headers", "_resp", "_stream_ctx")
+
+    def __init__(self, resp: httpx.Response):
+        self.status = resp.status_code
+        self.headers = [(k.lower(), v) for k, v in resp.headers.items()]
+        self._resp = resp
+
+    def header(self, name: str) -> str | None:
+        return self._resp.headers.get(name)
+
+    async def read(self) -> bytes:
+        try:
+            return await self._resp.aread()
+        except httpx.HTTPError as exc:
+            raise H1Error(f"upstream body failed: {exc}") from None
+        finally:
+            await self._resp.aclose()
+
+    async def iter_chunks(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._resp.aiter_raw():
+                if chunk:
+                    yield chunk
+        except httpx.HTTPError as exc:
+            raise H1Error(f"upstream stream failed: {exc}") from None
+        finally:
+            await self._resp.aclose()
+
+    def close(self, abort: bool = False) -> None:
+        # aclose() is a coroutine; schedule it so callers can close synchronously.
+        import asyncio
+
+        if not self._resp.is_closed:
+            asyncio.get_running_loop().create_task(self._resp.aclose())
+
+
+class HttpxPool:
+    """One httpx.AsyncClient per provider (its own pool), HTTP/2 when asked or offered."""
+
+    def __init__(self, base: str, *, http2: bool, max_idle: int, max_connections: int,
+                 connect_timeout: float):
+        self.base = base
+        self.client = httpx.AsyncClient(
+            http2=http2,
+            limits=httpx.Limits(
+                max_keepalive_connections=max_idle,
+                max_connections=max_connections or None,
+            ),
+            timeout=httpx.Timeout(None, connect=connect_timeout),
+        )
+
+    async def request(self, path: str, headers: list[tuple[str, str]], body: bytes) -> HttpxResponse:
+        req = self.client.build_request("POST", self.base + path, headers=headers, content=body)
+        try:
+            resp = await self.client.send(req, stream=True)
+        except httpx.ConnectTimeout as exc:
+            raise ConnectTimeout(f"connect timed out: {exc}") from None
+        except httpx.ConnectError as exc:
+            raise ConnectError(f"connect failed: {exc}") from None
+        except httpx.HTTPError as exc:
+            raise H1Error(f"upstream request failed: {exc}", before_response=True) from None
+        return HttpxResponse(resp)
+
+    async def get(self, path: str, headers: list[tuple[str, str]]) -> int:
+        resp = await self.client.get(self.base + path, headers=headers)
+        return resp.status_code
+
+    async def aclose(self) -> None:
+        await self.client.aclose()

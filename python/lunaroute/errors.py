@@ -1,0 +1,129 @@
+"""The one exception hierarchy of LunaRoute.
+
+Every backend of every kernel (Rust, Cython, Python) raises these same classes, so callers
+never need to know which backend served them. Gateway errors carry what the HTTP layer needs
+to answer in the caller's dialect (status, error type, code, param, retry-after).
+"""
+from __future__ import annotations
+
+
+class LunaRouteError(Exception):
+    """Base of everything LunaRoute raises on purpose."""
+
+
+# --------------------------------------------------------------------------- kernels
+class KernelError(LunaRouteError):
+    """A native or fallback kernel refused its input."""
+
+
+class SseLineTooLongError(KernelError, ValueError):
+    """An SSE line grew past the framer's `max_line_bytes` without a line ending."""
+
+
+class InvalidPatternError(KernelError, ValueError):
+    """A matcher pattern (literal or regex) was rejected."""
+
+
+class InvalidArgumentError(KernelError, ValueError):
+    """A kernel argument is out of its documented range."""
+
+
+class BufferPoolError(KernelError):
+    """A buffer handed back to a pool is not one it can take."""
+
+
+# --------------------------------------------------------------------------- config / CLI
+class ConfigError(LunaRouteError):
+    """A config file is unreadable or invalid. `str()` is the one-line user message."""
+
+    def __init__(self, file: str, field: str, reason: str):
+        self.file = file
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{file}: {field}: {reason}" if field else f"{file}: {reason}")
+
+
+# --------------------------------------------------------------------------- gateway
+class GatewayError(LunaRouteError):
+    """An error answered to a client. The ingress renders it in the caller's dialect.
+
+    `kind` is one of the contract's situations; the dialect emitters map it to their
+    `type` strings (see dialects/*/errors.py).
+    """
+
+    status = 500
+    kind = "api_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        param: str | None = None,
+        code: str | None = None,
+        retry_after: float | None = None,
+        upstream_type: str | None = None,
+    ):
+        super().__init__(message)
+        self.message = message
+        if status is not None:
+            self.status = status
+        self.param = param
+        self.code = code
+        self.retry_after = retry_after
+        # An upstream 4xx keeps the upstream's own error type where the dialects agree.
+        self.upstream_type = upstream_type
+
+
+class InvalidRequestError(GatewayError):
+    status = 400
+    kind = "invalid_request_error"
+
+
+class AuthenticationError(GatewayError):
+    status = 401
+    kind = "authentication_error"
+
+
+class PermissionDeniedError(GatewayError):
+    status = 403
+    kind = "permission_error"
+
+
+class NotFoundError(GatewayError):
+    status = 404
+    kind = "not_found_error"
+
+
+class RequestTooLargeError(GatewayError):
+    status = 413
+    kind = "request_too_large"
+
+
+class RateLimitedError(GatewayError):
+    status = 429
+    kind = "rate_limit_error"
+
+
+class UpstreamError(GatewayError):
+    """Every target failed (after retries and fallbacks): 502."""
+
+    status = 502
+    kind = "api_error"
+
+
+class UpstreamTimeoutError(UpstreamError):
+    """Every target timed out: 504."""
+
+    status = 504
+
+
+class UpstreamStatusError(GatewayError):
+    """An upstream 4xx (not 429) relayed with its own status, translated to the caller."""
+
+    kind = "upstream"
+
+
+class OverloadedError(GatewayError):
+    status = 503
+    kind = "overloaded_error"

@@ -1,0 +1,1 @@
+"""Pure-Python twins of every kernel: the reference semantics and the fallback tier."""

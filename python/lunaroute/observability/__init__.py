@@ -1,0 +1,1 @@
+"""Metrics (Prometheus), structured logs, and request ids."""

@@ -1,0 +1,94 @@
+"""Same-dialect passthrough: rewrite only what must change in the raw request bytes.
+
+The contract promises the body goes upstream byte-for-byte except the model name, so the
+body is never re-serialized: the top-level `"model"` value is located with the SIMD
+delimiter scan (jumping between JSON structural bytes) and spliced.
+"""
+from __future__ import annotations
+
+import orjson
+
+from ..kernels import find_any
+
+_STRUCT = b'"{}[]'
+_STR_END = b'"\\'
+_WS = b" \t\r\n"
+
+
+def _skip_ws(body: bytes, i: int) -> int:
+    n = len(body)
+    while i < n and body[i] in _WS:
+        i += 1
+    return i
+
+
+def _string_end(body: bytes, i: int) -> int:
+    """Index just past the closing quote of the string whose opening quote is at i."""
+    pos = i + 1
+    while True:
+        j = find_any(body, _STR_END, pos)
+        if j < 0:
+            raise ValueError("unterminated string")
+        if body[j] == 0x5C:  # backslash: skip the escaped byte
+            pos = j + 2
+            continue
+        return j + 1
+
+
+def find_top_level_value(body: bytes, key: bytes) -> tuple[int, int] | None:
+    """(start, end) of the value of top-level string key `key`, when that value is a string.
+
+    `body` must be valid JSON whose top level is an object (the caller parsed it already).
+    """
+    i = _skip_ws(body, 0)
+    if i >= len(body) or body[i] != 0x7B:
+        return None
+    depth = 0
+    pos = i
+    n = len(body)
+    while pos < n:
+        j = find_any(body, _STRUCT, pos)
+        if j < 0:
+            return None
+        c = body[j]
+        if c == 0x22:  # a string
+            end = _string_end(body, j)
+            if depth == 1:
+                k = _skip_ws(body, end)
+                if k < n and body[k] == 0x3A:  # it is a key
+                    if body[j + 1 : end - 1] == key:
+                        v = _skip_ws(body, k + 1)
+                        if v < n and body[v] == 0x22:
+                            return v, _string_end(body, v)
+                        return None
+            pos = end
+        elif c == 0x7B or c == 0x5B:
+            depth += 1
+            pos = j + 1
+        else:
+            depth -= 1
+            pos = j + 1
+    return None
+
+
+def replace_model(body: bytes, new_model: str) -> bytes:
+    span = find_top_level_value(body, b"model")
+    if span is None:  # not reachable for bodies the pipeline validated; keep it safe anyway
+        data = orjson.loads(body)
+        data["model"] = new_model
+        return orjson.dumps(data)
+    s, e = span
+    return body[:s] + orjson.dumps(new_model) + body[e:]
+
+
+def add_top_level_field(body: bytes, key: str, value: object) -> bytes:
+    """Append `"key": value` to the top-level object (the key must not be present)."""
+    end = body.rstrip()
+    if not end.endswith(b"}"):
+        data = orjson.loads(body)
+        data[key] = value
+        return orjson.dumps(data)
+    close = len(end) - 1
+    inner = end[:close].rstrip()
+    sep = b"" if inner.endswith(b"{") else b","
+    return inner + sep + orjson.dumps(key) + b":" + orjson.dumps(value) + b"}"
