@@ -1,0 +1,386 @@
+"""The request pipeline: parse → authenticate → route → egress (with retries and fallbacks)
+→ answer (relayed or translated) → metrics and observers.
+
+Each stage is a call into its own module; this file only wires them. Same-dialect routes
+never re-serialize: the raw body goes upstream with the model spliced, and the upstream
+bytes come back untouched (streams chunk by chunk as they arrive).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+import orjson
+
+from ..dialects import get_dialect
+from ..dialects.base import TargetOptions
+from ..egress.h1 import ConnectError, H1Error
+from ..errors import (
+    GatewayError,
+    InvalidRequestError,
+    NotFoundError,
+    UpstreamError,
+    UpstreamTimeoutError,
+)
+from ..kernels import SseFramer
+from ..observability.logs import log_event
+from ..routing import RouteRequest, UpstreamFailure, run_attempts
+from .exchange import Exchange
+from .passthrough import add_top_level_field, replace_model
+
+log = logging.getLogger("lunaroute.pipeline")
+perf = time.perf_counter
+
+# Upstream response headers a client may rely on, relayed on every route.
+_RELAY_PREFIXES = ("x-ratelimit-", "anthropic-ratelimit-", "openai-")
+_RELAY_NAMES = frozenset(("request-id", "x-request-id", "retry-after"))
+
+
+def _relay_headers(upstream: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    out = []
+    for k, v in upstream:
+        if k in _RELAY_NAMES or k.startswith(_RELAY_PREFIXES):
+            out.append((k, v))
+    return out
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+class _Served:
+    """What one successful attempt produced."""
+
+    __slots__ = ("target", "provider", "response", "body", "first_chunk", "up_model")
+
+    def __init__(self, target, provider, response, body, first_chunk, up_model):
+        self.target = target
+        self.provider = provider
+        self.response = response
+        self.body = body
+        self.first_chunk = first_chunk
+        self.up_model = up_model
+
+
+def _validate_light(dialect_name: str, data: dict) -> tuple[str, bool]:
+    """The checks every request gets, also on passthrough (the upstream validates the rest)."""
+    model = data.get("model")
+    if not isinstance(model, str) or not model:
+        raise InvalidRequestError("'model' is required and must be a non-empty string", param="model")
+    messages = data.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise InvalidRequestError("'messages' must be a non-empty array", param="messages")
+    stream = data.get("stream", False)
+    if stream is None:
+        stream = False
+    if not isinstance(stream, bool):
+        raise InvalidRequestError("'stream' must be a boolean", param="stream")
+    if dialect_name == "anthropic":
+        mt = data.get("max_tokens")
+        if type(mt) is not int:
+            raise InvalidRequestError("'max_tokens' is required and must be an integer", param="max_tokens")
+    return model, stream
+
+
+class ChatPipeline:
+    """Runs one chat request for one listener. Stateless apart from the gateway state."""
+
+    def __init__(self, state, listener, dialect_name: str):
+        self.state = state
+        self.listener = listener
+        self.dialect = get_dialect(dialect_name)
+
+    async def run(self, proto, headers, body: bytes, request_id: str, t0: float) -> None:
+        st = self.state
+        dialect = self.dialect
+        metrics = st.metrics
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise InvalidRequestError(f"request body is not valid JSON: {exc.msg}") from None
+        if type(data) is not dict:
+            raise InvalidRequestError("request body must be a JSON object")
+        model, stream = _validate_light(dialect.name, data)
+        key = await st.auth.authenticate(headers, dialect.name) if st.auth.required else None
+        t_ingress = perf()
+
+        decision = st.routes.decide(
+            RouteRequest(
+                listener_id=self.listener.id,
+                listener_type=dialect.name,
+                model=model,
+                headers=headers,
+                key_id=key.id if key else None,
+                tenant=key.tenant if key else None,
+                body=data,
+            )
+        )
+        if decision is None:
+            raise NotFoundError(f"no route for model '{model}' on listener '{self.listener.id}'", param="model")
+        t_route = perf()
+
+        # Cross-dialect targets need the normalized request: parse (strictly) once, up front,
+        # so a bad request is a 400 before any upstream is tried.
+        normalized = None
+        providers = st.providers
+        for tgt in (decision.primary, *decision.fallbacks):
+            prov = providers.get(tgt.provider)
+            if prov is not None and prov.dialect != dialect.name:
+                normalized = dialect.parse_request(data)
+                break
+        t_norm = perf()
+
+        client_headers = headers
+        connectors = st.connectors
+        options = decision.options
+
+        async def attempt(target, n: int) -> _Served:
+            prov = providers[target.provider]
+            conn = connectors[target.provider]
+            up_model = target.model or model
+            if prov.dialect == dialect.name:
+                up_body = body if up_model == model else replace_model(body, up_model)
+                if stream and prov.dialect == "openai" and "stream_options" not in data:
+                    # Real usage for every stream (CONTRACT §5): ask the upstream for it.
+                    up_body = add_top_level_field(up_body, "stream_options", {"include_usage": True})
+            else:
+                tdialect = get_dialect(prov.dialect)
+                up_body = orjson.dumps(
+                    tdialect.build_request(
+                        normalized, model=up_model, stream=stream,
+                        options=TargetOptions(
+                            default_max_tokens=prov.default_max_tokens,
+                            supports_thinking=prov.dialect == "anthropic",
+                            provider_type=prov.type,
+                        ),
+                    )
+                )
+            timeout_ms = options.timeout_ms or prov.timeout_ms
+            resp = None
+            try:
+                async with asyncio.timeout(timeout_ms / 1000):
+                    resp = await conn.send(up_body, client_headers, stream=stream)
+                    if resp.status >= 400:
+                        err_body = await resp.read()
+                        tdialect = get_dialect(prov.dialect)
+                        err = tdialect.parse_upstream_error(resp.status, err_body)
+                        raise UpstreamFailure(
+                            kind="status",
+                            status=resp.status,
+                            retry_after_s=parse_retry_after(resp.header("retry-after")),
+                            error=err,
+                        )
+                    if stream:
+                        # Wait for the first bytes inside the attempt: a stream that dies
+                        # before anything reached the client can still be retried.
+                        it = resp.iter_chunks()
+                        first = await it.__anext__()
+                        return _Served(target, prov, resp, it, first, up_model)
+                    resp_body = await resp.read()
+                    return _Served(target, prov, resp, resp_body, None, up_model)
+            except UpstreamFailure:
+                raise
+            except TimeoutError:
+                if resp is not None:
+                    resp.close(abort=True)
+                raise UpstreamFailure(kind="timeout", status=None, retry_after_s=None, error=None) from None
+            except StopAsyncIteration:
+                raise UpstreamFailure(kind="reset", status=None, retry_after_s=None, error=None) from None
+            except ConnectError:
+                raise UpstreamFailure(kind="connect", status=None, retry_after_s=None, error=None) from None
+            except H1Error:
+                if resp is not None:
+                    resp.close(abort=True)
+                raise UpstreamFailure(kind="reset", status=None, retry_after_s=None, error=None) from None
+
+        served, alog = await run_attempts(
+            decision,
+            attempt,
+            breakers=st.breakers,
+            max_retries_for=st.max_retries_for(options),
+            policy=st.retry_policy,
+        )
+        t_egress = perf()
+        metrics.phase("ingress", t_ingress - t0)
+        metrics.phase("route", t_route - t_ingress)
+        metrics.phase("normalize", t_norm - t_route)
+        if alog.fallbacks_tried:
+            metrics.fallbacks.inc(alog.fallbacks_tried)
+
+        ex = Exchange(
+            request_id=request_id,
+            listener=self.listener.id,
+            dialect=dialect.name,
+            request_model=model,
+            provider=served.target.provider,
+            model=served.up_model,
+            stream=stream,
+            attempts=len(alog.attempts),
+            fallbacks_tried=alog.fallbacks_tried,
+            key_id=key.id if key else None,
+            tenant=key.tenant if key else None,
+        )
+        resp_headers = [
+            ("x-lunaroute-request-id", request_id),
+            ("x-lunaroute-provider", served.target.provider),
+            ("x-lunaroute-model", served.up_model),
+            ("x-lunaroute-attempts", str(len(alog.attempts))),
+            *st.security_headers(self.listener),
+        ]
+        same = served.provider.dialect == dialect.name
+        if stream:
+            await self._stream(proto, served, same, normalized, resp_headers, ex, t0, t_egress)
+        else:
+            self._answer(proto, served, same, normalized, resp_headers, ex)
+            metrics.phase("egress", t_egress - t_norm)
+        ex.latency_s = perf() - t0
+        metrics.phase("total", ex.latency_s)
+        metrics.request_done(self.listener.id, ex.provider, ex.model, ex.status)
+        metrics.add_tokens(ex.input_tokens, ex.output_tokens)
+        st.observe(ex, data)
+
+    # ------------------------------------------------------------------ non-streaming
+    def _answer(self, proto, served: _Served, same: bool, normalized, resp_headers, ex: Exchange) -> None:
+        raw = served.body
+        up_resp = served.response
+        try:
+            up_data = orjson.loads(raw)
+            if type(up_data) is not dict:
+                raise ValueError("not an object")
+        except ValueError:
+            raise UpstreamError(f"provider '{served.target.provider}' returned a body that is not a JSON object") from None
+        tdialect = get_dialect(served.provider.dialect)
+        ex.input_tokens, ex.output_tokens = tdialect.usage(up_data)
+        if same:
+            out = raw
+        else:
+            norm_resp = tdialect.parse_response(up_data)
+            out = orjson.dumps(
+                self.dialect.build_response(norm_resp, model=served.up_model, request=normalized)
+            )
+        ex.status = 200
+        ex.response_body = out
+        hdrs = [("content-type", "application/json"), *resp_headers, *_relay_headers(up_resp.headers)]
+        proto.response_bytes(200, hdrs, out)
+
+    # ------------------------------------------------------------------ streaming
+    async def _stream(self, proto, served: _Served, same: bool, normalized, resp_headers,
+                      ex: Exchange, t0: float, t_egress: float) -> None:
+        st = self.state
+        up = served.response
+        chunks = served.body
+        framer = SseFramer()
+        hdrs = [
+            ("content-type", "text/event-stream; charset=utf-8"),
+            ("cache-control", "no-cache"),
+            *resp_headers,
+            *_relay_headers(up.headers),
+        ]
+        transport = proto.response_stream(200, hdrs)
+        ex.status = 200
+        usage = _UsageTap(served.provider.dialect)
+        decoder = encoder = None
+        if not same:
+            decoder = get_dialect(served.provider.dialect).stream_decoder()
+            encoder = self.dialect.stream_encoder(model=served.up_model, request=normalized)
+        idle_s = (served.provider.timeout_ms) / 1000
+        sent_any = False
+        chunk = served.first_chunk
+        try:
+            while True:
+                if same:
+                    out = chunk
+                    for ev in framer.feed(chunk):
+                        usage.see(ev)
+                else:
+                    events = []
+                    for ev in framer.feed(chunk):
+                        usage.see(ev)
+                        events.extend(decoder.feed(ev[0], ev[1]))
+                    out = encoder.encode(events) if events else b""
+                if out:
+                    await transport.send_bytes(out)
+                    if not sent_any:
+                        sent_any = True
+                        ex.ttft_s = perf() - t0
+                        st.metrics.ttft.observe(ex.ttft_s)
+                try:
+                    async with asyncio.timeout(idle_s):
+                        chunk = await chunks.__anext__()
+                except StopAsyncIteration:
+                    break
+            if not same:
+                tail = encoder.encode(decoder.finish()) + encoder.finish()
+                if tail:
+                    await transport.send_bytes(tail)
+        except (TimeoutError, H1Error) as exc:
+            up.close(abort=True)
+            err = (
+                UpstreamTimeoutError("upstream stream stalled past the provider timeout")
+                if isinstance(exc, TimeoutError)
+                else UpstreamError("upstream stream broke off before it finished")
+            )
+            ex.status = err.status
+            ex.error = err.message
+            log_event(log, logging.WARNING, "stream failed after start", request_id=ex.request_id,
+                      provider=ex.provider, reason=str(exc))
+            # The client already has a 200 and events: end in-stream, in its dialect.
+            tail = encoder.error(err) if encoder is not None else self.dialect_stream_error(err)
+            try:
+                await transport.send_bytes(tail)
+            except Exception:
+                pass
+        except BaseException:
+            up.close(abort=True)
+            raise
+        ex.input_tokens, ex.output_tokens = usage.input_tokens, usage.output_tokens
+        st.metrics.phase("egress", perf() - t_egress)
+
+    def dialect_stream_error(self, err: GatewayError) -> bytes:
+        return self.dialect.stream_encoder(model="", request=None).error(err)
+
+
+class _UsageTap:
+    """Reads usage from the upstream's own events (either dialect) without touching them."""
+
+    __slots__ = ("dialect", "input_tokens", "output_tokens")
+
+    def __init__(self, dialect: str):
+        self.dialect = dialect
+        self.input_tokens = 0
+        self.output_tokens = 0
+
+    def see(self, ev: tuple) -> None:
+        data = ev[1]
+        if '"usage"' not in data:
+            return
+        try:
+            obj: Any = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return
+        if type(obj) is not dict:
+            return
+        if self.dialect == "openai":
+            u = obj.get("usage")
+            if isinstance(u, dict):
+                self.input_tokens = int(u.get("prompt_tokens") or 0)
+                self.output_tokens = int(u.get("completion_tokens") or 0)
+            return
+        typ = obj.get("type")
+        if typ == "message_start":
+            u = (obj.get("message") or {}).get("usage") or {}
+            self.input_tokens = int(u.get("input_tokens") or 0)
+            self.output_tokens = int(u.get("output_tokens") or 0)
+        elif typ == "message_delta":
+            u = obj.get("usage") or {}
+            if u.get("input_tokens"):
+                self.input_tokens = int(u["input_tokens"])
+            if "output_tokens" in u:
+                self.output_tokens = int(u.get("output_tokens") or 0)

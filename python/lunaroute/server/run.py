@@ -1,0 +1,311 @@
+"""`lunaroute serve`: listeners on granian, workers, signals, drain, hot reload.
+
+Process model. With `server.workers: 1` everything runs in this one process: one event loop,
+one embedded granian server per listener plus the metrics/health listener (the lowest
+latency and memory). With N > 1 this process becomes a supervisor: it forks N workers that
+each serve every client listener on the same ports (granian binds with SO_REUSEPORT, so the
+kernel spreads connections), and itself serves the metrics/health listener, reading the
+workers' metrics through prometheus_client's multiprocess mode and the circuit breakers
+through their shared-memory slots.
+
+Shutdown (SIGTERM/SIGINT): stop accepting, let in-flight requests (streams included) finish
+for up to `server.drain_timeout_secs` (30 s), then exit 0.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+log = logging.getLogger("lunaroute.server")
+
+
+def _granian_server(app, host: str, port: int, *, tls=None, backlog: int = 2048):
+    from granian.constants import HTTPModes, Interfaces
+    from granian.server.embed import Server
+
+    kwargs = dict(
+        address=host,
+        port=port,
+        interface=Interfaces.RSGI,
+        http=HTTPModes.auto,
+        websockets=False,
+        backlog=backlog,
+        log_enabled=False,
+        runtime_threads=1,
+    )
+    if tls is not None:
+        kwargs["ssl_cert"] = Path(tls.cert)
+        kwargs["ssl_key"] = Path(tls.key)
+        from granian.constants import SSLProtocols
+
+        kwargs["ssl_protocol_min"] = SSLProtocols.tls12
+    return Server(app, **kwargs)
+
+
+def breaker_shm_path(config) -> str:
+    state_dir = Path(config.data_dir) / "state"
+    state_dir.mkdir(parents=True, exist_ok=True)
+    return str(state_dir / "circuits.shm")
+
+
+class GatewayServer:
+    """One serving process: the state, the listeners, the reload watcher."""
+
+    def __init__(self, config, *, serve_clients: bool = True, serve_ops: bool = True) -> None:
+        from ..observability.metrics import Metrics
+        from ..routing import BreakerRegistry
+        from .state import GatewayState
+
+        self.config = config
+        self.serve_clients = serve_clients
+        self.serve_ops = serve_ops
+        self.metrics = Metrics()
+        self.shm_path = breaker_shm_path(config)
+        self.breakers = BreakerRegistry(
+            {n: p.circuit_breaker for n, p in config.providers.items()}, shm_path=self.shm_path
+        )
+        self.state = GatewayState(config, self.metrics, breakers=self.breakers)
+        self.inflight = 0
+        self._servers: list = []
+        self._stop = asyncio.Event()
+        self._watcher = None
+        self._health = None
+
+    # -------------------------------------------------------------- ops helpers
+    def breaker_states(self) -> dict[str, int]:
+        return self.state.breakers.states()
+
+    def ready(self, states: dict[str, int]) -> bool:
+        return bool(states) and any(s != 1 for s in states.values())
+
+    def render_metrics(self) -> bytes:
+        mp_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        if mp_dir and not self.serve_clients:
+            from prometheus_client import CollectorRegistry, generate_latest
+            from prometheus_client.multiprocess import MultiProcessCollector
+
+            reg = CollectorRegistry()
+            MultiProcessCollector(reg, path=mp_dir)
+            return generate_latest(reg)
+        return self.metrics.render()
+
+    # -------------------------------------------------------------- reload
+    def apply_config(self, config) -> None:
+        from ..routing import BreakerRegistry
+        from .state import GatewayState
+
+        breakers = BreakerRegistry(
+            {n: p.circuit_breaker for n, p in config.providers.items()}, shm_path=self.shm_path
+        )
+        new_state = GatewayState(config, self.metrics, previous=self.state, breakers=breakers)
+        old = self.state
+        self.state = new_state
+        self.config = config
+        log.info("config reloaded", extra={"fields": {"providers": len(config.providers),
+                                                       "rules": len(config.routes)}})
+        if new_state.retired:
+            # Requests that started on the old state may still use retired connectors.
+            asyncio.get_running_loop().call_later(
+                self.config.server.drain_timeout_secs,
+                lambda: asyncio.ensure_future(new_state.aclose_retired()),
+            )
+        del old
+
+    def _reload_failed(self, err) -> None:
+        log.error("config reload rejected; keeping the last good config",
+                  extra={"fields": {"error": str(err)}})
+
+    # -------------------------------------------------------------- lifecycle
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    async def run(self) -> int:
+        from .listener_app import ListenerApp
+        from .ops_app import OpsApp
+
+        cfg = self.config
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.request_stop)
+        if self.serve_clients:
+            for lst in cfg.listeners:
+                self._servers.append(_granian_server(ListenerApp(self, lst), lst.host, lst.port, tls=lst.tls))
+        obs = cfg.observability
+        if self.serve_ops and obs.metrics_enabled:
+            self._servers.append(_granian_server(OpsApp(self), obs.metrics_host, obs.metrics_port))
+        tasks = [loop.create_task(s.serve()) for s in self._servers]
+        if self.serve_clients:
+            await self._warmup()
+        if cfg.server.hot_reload:
+            await self._start_watcher()
+        await self._start_health()
+        log.info("lunaroute serving", extra={"fields": {
+            "listeners": [f"{l.id}={l.host}:{l.port}" for l in cfg.listeners] if self.serve_clients else [],
+            "metrics": f"{obs.metrics_host}:{obs.metrics_port}" if self.serve_ops and obs.metrics_enabled else None,
+            "pid": os.getpid(),
+        }})
+        stop_wait = loop.create_task(self._stop.wait())
+        done, _ = await asyncio.wait([stop_wait, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        failed = [t for t in tasks if t in done and t.exception() is not None]
+        if failed:
+            log.error("a listener failed to start: %s", failed[0].exception())
+        log.info("shutting down: draining in-flight requests",
+                 extra={"fields": {"inflight": self.inflight}})
+        for s in self._servers:
+            try:
+                s.stop()
+            except Exception:
+                pass
+        deadline = time.monotonic() + cfg.server.drain_timeout_secs
+        while self.inflight > 0 and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        try:
+            await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True),
+                                   max(0.1, deadline - time.monotonic()))
+        except asyncio.TimeoutError:
+            log.warning("drain timeout reached with %d requests in flight", self.inflight)
+        await self._stop_background()
+        for conn in self.state.connectors.values():
+            await conn.aclose()
+        self.breakers.close()
+        log.info("lunaroute stopped")
+        return 1 if failed else 0
+
+    async def _warmup(self) -> None:
+        for name, prov in self.config.providers.items():
+            n = getattr(prov, "warmup_connections", 0)
+            if n:
+                try:
+                    await self.state.connectors[name].warmup(n)
+                except Exception as exc:
+                    log.warning("warm-up of %s failed: %s", name, exc)
+
+    async def _start_watcher(self) -> None:
+        try:
+            from ..config import ConfigWatcher
+        except ImportError:
+            return
+        self._watcher = ConfigWatcher(
+            self.config.config_dir, self.config.data_dir, self.apply_config, self._reload_failed
+        )
+        await self._watcher.start()
+
+    async def _start_health(self) -> None:
+        from ..routing import HealthMonitor
+
+        probes = {}
+        for name, prov in self.config.providers.items():
+            hc = getattr(prov, "health_check", None)
+            if hc is not None and hc.enabled:
+                conn = self.state.connectors[name]
+                probes[name] = (hc.interval_ms, (lambda c=conn, p=hc.path: c.probe(p)))
+        if not probes:
+            return
+        self._health = HealthMonitor(self.state.breakers, probes=probes)
+        await self._health.start()
+
+    async def _stop_background(self) -> None:
+        if self._watcher is not None:
+            await self._watcher.stop()
+        if self._health is not None:
+            await self._health.stop()
+
+
+# ------------------------------------------------------------------ entry points
+def _run_loop(coro_factory) -> int:
+    try:
+        import uvloop
+
+        return uvloop.run(coro_factory())
+    except ImportError:  # pragma: no cover - uvloop is a dependency on POSIX
+        return asyncio.run(coro_factory())
+
+
+def _serve_one(config, *, serve_clients: bool, serve_ops: bool) -> int:
+    async def main() -> int:
+        server = GatewayServer(config, serve_clients=serve_clients, serve_ops=serve_ops)
+        return await server.run()
+
+    return _run_loop(main)
+
+
+def serve(config, log_level: str | None = None) -> int:
+    """Serve until SIGTERM/SIGINT. Returns the process exit code."""
+    from ..observability.logs import setup_logging
+
+    obs = config.observability
+    setup_logging(log_level or obs.log_level, obs.log_format)
+    workers = max(1, int(config.server.workers))
+    if workers == 1:
+        code = _serve_one(config, serve_clients=True, serve_ops=True)
+    else:
+        code = _supervise(config, workers)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # granian's Rust threads can panic while the interpreter tears down; the work is done.
+    os._exit(code)
+
+
+def _supervise(config, workers: int) -> int:
+    mp_dir = tempfile.mkdtemp(prefix="lunaroute-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = mp_dir
+    children: dict[int, int] = {}
+
+    def spawn(index: int) -> int:
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                code = _serve_one(config, serve_clients=True, serve_ops=False)
+            finally:
+                os._exit(code)
+        return pid
+
+    for i in range(workers):
+        children[spawn(i)] = i
+    log.info("supervisor started %d workers", workers)
+
+    async def main() -> int:
+        server = GatewayServer(config, serve_clients=False, serve_ops=True)
+        loop = asyncio.get_running_loop()
+
+        def reap() -> None:
+            while True:
+                try:
+                    pid, status = os.waitpid(-1, os.WNOHANG)
+                except ChildProcessError:
+                    return
+                if pid == 0:
+                    return
+                idx = children.pop(pid, None)
+                if idx is not None and not server._stop.is_set():
+                    log.error("worker %d exited unexpectedly (status %d); restarting", idx, status)
+                    children[spawn(idx)] = idx
+
+        loop.add_signal_handler(signal.SIGCHLD, reap)
+        code = await server.run()
+        for pid in list(children):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + config.server.drain_timeout_secs + 5
+        while children and time.monotonic() < deadline:
+            reap()
+            await asyncio.sleep(0.05)
+        for pid in list(children):
+            os.kill(pid, signal.SIGKILL)
+        return code
+
+    try:
+        return _run_loop(main)
+    finally:
+        import shutil
+
+        shutil.rmtree(mp_dir, ignore_errors=True)

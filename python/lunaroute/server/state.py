@@ -1,0 +1,84 @@
+"""Everything a request needs from the loaded config, built once per config load.
+
+A request reads `server.state` once when it starts and keeps that object to the end, so a
+hot reload swaps in a new state without disturbing requests in flight. Connectors whose
+provider settings did not change are carried over (their warm connections with them), and
+breaker state survives reloads (the registry keeps providers that still exist).
+"""
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from ..egress.connector import ProviderConnector
+from ..observability.logs import log_event
+from ..observability.metrics import Metrics
+from ..routing import BreakerRegistry, RetryPolicy, RouteTable
+from ..tenancy.auth import Authenticator
+
+log = logging.getLogger("lunaroute.server")
+
+
+class GatewayState:
+    def __init__(self, config, metrics: Metrics, *, previous: "GatewayState | None" = None,
+                 breakers: BreakerRegistry | None = None) -> None:
+        self.config = config
+        self.metrics = metrics
+        self.providers = config.providers
+        self.routes = RouteTable.compile(config.routes)
+        self.auth = Authenticator(config.keys)
+        self.retry_policy = RetryPolicy()
+        old = previous.connectors if previous else {}
+        old_cfg = previous.providers if previous else {}
+        self.connectors: dict[str, ProviderConnector] = {}
+        for name, prov in self.providers.items():
+            if name in old and old_cfg.get(name) == prov:
+                self.connectors[name] = old[name]
+            else:
+                self.connectors[name] = ProviderConnector(prov)
+        self.retired = [c for n, c in old.items() if self.connectors.get(n) is not c]
+        self.breakers = breakers or BreakerRegistry(
+            {n: p.circuit_breaker for n, p in self.providers.items()},
+            shm_path=None,
+        )
+        self.observers: list[Callable] = []
+
+    def max_retries_for(self, options) -> Callable[[str], int]:
+        if options.max_retries is not None:
+            fixed = options.max_retries
+            return lambda provider: fixed
+        providers = self.providers
+        return lambda provider: providers[provider].max_retries
+
+    def security_headers(self, listener) -> tuple[tuple[str, str], ...]:
+        if listener.tls is not None:
+            return (
+                ("x-content-type-options", "nosniff"),
+                ("strict-transport-security", "max-age=31536000; includeSubDomains"),
+            )
+        return (("x-content-type-options", "nosniff"),)
+
+    def observe(self, exchange, request_data) -> None:
+        for fn in self.observers:
+            try:
+                fn(exchange, request_data)
+            except Exception:  # an observer must never break a served request
+                log.exception("exchange observer failed")
+        if log.isEnabledFor(logging.INFO):
+            log_event(
+                log, logging.INFO, "request served",
+                request_id=exchange.request_id, listener=exchange.listener,
+                provider=exchange.provider, model=exchange.model, status=exchange.status,
+                stream=exchange.stream, attempts=exchange.attempts,
+                latency_ms=round(exchange.latency_s * 1000, 3),
+                input_tokens=exchange.input_tokens, output_tokens=exchange.output_tokens,
+            )
+
+    def ready(self) -> bool:
+        states = self.breakers.states()
+        return any(s != 1 for s in states.values()) if states else False
+
+    async def aclose_retired(self) -> None:
+        for conn in self.retired:
+            await conn.aclose()
+        self.retired = []
