@@ -165,9 +165,17 @@ class _Conn(asyncio.Protocol):
         if w is not None and not w.done():
             w.set_result(None)
 
+    def _closed_error(self, default: str) -> H1Error:
+        # A fresh exception each time: raising the stored one would tie its traceback (and
+        # every frame on it, e.g. a client's response stream) to this connection object.
+        exc = self.close_exc
+        if exc is None:
+            return H1Error(default)
+        return H1Error(str(exc), before_response=exc.before_response)
+
     async def _wait(self) -> None:
         if self.closed:
-            raise self.close_exc or H1Error("upstream connection closed")
+            raise self._closed_error("upstream connection closed")
         self._waiter = asyncio.get_running_loop().create_future()
         try:
             await self._waiter
@@ -282,7 +290,7 @@ class _Conn(asyncio.Protocol):
                     self.transport.resume_reading()
                 return chunk
             if self.closed and not self._chunks:
-                raise self.close_exc or H1Error("upstream connection closed mid-body")
+                raise self._closed_error("upstream connection closed mid-body")
             await self._wait()
 
     def _parse_chunked(self) -> bytes | None:

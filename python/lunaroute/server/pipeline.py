@@ -340,6 +340,10 @@ class ChatPipeline:
         except BaseException:
             up.close(abort=True)
             raise
+        finally:
+            # granian ends the client's stream when the transport object goes away; drop our
+            # reference now, whatever tracebacks may still point at this frame.
+            transport = None  # noqa: F841
         ex.input_tokens, ex.output_tokens = usage.input_tokens, usage.output_tokens
         st.metrics.phase("egress", perf() - t_egress)
 

@@ -101,7 +101,8 @@ class GatewayServer:
         from .state import GatewayState
 
         breakers = BreakerRegistry(
-            {n: p.circuit_breaker for n, p in config.providers.items()}, shm_path=self.shm_path
+            {n: p.circuit_breaker for n, p in config.providers.items()}, shm_path=self.shm_path,
+            previous=self.state.breakers,
         )
         new_state = GatewayState(config, self.metrics, previous=self.state, breakers=breakers)
         old = self.state
@@ -173,7 +174,7 @@ class GatewayServer:
         await self._stop_background()
         for conn in self.state.connectors.values():
             await conn.aclose()
-        self.breakers.close()
+        self.state.breakers.close()
         log.info("lunaroute stopped")
         return 1 if failed else 0
 
@@ -199,15 +200,23 @@ class GatewayServer:
     async def _start_health(self) -> None:
         from ..routing import HealthMonitor
 
-        probes = {}
+        intervals: dict[str, int] = {}
         for name, prov in self.config.providers.items():
             hc = getattr(prov, "health_check", None)
             if hc is not None and hc.enabled:
-                conn = self.state.connectors[name]
-                probes[name] = (hc.interval_ms, (lambda c=conn, p=hc.path: c.probe(p)))
-        if not probes:
+                intervals[name] = int(hc.interval_ms)
+        if not intervals:
             return
-        self._health = HealthMonitor(self.state.breakers, probes=probes)
+
+        async def probe(provider: str) -> bool:
+            state = self.state
+            conn = state.connectors.get(provider)
+            prov = state.providers.get(provider)
+            if conn is None or prov is None:
+                return False
+            return await conn.probe(prov.health_check.path)
+
+        self._health = HealthMonitor(self.state.breakers, probe=probe, intervals_ms=intervals)
         await self._health.start()
 
     async def _stop_background(self) -> None:
