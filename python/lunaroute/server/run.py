@@ -107,6 +107,8 @@ class GatewayServer:
         new_state = GatewayState(config, self.metrics, previous=self.state, breakers=breakers)
         old = self.state
         self.state = new_state
+        if self._health is not None:
+            self._health.use_registry(breakers)
         self.config = config
         log.info("config reloaded", extra={"fields": {"providers": len(config.providers),
                                                        "rules": len(config.routes)}})
@@ -297,8 +299,15 @@ def _supervise(config, workers: int) -> int:
                     log.error("worker %d exited unexpectedly (status %d); restarting", idx, status)
                     children[spawn(idx)] = idx
 
-        loop.add_signal_handler(signal.SIGCHLD, reap)
+        async def watch_children() -> None:
+            # uvloop owns SIGCHLD, so reap by polling: a crashed worker is back within 0.2 s.
+            while True:
+                await asyncio.sleep(0.2)
+                reap()
+
+        watcher = loop.create_task(watch_children())
         code = await server.run()
+        watcher.cancel()
         for pid in list(children):
             try:
                 os.kill(pid, signal.SIGTERM)
