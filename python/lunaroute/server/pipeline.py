@@ -348,7 +348,13 @@ class ChatPipeline:
         st.metrics.phase("egress", perf() - t_egress)
 
     def dialect_stream_error(self, err: GatewayError) -> bytes:
-        return self.dialect.stream_encoder(model="", request=None).error(err)
+        # Same-dialect streams have no encoder: the in-stream error is built directly.
+        from ..dialects.anthropic.errors import stream_error as anthropic_stream_error
+        from ..dialects.openai.errors import stream_error as openai_stream_error
+
+        if self.dialect.name == "anthropic":
+            return anthropic_stream_error(err)
+        return openai_stream_error(err)
 
 
 class _UsageTap:
