@@ -1,0 +1,147 @@
+"""Scripted behaviours: what the next matching API request gets instead of a normal answer.
+
+A script is a queue of behaviours posted to /_control/script. Each API request takes the
+first queued behaviour whose filters (`path`, `model`) match it; unmatched requests are
+answered normally. Fields (all optional, combinable):
+  status                   HTTP status; non-2xx answers an error in the endpoint's dialect
+  retry_after              seconds, sent as the Retry-After header (429/5xx)
+  message, error_type, code  override the error body's fields
+  body                     a JSON value sent verbatim as the response body
+  headers                  extra response headers
+  text                     reply text to use instead of the planned one
+  reset                    true: close the socket with a TCP RST, no response
+  hang_ms                  sleep this long before answering (or resetting)
+  stream_die_after         send this many SSE events (bytes for JSON bodies), then close
+                           the connection without finishing the body
+  delay_between_events_ms  pause between SSE events
+  path, model              filters: request path ends with `path`; body model equals `model`
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .validation_common import is_int, is_number
+
+_FIELDS = {
+    "status",
+    "retry_after",
+    "message",
+    "error_type",
+    "code",
+    "body",
+    "headers",
+    "text",
+    "reset",
+    "hang_ms",
+    "stream_die_after",
+    "delay_between_events_ms",
+    "path",
+    "model",
+}
+
+
+class BehaviourError(ValueError):
+    """A scripted behaviour is malformed; the control API answers 400 with this message."""
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    status: int = 200
+    retry_after: float | None = None
+    message: str | None = None
+    error_type: str | None = None
+    code: str | None = None
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    text: str | None = None
+    reset: bool = False
+    hang_ms: int = 0
+    stream_die_after: int | None = None
+    delay_between_events_ms: int = 0
+    path: str | None = None
+    model: str | None = None
+
+    @classmethod
+    def from_json(cls, raw: Any) -> "Behaviour":
+        if not isinstance(raw, dict):
+            raise BehaviourError(f"a behaviour must be an object, got {type(raw).__name__}")
+        unknown = sorted(set(raw) - _FIELDS)
+        if unknown:
+            raise BehaviourError(f"unknown behaviour field(s): {', '.join(unknown)}")
+        status = raw.get("status", 200)
+        if not is_int(status) or not 100 <= status <= 599:
+            raise BehaviourError("status must be an integer HTTP status (100-599)")
+        for key in ("hang_ms", "stream_die_after", "delay_between_events_ms"):
+            value = raw.get(key)
+            if value is not None and (not is_int(value) or value < 0):
+                raise BehaviourError(f"{key} must be a non-negative integer")
+        retry_after = raw.get("retry_after")
+        if retry_after is not None and (not is_number(retry_after) or retry_after < 0):
+            raise BehaviourError("retry_after must be a non-negative number of seconds")
+        for key in ("message", "error_type", "code", "text", "path", "model"):
+            if raw.get(key) is not None and not isinstance(raw[key], str):
+                raise BehaviourError(f"{key} must be a string")
+        headers = raw.get("headers") or {}
+        if not isinstance(headers, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
+        ):
+            raise BehaviourError("headers must be an object of string values")
+        if not isinstance(raw.get("reset", False), bool):
+            raise BehaviourError("reset must be a boolean")
+        return cls(
+            status=status,
+            retry_after=retry_after,
+            message=raw.get("message"),
+            error_type=raw.get("error_type"),
+            code=raw.get("code"),
+            body=raw.get("body"),
+            headers=dict(headers),
+            text=raw.get("text"),
+            reset=raw.get("reset", False),
+            hang_ms=raw.get("hang_ms") or 0,
+            stream_die_after=raw.get("stream_die_after"),
+            delay_between_events_ms=raw.get("delay_between_events_ms") or 0,
+            path=raw.get("path"),
+            model=raw.get("model"),
+        )
+
+    def matches(self, path: str, model: str | None) -> bool:
+        if self.path is not None and not path.endswith(self.path):
+            return False
+        return self.model is None or self.model == model
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            k: v for k, v in asdict(self).items() if v not in (None, {}, False, 0) or k == "status"
+        }
+
+
+class ScriptQueue:
+    """Thread-safe FIFO of behaviours, consumed one per matching request."""
+
+    def __init__(self) -> None:
+        self._items: list[Behaviour] = []
+        self._lock = threading.Lock()
+
+    def extend(self, behaviours: list[Behaviour]) -> int:
+        with self._lock:
+            self._items.extend(behaviours)
+            return len(self._items)
+
+    def take(self, path: str, model: str | None) -> Behaviour | None:
+        with self._lock:
+            for i, behaviour in enumerate(self._items):
+                if behaviour.matches(path, model):
+                    return self._items.pop(i)
+        return None
+
+    def pending(self) -> list[Behaviour]:
+        with self._lock:
+            return list(self._items)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
