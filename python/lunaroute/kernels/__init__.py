@@ -107,6 +107,10 @@ def backends() -> dict[str, str]:
 
 def module_for(kernel: str, backend: str) -> ModuleType | None:
     """A specific backend's module for `kernel` (tests use it to compare backends)."""
+    if backend not in ORDER:
+        raise ValueError(f"unknown backend {backend!r}; expected one of {', '.join(ORDER)}")
+    if kernel not in KERNELS:
+        raise ValueError(f"unknown kernel {kernel!r}; expected one of {', '.join(KERNELS)}")
     return _load(backend, kernel)
 
 

@@ -1,0 +1,99 @@
+# Typed stub of the kernel facade. Whichever backend serves a kernel (rust, cython or
+# python), its objects have exactly these signatures; the contract is docs/KERNELS.md.
+from collections.abc import Sequence
+from types import ModuleType
+from typing import Final, Literal
+
+# (event_type, data, id, retry); private alias: it does not exist at run time
+_SseEvent = tuple[str, str, str, int | None]
+
+KERNELS: dict[str, tuple[str, ...]]
+ORDER: tuple[str, ...]
+
+def backend_of(kernel: str) -> str: ...
+def backends() -> dict[str, str]: ...
+def module_for(kernel: str, backend: str) -> ModuleType | None: ...
+
+# ---------------------------------------------------------------- sse
+# Points docs/KERNELS.md leaves implicit, which every backend follows (and the
+# cross-backend tests in tests/kernels/ pin down):
+# - close() keeps `last_event_id` and `retry` (as EventSource does across reconnections);
+#   it resets everything else, BOM handling and a pending CR included.
+# - a `retry` value larger than 2**64 - 1 is ignored like any other unusable value.
+# - `buffered` does not count the 1-2 leading bytes held while a BOM is still possible.
+class SseFramer:
+    def __init__(self, max_line_bytes: int = 1_048_576) -> None: ...
+    def feed(self, chunk: bytes | bytearray | memoryview) -> list[_SseEvent]: ...
+    def close(self) -> list[_SseEvent]: ...
+    @property
+    def last_event_id(self) -> str: ...
+    @property
+    def retry(self) -> int | None: ...
+    @property
+    def buffered(self) -> int: ...
+
+# ---------------------------------------------------------------- scan
+def find_any(
+    data: bytes | bytearray | memoryview, delims: bytes, start: int = 0, end: int | None = None
+) -> int: ...
+def simd_level() -> Literal["avx2", "sse2", "neon", "scalar"]: ...
+
+# ---------------------------------------------------------------- bufpool
+class BufferPool:
+    def __init__(self, capacity: int = 1024, buffer_size: int = 65536) -> None: ...
+    def acquire(self) -> bytearray: ...
+    def release(self, buf: bytearray) -> bool: ...
+    @property
+    def capacity(self) -> int: ...
+    @property
+    def buffer_size(self) -> int: ...
+    def available(self) -> int: ...
+    def stats(self) -> dict[str, int]: ...
+
+# ---------------------------------------------------------------- breaker
+BREAKER_SLOT_SIZE: Final[int]
+
+# Points docs/KERNELS.md leaves implicit, which every backend follows:
+# - HALF_OPEN → CLOSED (enough successes) zeroes the counters but keeps opened_at_ms;
+#   reset() zeroes opened_at_ms too (the slot as a new breaker finds it).
+# - OPEN → HALF_OPEN and HALF_OPEN → OPEN keep the consecutive-failure count.
+# - a clock reading before opened_at_ms (another process's skew) never promotes OPEN.
+# - bits 56-63 of the packed word belong to no field and are kept as found.
+class CircuitBreaker:
+    CLOSED: Final[int]
+    OPEN: Final[int]
+    HALF_OPEN: Final[int]
+    def __init__(
+        self,
+        failure_threshold: int = 5,
+        reset_timeout_ms: int = 30000,
+        half_open_requests: int = 3,
+        buffer: object | None = None,
+        offset: int = 0,
+    ) -> None: ...
+    def state(self, now_ms: int | None = None) -> int: ...
+    def allow(self, now_ms: int | None = None) -> bool: ...
+    def record_success(self, now_ms: int | None = None) -> None: ...
+    def record_failure(self, now_ms: int | None = None) -> None: ...
+    def reset(self) -> None: ...
+    def snapshot(self) -> tuple[int, int, int, int, int]: ...
+
+# ---------------------------------------------------------------- matcher
+class PatternMatcher:
+    def __init__(
+        self,
+        literals: Sequence[str] = (),
+        regexes: Sequence[str] = (),
+        case_insensitive: bool = False,
+    ) -> None: ...
+    def find_all(self, text: str) -> list[tuple[int, int, int]]: ...
+    def find_all_bytes(
+        self, data: bytes | bytearray | memoryview
+    ) -> list[tuple[int, int, int]]: ...
+    @property
+    def pattern_count(self) -> int: ...
+
+__all__ = [
+    "SseFramer", "find_any", "simd_level", "BufferPool", "CircuitBreaker",
+    "BREAKER_SLOT_SIZE", "PatternMatcher", "backend_of", "backends", "module_for",
+]
