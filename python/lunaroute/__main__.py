@@ -1,0 +1,6 @@
+"""`python -m lunaroute ...` is the `lunaroute` command."""
+import sys
+
+from .cli.main import main
+
+sys.exit(main())

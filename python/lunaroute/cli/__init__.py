@@ -1,0 +1,1 @@
+"""The `lunaroute` command line (CONTRACT §2). Entry point: `lunaroute.cli.main:main`."""

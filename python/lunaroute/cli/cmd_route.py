@@ -1,0 +1,158 @@
+"""`lunaroute route --request FILE [--listener L] [--header 'K: V']... --dry-run`.
+
+Shows which rule would route a client request and where it would go, without sending
+anything: the JSON printed is `RouteTable.explain()` (rule_id, primary, fallbacks, skipped).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from ..errors import ConfigError, GatewayError
+from .common import config_dir_of, data_dir_of
+
+if TYPE_CHECKING:
+    from ..config import Config
+
+DIALECTS = ("openai", "anthropic")
+# Fields only one of the two request dialects has.
+_OPENAI_ONLY = frozenset({
+    "max_completion_tokens", "n", "response_format", "stream_options", "frequency_penalty",
+    "presence_penalty", "logprobs", "top_logprobs", "logit_bias", "seed", "user",
+    "parallel_tool_calls", "functions", "function_call", "modalities", "reasoning_effort",
+})
+_ANTHROPIC_ONLY = frozenset({"system", "stop_sequences", "top_k", "thinking", "anthropic_version"})
+
+
+def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "route", parents=parents, help="show the route a request would take",
+        description="Evaluate the routing rules for a client request body and print the "
+        "decision as JSON. Nothing is sent upstream.",
+    )
+    p.add_argument("--request", required=True, metavar="FILE",
+                   help="a client request body (JSON); - reads stdin")
+    p.add_argument("--listener", metavar="ID|TYPE",
+                   help="openai, anthropic or a listener id (default: guessed from the body)")
+    p.add_argument("--header", dest="headers", action="append", default=[], metavar="'K: V'",
+                   help="a request header rules may match (repeatable)")
+    p.add_argument("--key-id", help="the client key id, for rules matching key_id")
+    p.add_argument("--tenant", help="the client tenant, for rules matching tenant")
+    p.add_argument("--dry-run", action="store_true",
+                   help="evaluate only (the only mode: nothing is ever sent)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..config import load_config
+
+    name, body = _read_body(args.request)
+    headers = _parse_headers(args.headers)
+    config = load_config(config_dir_of(args), data_dir_of(args))
+    listener_id, dialect = _pick_listener(config, args.listener, body)
+    _validate(body, dialect, name)
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        raise ConfigError(name, "model", "required: a non-empty string")
+
+    from ..routing import RouteRequest, RouteTable
+
+    request = RouteRequest(
+        listener_id=listener_id,
+        listener_type=dialect,
+        model=model,
+        headers=headers,
+        key_id=args.key_id,
+        tenant=args.tenant,
+        body=body,
+    )
+    decision = RouteTable.compile(config.routes).explain(request)
+    sys.stdout.write(orjson.dumps(decision, option=orjson.OPT_INDENT_2).decode() + "\n")
+    return 0
+
+
+def _read_body(source: str) -> tuple[str, dict[str, Any]]:
+    if source == "-":
+        name, raw = "<stdin>", sys.stdin.buffer.read()
+    else:
+        path = Path(source).expanduser()
+        name = path.name
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise ConfigError(source, "", f"cannot read: {exc.strerror or exc}") from None
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ConfigError(name, "", f"invalid JSON: {' '.join(str(exc).split())}") from None
+    if not isinstance(body, dict):
+        raise ConfigError(name, "", "expected a JSON object (a chat request body)")
+    return name, body
+
+
+def _parse_headers(values: list[str]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for value in values:
+        name, sep, rest = value.partition(":")
+        if not sep or not name.strip() or any(c.isspace() for c in name.strip()):
+            raise ConfigError("--header", "", f"expected 'Name: value', got {value!r}")
+        headers[name.strip().lower()] = rest.strip()
+    return headers
+
+
+def guess_dialect(body: dict[str, Any]) -> str:
+    """openai or anthropic, from the fields only one of them uses."""
+    keys = set(body)
+    messages = body.get("messages")
+    roles = {
+        m.get("role") for m in messages if isinstance(m, dict)
+    } if isinstance(messages, list) else set()
+    if keys & _OPENAI_ONLY or roles & {"system", "developer", "tool", "function"}:
+        return "openai"
+    if keys & _ANTHROPIC_ONLY:
+        return "anthropic"
+    # Anthropic requires max_tokens; an OpenAI body without system-role messages that sets
+    # it is rarer than an Anthropic one.
+    return "anthropic" if "max_tokens" in keys else "openai"
+
+
+def _pick_listener(config: "Config", wanted: str | None, body: dict[str, Any]) -> tuple[str, str]:
+    """(listener id, dialect) for the request."""
+    if wanted is None:
+        dialect = guess_dialect(body)
+        for listener in config.listeners:
+            if listener.type == dialect:
+                return listener.id, dialect
+        for listener in config.listeners:
+            if listener.type == "both":
+                return listener.id, dialect
+        return dialect, dialect
+    by_id = config.listener(wanted)
+    if by_id is not None:
+        dialect = guess_dialect(body) if by_id.type == "both" else by_id.type
+        return by_id.id, dialect
+    if wanted in DIALECTS:
+        for listener in config.listeners:
+            if listener.type == wanted:
+                return listener.id, wanted
+        return wanted, wanted
+    known = ", ".join([*DIALECTS, *(lst.id for lst in config.listeners if lst.id not in DIALECTS)])
+    raise ConfigError("--listener", "", f"unknown listener {wanted!r} (one of {known})")
+
+
+def _validate(body: dict[str, Any], dialect: str, name: str) -> None:
+    """Check the body as the listener would, when the dialect package is present."""
+    try:
+        from ..dialects import get_dialect
+    except ImportError:
+        return
+    try:
+        get_dialect(dialect).parse_request(body)
+    except GatewayError as err:
+        field = err.param or ""
+        reason = err.message.removeprefix(f"{field}: ") if field else err.message
+        raise ConfigError(name, field, f"not a valid {dialect} request: {reason}") from None

@@ -1,0 +1,187 @@
+"""The typed, validated config: what every other part of LunaRoute reads.
+
+Plain frozen dataclasses (no behaviour beyond derived values), built by `loader.py` from the
+files of the config directory. Field names are an interface: the server, the egress
+connectors and the CLI read exactly these names. The file shapes they come from are
+documented in docs/CONFIG.md.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from ..routing.breakers import BreakerSettings
+
+ListenerType = Literal["openai", "anthropic", "both"]
+ProviderType = Literal["openai", "anthropic", "openai_compatible"]
+Dialect = Literal["openai", "anthropic"]
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    workers: int = 1
+    max_connections: int = 10000
+    keepalive_timeout_secs: int = 60
+    hot_reload: bool = True
+    drain_timeout_secs: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class TlsConfig:
+    cert: Path
+    key: Path
+
+
+@dataclass(frozen=True, slots=True)
+class ListenerConfig:
+    id: str
+    type: ListenerType
+    host: str
+    port: int
+    tls: TlsConfig | None = None
+    max_body_size_mb: float = 10
+    max_body_bytes: int = 10 * 1024 * 1024
+
+    @property
+    def bind(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+@dataclass(frozen=True, slots=True)
+class HealthCheckConfig:
+    enabled: bool = False
+    interval_ms: int = 10000
+    path: str = "/v1/models"
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderConfig:
+    name: str
+    type: ProviderType
+    base_url: str
+    api_key_env: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    timeout_ms: int = 30000
+    connect_timeout_ms: int = 5000
+    max_retries: int = 2
+    pool_min_idle: int = 0
+    pool_max_idle: int = 100
+    pool_max_connections: int = 1000
+    http2: bool | None = None
+    transport: Literal["auto", "fast", "httpx"] = "auto"
+    circuit_breaker: BreakerSettings = field(default_factory=BreakerSettings)
+    default_max_tokens: int = 4096
+    anthropic_version: str = "2023-06-01"
+    extra_headers: dict[str, str] = field(default_factory=dict)
+    health_check: HealthCheckConfig = field(default_factory=HealthCheckConfig)
+    warmup_connections: int = 0
+
+    @property
+    def dialect(self) -> Dialect:
+        return "anthropic" if self.type == "anthropic" else "openai"
+
+    def url(self, path: str) -> str:
+        """The upstream URL of an API path such as `/v1/chat/completions`.
+
+        `base_url` is an origin (plus an optional prefix); a base that already ends in `/v1`
+        does not get a second one.
+        """
+        if not path.startswith("/"):
+            path = "/" + path
+        if self.base_url.endswith("/v1") and (path == "/v1" or path.startswith("/v1/")):
+            path = path[3:]
+        return self.base_url + path
+
+    @property
+    def chat_url(self) -> str:
+        """The URL requests of this provider's dialect are sent to."""
+        return self.url("/v1/messages" if self.dialect == "anthropic" else "/v1/chat/completions")
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    id: str
+    name: str
+    key_hash: str = field(repr=False)
+    tenant: str = "default"
+    scopes: tuple[str, ...] = ("openai_ingress", "anthropic_ingress")
+    rps: float | None = None
+    burst: int | None = None
+    budget_id: str | None = None
+    created_at: str = ""
+    expires_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StorageConfig:
+    sessions_enabled: bool = True
+    compression: Literal["zstd", "lz4", "none"] = "zstd"
+    encryption_enabled: bool = False
+    key_file: Path = Path("keys/session.key")
+    retention_days: int = 30
+
+
+@dataclass(frozen=True, slots=True)
+class PiiConfig:
+    enabled: bool = False
+    mode: Literal["mask", "remove", "tokenize"] = "mask"
+    detectors: tuple[str, ...] = (
+        "email", "phone", "ssn", "credit_card", "ip_address", "api_key",
+    )
+    custom: tuple[dict[str, Any], ...] = ()
+    restore_in_response: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StateConfig:
+    backend: Literal["file", "redis"] = "file"
+    redis_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ObservabilityConfig:
+    metrics_enabled: bool = True
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 9090
+    tracing_enabled: bool = False
+    tracing_endpoint: str | None = None
+    sample_rate: float = 0.1
+    log_level: str = "info"
+    log_format: Literal["json", "text"] = "json"
+
+
+@dataclass(frozen=True, slots=True)
+class PerformanceConfig:
+    buffer_pool_size: int = 1000
+    buffer_size_kb: int = 64
+    stream_flush_interval_ms: int = 0
+    arena_size_mb: int = 100
+    state_persist_interval_secs: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    config_dir: Path
+    data_dir: Path
+    sources: dict[str, Path]
+    server: ServerConfig
+    listeners: list[ListenerConfig]
+    providers: dict[str, ProviderConfig]
+    routes_raw: dict[str, Any]
+    routes: list[Any]
+    keys: list[ApiKey]
+    budgets: list[dict[str, Any]]
+    prompts: dict[str, Any] | None
+    storage: StorageConfig
+    pii: PiiConfig
+    state: StateConfig
+    observability: ObservabilityConfig
+    performance: PerformanceConfig
+
+    def listener(self, listener_id: str) -> ListenerConfig | None:
+        for item in self.listeners:
+            if item.id == listener_id:
+                return item
+        return None

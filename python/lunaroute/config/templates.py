@@ -1,0 +1,134 @@
+"""The default config files `lunaroute init` writes (server.yaml commented, JSON plain)."""
+from __future__ import annotations
+
+SERVER_YAML = """\
+# LunaRoute server configuration. Every field is documented in docs/CONFIG.md.
+# Any string value may use ${ENV_VAR} (or ${ENV_VAR:-fallback}); $${ gives a literal ${.
+# Edits take effect without a restart while server.hot_reload is true; a broken edit is
+# reported in the log and the last good configuration stays in force.
+
+server:
+  workers: auto                 # worker processes; "auto" = one per CPU
+  max_connections: 10000        # concurrent client connections per worker
+  keepalive_timeout_secs: 60    # idle client keep-alive
+  hot_reload: true              # watch the config directory and apply edits live
+  drain_timeout_secs: 30        # on SIGTERM/SIGINT, wait this long for in-flight requests
+
+# Client-facing listeners. type: openai (/v1/chat/completions, /v1/models),
+# anthropic (/v1/messages, /v1/messages/count_tokens) or both (needs an explicit bind).
+listeners:
+  - id: openai
+    type: openai
+    bind: 127.0.0.1:8080
+    max_body_size_mb: 10
+    # tls:
+    #   cert: certs/server.crt  # relative paths are relative to this directory
+    #   key: certs/server.key
+  - id: anthropic
+    type: anthropic
+    bind: 127.0.0.1:8081
+    max_body_size_mb: 10
+
+# Upstream providers. type: openai, anthropic or openai_compatible (defaults to the name
+# when the name is openai or anthropic). base_url is the origin; LunaRoute appends
+# /v1/chat/completions or /v1/messages. With no key in api_key_env, the client's own
+# Authorization / x-api-key header is passed through.
+providers:
+  - name: openai
+    type: openai
+    base_url: https://api.openai.com
+    api_key_env: OPENAI_API_KEY
+    timeout_ms: 30000
+    connect_timeout_ms: 5000
+    max_retries: 2              # retries of a 429/5xx/connection failure before the next fallback
+    connection_pool:
+      min_idle: 0
+      max_idle: 100
+      max_connections: 1000
+    circuit_breaker:
+      failure_threshold: 5      # consecutive failures that open the circuit
+      reset_timeout_ms: 30000   # open → half-open after this long
+      half_open_requests: 3     # successes in half-open that close it again
+  - name: anthropic
+    type: anthropic
+    base_url: https://api.anthropic.com
+    api_key_env: ANTHROPIC_API_KEY
+    timeout_ms: 30000
+    connect_timeout_ms: 5000
+    max_retries: 2
+    connection_pool:
+      min_idle: 0
+      max_idle: 100
+      max_connections: 1000
+    circuit_breaker:
+      failure_threshold: 5
+      reset_timeout_ms: 30000
+      half_open_requests: 3
+
+# Session recording under <data dir>/sessions/YYYY/MM/DD/.
+storage:
+  sessions:
+    enabled: true
+  compression: zstd             # zstd, lz4 or none
+  session_retention_days: 30
+  encryption:
+    enabled: false
+    key_file: keys/session.key  # 32 raw bytes, written by `lunaroute init` (mode 0600)
+
+# PII redaction of requests (and recordings) before they leave LunaRoute.
+pii:
+  enabled: false
+  mode: mask                    # mask, remove or tokenize
+  detectors: [email, phone, ssn, credit_card, ip_address, api_key]
+  custom: []                    # e.g. [{name: employee_id, pattern: "EMP-[0-9]{6}"}]
+  restore_in_response: false    # tokenize mode: restore original values in the answer
+
+# Where rate limits, budgets and circuit states live: file (embedded) or redis
+# (shared by every LunaRoute instance using the same redis_url).
+state:
+  backend: file
+  # redis_url: redis://127.0.0.1:6379/0
+
+observability:
+  metrics:
+    enabled: true
+    bind: 127.0.0.1:9090        # GET /metrics, /healthz, /readyz
+  tracing:
+    enabled: false
+    endpoint: http://localhost:4317
+    sample_rate: 0.1
+  logging:
+    level: info                 # debug, info, warning, error, critical
+    format: json                # json or text
+
+performance:
+  buffer_pool_size: 1000
+  buffer_size_kb: 64
+  stream_flush_interval_ms: 0   # 0 = forward every upstream chunk at once
+"""
+
+# A catch-all route per dialect: each listener forwards to the provider of its own dialect
+# and keeps the model the client asked for (a target without `model`).
+ROUTES = {
+    "rules": [
+        {
+            "id": "openai-default",
+            "priority": 1000,
+            "listener": "openai",
+            "match": {"model": "*"},
+            "target": {"provider": "openai"},
+            "fallbacks": [],
+        },
+        {
+            "id": "anthropic-default",
+            "priority": 1000,
+            "listener": "anthropic",
+            "match": {"model": "*"},
+            "target": {"provider": "anthropic"},
+            "fallbacks": [],
+        },
+    ]
+}
+
+KEYS: dict[str, list[object]] = {"api_keys": []}
+BUDGETS: dict[str, list[object]] = {"budgets": []}
