@@ -46,6 +46,8 @@ if os.environ.get("LUNAROUTE_NO_RUST") != "1" and shutil.which("cargo"):
                 "lunaroute._native",
                 path="native/Cargo.toml",
                 binding=Binding.PyO3,
+                # Do not link libpython into the extension (cargo test still links it).
+                features=["extension-module"],
                 optional=True,
                 debug=False,
             )

@@ -40,7 +40,14 @@ class ConfigError(LunaRouteError):
         self.file = file
         self.field = field
         self.reason = reason
-        super().__init__(f"{file}: {field}: {reason}" if field else f"{file}: {reason}")
+        # One line, always: a key or value from the file may itself hold line breaks.
+        where = _one_line(field)
+        super().__init__(f"{_one_line(file)}: {where}: {_one_line(reason)}" if field
+                         else f"{_one_line(file)}: {_one_line(reason)}")
+
+
+def _one_line(text: str) -> str:
+    return str(text).replace("\r", "\\r").replace("\n", "\\n")
 
 
 # --------------------------------------------------------------------------- gateway

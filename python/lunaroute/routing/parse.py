@@ -139,7 +139,7 @@ def _headers(f: _Fields, value: Any, field: str) -> tuple[tuple[str, ValueMatche
     out: list[tuple[str, ValueMatcher]] = []
     for name, expected in value.items():
         where = f"{field}.{name}"
-        if not isinstance(name, str) or not _HEADER_NAME.match(name):
+        if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
             f.fail(where, "not a valid header name")
         lower = name.lower()
         if lower in seen:

@@ -25,11 +25,12 @@ from pathlib import Path
 log = logging.getLogger("lunaroute.server")
 
 
-def _granian_server(app, host: str, port: int, *, tls=None, backlog: int = 2048):
+def _granian_server(app, host: str, port: int, *, tls=None, backlog: int = 2048, server_cfg=None):
     from granian.constants import HTTPModes, Interfaces
+    from granian.http import HTTP1Settings
     from granian.server.embed import Server
 
-    kwargs = dict(
+    kwargs: dict = dict(
         address=host,
         port=port,
         interface=Interfaces.RSGI,
@@ -39,6 +40,11 @@ def _granian_server(app, host: str, port: int, *, tls=None, backlog: int = 2048)
         log_enabled=False,
         runtime_threads=1,
     )
+    if server_cfg is not None:
+        # An idle keep-alive connection waits for its next request head at most this long.
+        kwargs["http1_settings"] = HTTP1Settings(header_read_timeout=int(server_cfg.keepalive_timeout_secs * 1000))
+        # Requests in flight per worker before granian stops taking more.
+        kwargs["backpressure"] = int(server_cfg.max_connections)
     if tls is not None:
         kwargs["ssl_cert"] = Path(tls.cert)
         kwargs["ssl_key"] = Path(tls.key)
@@ -138,7 +144,8 @@ class GatewayServer:
             loop.add_signal_handler(sig, self.request_stop)
         if self.serve_clients:
             for lst in cfg.listeners:
-                self._servers.append(_granian_server(ListenerApp(self, lst), lst.host, lst.port, tls=lst.tls))
+                self._servers.append(_granian_server(ListenerApp(self, lst), lst.host, lst.port, tls=lst.tls,
+                                                    server_cfg=cfg.server))
         obs = cfg.observability
         if self.serve_ops and obs.metrics_enabled:
             self._servers.append(_granian_server(OpsApp(self), obs.metrics_host, obs.metrics_port))
