@@ -1,0 +1,97 @@
+"""What every dialect provides: the interface the server pipeline calls.
+
+A dialect converts between its wire format and the normalized model (lunaroute.model), in
+both directions, for requests, non-streaming responses, streams and errors. Same-dialect
+routes do not need it (the pipeline relays bytes); `build_*` still round-trip for them.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ..errors import GatewayError
+from ..model import NormalizedRequest, NormalizedResponse, NormalizedStreamEvent
+
+log = logging.getLogger("lunaroute.dialects")
+
+
+@dataclass(slots=True)
+class TargetOptions:
+    """What the target provider accepts, for `build_request`.
+
+    - `default_max_tokens`: sent when the client gave no limit and the dialect needs one
+      (Anthropic requires `max_tokens`).
+    - `supports_thinking`: whether thinking blocks / the `thinking` config may be sent
+      (Anthropic targets; OpenAI never receives them).
+    - `provider_type`: "openai", "anthropic" or "openai_compatible". An "openai" target gets
+      the limit as `max_completion_tokens`, an "openai_compatible" one as `max_tokens`
+      (local servers know only the older name); "" means the dialect's own provider.
+    """
+
+    default_max_tokens: int = 4096
+    supports_thinking: bool = True
+    provider_type: str = ""
+
+
+class StreamDecoder(Protocol):
+    """Upstream SSE events of one dialect → normalized stream events. One per stream."""
+
+    def feed(self, event_type: str, data: str) -> list[NormalizedStreamEvent]:
+        """One SSE event (type and data as the framer gives them). Never raises: malformed
+        input becomes a StreamError event."""
+        ...
+
+    def finish(self) -> list[NormalizedStreamEvent]:
+        """The upstream ended. Empty for a well-formed stream; otherwise the events that close
+        it (a MessageStop when only the final marker was missing, a StreamError when the
+        stream was cut before its end)."""
+        ...
+
+
+class StreamEncoder(Protocol):
+    """Normalized stream events → SSE bytes in one dialect. One per stream."""
+
+    def encode(self, events: list[NormalizedStreamEvent]) -> bytes:
+        """SSE bytes for these events (b"" when nothing is to be sent yet). A StreamError
+        event is written as the dialect's in-stream error and ends the stream."""
+        ...
+
+    def finish(self) -> bytes:
+        """Close the stream properly (stop open blocks, send the final events)."""
+        ...
+
+    def error(self, err: GatewayError) -> bytes:
+        """An in-stream error in this dialect, then the end: later calls return b""."""
+        ...
+
+
+class Dialect(Protocol):
+    name: str
+    chat_path: str
+
+    def parse_request(self, data: dict[str, Any]) -> NormalizedRequest: ...
+
+    def build_request(
+        self, req: NormalizedRequest, *, model: str, stream: bool, options: TargetOptions
+    ) -> dict[str, Any]: ...
+
+    def parse_response(self, data: dict[str, Any]) -> NormalizedResponse: ...
+
+    def build_response(self, resp: NormalizedResponse, *, model: str, request: NormalizedRequest) -> dict[str, Any]: ...
+
+    def stream_decoder(self) -> StreamDecoder: ...
+
+    def stream_encoder(self, *, model: str, request: NormalizedRequest) -> StreamEncoder: ...
+
+    def error_body(self, err: GatewayError) -> bytes: ...
+
+    def parse_upstream_error(self, status: int, body: bytes) -> GatewayError: ...
+
+    def usage(self, data: dict[str, Any]) -> tuple[int, int]: ...
+
+
+def log_dropped(what: str, target: str) -> None:
+    """Debug-log a field or block left out on a cross-dialect route (cheap when disabled)."""
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug("dropped %s: not expressible in the %s dialect", what, target)
