@@ -14,6 +14,7 @@ for up to `server.drain_timeout_secs` (30 s), then exit 0.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -152,6 +153,11 @@ class GatewayServer:
         tasks = [loop.create_task(s.serve()) for s in self._servers]
         if self.serve_clients:
             await self._warmup()
+        # Everything loaded so far lives for the whole process: keep it out of the cyclic
+        # collector's sight, and collect young objects less often (request garbage is freed
+        # by reference counting; gen-0 passes over long-lived state were measurable).
+        gc.freeze()
+        gc.set_threshold(20000, 20, 20)
         if cfg.server.hot_reload:
             await self._start_watcher()
         await self._start_health()
