@@ -197,3 +197,11 @@ def test_client_disconnect_mid_stream_closes_upstream(gateway, mock_upstream):
     s.close()  # the client walks away mid-stream
     stats = mock_upstream.wait_for_stat("streams_aborted_by_peer", 1, timeout=3.0)
     assert stats["streams_aborted_by_peer"] >= 1
+
+
+def test_count_tokens_goes_to_anthropic_or_is_estimated(anth, mock_upstream):
+    r = anth.messages.count_tokens(model="claude-x", messages=[{"role": "user", "content": "one two three"}])
+    assert r.input_tokens == 3  # the mock counts words
+    assert mock_upstream.requests("/v1/messages/count_tokens")
+    est = anth.messages.count_tokens(model="gpt-4o", messages=[{"role": "user", "content": "one two three"}])
+    assert est.input_tokens > 0
