@@ -50,7 +50,19 @@ def test_sigterm_during_stream_completes_stream_and_exits_zero(tmp_path, mock_up
     assert code == 0, gw.logs()
 
 
+def _port_taken(port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
 def test_serve_writes_defaults_into_empty_config_dir(tmp_path):
+    import pytest
+
+    taken = [p for p in (8080, 8081, 9090) if _port_taken(p)]
+    if taken:
+        pytest.skip(f"the default ports {taken} are in use by another process on this machine")
     cfg = tmp_path / "fresh"
     env = dict(os.environ, LUNAROUTE_CONFIG_DIR=str(cfg))
     proc = subprocess.Popen([sys.executable, "-m", "lunaroute"], env=env,

@@ -106,7 +106,9 @@ class ProviderConnector:
 
     # ----------------------------------------------------------------- sending
     async def send(self, body: bytes, client_headers: Mapping[str, str], *, stream: bool,
-                   path: str | None = None) -> UpstreamResponse:
+                   path: str | None = None, timeout: float | None = None) -> UpstreamResponse:
+        """Send; returns at the response head. `timeout` bounds the head and the body read
+        (streams re-arm it per chunk through `iter_chunks(idle_timeout=...)`)."""
         headers = self.request_headers(client_headers, stream)
         target = self.origin_path + path if path else self.path
         if self._h1 is not None:
@@ -114,8 +116,8 @@ class ProviderConnector:
             for k, v in headers:
                 head.append(f"{k}: {v}\r\n")
             head.append(f"content-length: {len(body)}\r\n\r\n")
-            return await self._h1.request("".join(head).encode("latin-1", "replace"), body)
-        return await self._hx.request(target, headers, body)  # type: ignore[union-attr]
+            return await self._h1.request("".join(head).encode("latin-1", "replace"), body, timeout)
+        return await self._hx.request(target, headers, body, timeout)  # type: ignore[union-attr]
 
     async def probe(self, path: str) -> bool:
         """Active health check: any answer below 500 means the provider is reachable."""

@@ -33,6 +33,10 @@ class H1Error(Exception):
         self.before_response = before_response
 
 
+class H1Timeout(H1Error):
+    """The upstream did not answer (or went quiet mid-body) within the deadline."""
+
+
 class H1Response:
     """Status and headers are ready; the body is read with `read()` or `iter_chunks()`."""
 
@@ -51,15 +55,19 @@ class H1Response:
         return None
 
     async def read(self) -> bytes:
+        """The whole body, within the deadline the request was sent with."""
         parts = []
         async for chunk in self.iter_chunks():
             parts.append(chunk)
         return b"".join(parts)
 
-    async def iter_chunks(self) -> AsyncIterator[bytes]:
+    async def iter_chunks(self, idle_timeout: float | None = None) -> AsyncIterator[bytes]:
+        """Body chunks as they arrive; `idle_timeout` bounds each wait for the next one."""
         conn = self._conn
         try:
             while True:
+                if idle_timeout:
+                    conn.arm(idle_timeout)
                 chunk = await conn.next_body_chunk()
                 if chunk is None:
                     break
@@ -100,6 +108,30 @@ class _Conn(asyncio.Protocol):
         self._chunks: collections.deque[bytes] = collections.deque()
         self._queued = 0
         self._got_bytes = False
+        self._timer: asyncio.TimerHandle | None = None
+
+    # ------------------------------------------------------------- deadlines
+    def arm(self, seconds: float) -> None:
+        """(Re)start the deadline: when it passes, the connection is dropped and waiters fail."""
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = asyncio.get_running_loop().call_later(seconds, self._on_timeout)
+
+    def disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _on_timeout(self) -> None:
+        self._timer = None
+        if self.closed:
+            return
+        self.close_exc = H1Timeout("upstream timed out", before_response=not self._got_bytes)
+        self.closed = True
+        self.reusable = False
+        if self.transport is not None:
+            self.transport.abort()
+        self._wake()
 
     # ------------------------------------------------------------- asyncio callbacks
     def connection_made(self, transport):  # type: ignore[override]
@@ -151,7 +183,7 @@ class _Conn(asyncio.Protocol):
         if self._state == 3:
             self._state = 4
             self._push(None)
-        elif self._state != 4:
+        elif self._state != 4 and self.close_exc is None:
             self.close_exc = H1Error(
                 f"upstream connection lost ({exc or 'closed by peer'})",
                 before_response=not self._got_bytes,
@@ -171,7 +203,7 @@ class _Conn(asyncio.Protocol):
         exc = self.close_exc
         if exc is None:
             return H1Error(default)
-        return H1Error(str(exc), before_response=exc.before_response)
+        return type(exc)(str(exc), before_response=exc.before_response)
 
     async def _wait(self) -> None:
         if self.closed:
@@ -360,10 +392,12 @@ class _Conn(asyncio.Protocol):
         return None
 
     def release(self) -> None:
+        self.disarm()
         self._state = 0
         self.pool._release(self)
 
     def abort(self) -> None:
+        self.disarm()
         self.reusable = False
         if self.transport is not None and not self.closed:
             self.transport.abort()
@@ -418,8 +452,12 @@ class H1Pool:
         self._all.add(conn)
         return conn
 
-    async def request(self, head: bytes, body: bytes) -> H1Response:
-        """Send one request; returns once the response head arrived."""
+    async def request(self, head: bytes, body: bytes, timeout: float | None = None) -> H1Response:
+        """Send one request; returns once the response head arrived.
+
+        `timeout` is the deadline for the head and, unless the caller re-arms it per chunk
+        (`iter_chunks(idle_timeout=...)`), for the whole body too.
+        """
         for attempt in (0, 1):
             conn = None
             while self._idle:
@@ -431,6 +469,8 @@ class H1Pool:
             if conn is None:
                 conn = await self._connect()
             conn.send(head, body)
+            if timeout:
+                conn.arm(timeout)
             try:
                 return await conn.read_head()
             except H1Error as exc:
@@ -469,7 +509,7 @@ class H1Pool:
 
 
 class ConnectError(H1Error):
-    def __init__(self, message: str):
+    def __init__(self, message: str, before_response: bool = True):
         super().__init__(message, before_response=True)
 
 

@@ -6,7 +6,7 @@ from typing import AsyncIterator
 
 import httpx
 
-from .h1 import ConnectError, ConnectTimeout, H1Error
+from .h1 import ConnectError, ConnectTimeout, H1Error, H1Timeout
 
 
 class HttpxResponse:
@@ -23,16 +23,21 @@ class HttpxResponse:
     async def read(self) -> bytes:
         try:
             return await self._resp.aread()
+        except httpx.TimeoutException as exc:
+            raise H1Timeout(f"upstream body timed out: {exc}") from None
         except httpx.HTTPError as exc:
             raise H1Error(f"upstream body failed: {exc}") from None
         finally:
             await self._resp.aclose()
 
-    async def iter_chunks(self) -> AsyncIterator[bytes]:
+    async def iter_chunks(self, idle_timeout: float | None = None) -> AsyncIterator[bytes]:
+        # httpx applies the request's read timeout to each read: that is the idle timeout.
         try:
             async for chunk in self._resp.aiter_raw():
                 if chunk:
                     yield chunk
+        except httpx.TimeoutException as exc:
+            raise H1Timeout(f"upstream stream timed out: {exc}") from None
         except httpx.HTTPError as exc:
             raise H1Error(f"upstream stream failed: {exc}") from None
         finally:
@@ -52,6 +57,7 @@ class HttpxPool:
     def __init__(self, base: str, *, http2: bool, max_idle: int, max_connections: int,
                  connect_timeout: float):
         self.base = base
+        self.connect_timeout = connect_timeout
         self.client = httpx.AsyncClient(
             http2=http2,
             limits=httpx.Limits(
@@ -61,14 +67,20 @@ class HttpxPool:
             timeout=httpx.Timeout(None, connect=connect_timeout),
         )
 
-    async def request(self, path: str, headers: list[tuple[str, str]], body: bytes) -> HttpxResponse:
-        req = self.client.build_request("POST", self.base + path, headers=headers, content=body)
+    async def request(self, path: str, headers: list[tuple[str, str]], body: bytes,
+                      timeout: float | None = None) -> HttpxResponse:
+        req = self.client.build_request(
+            "POST", self.base + path, headers=headers, content=body,
+            timeout=httpx.Timeout(timeout, connect=self.connect_timeout),
+        )
         try:
             resp = await self.client.send(req, stream=True)
         except httpx.ConnectTimeout as exc:
             raise ConnectTimeout(f"connect timed out: {exc}") from None
         except httpx.ConnectError as exc:
             raise ConnectError(f"connect failed: {exc}") from None
+        except httpx.TimeoutException as exc:
+            raise H1Timeout(f"upstream timed out: {exc}", before_response=True) from None
         except httpx.HTTPError as exc:
             raise H1Error(f"upstream request failed: {exc}", before_response=True) from None
         return HttpxResponse(resp)

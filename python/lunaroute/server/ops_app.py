@@ -17,8 +17,6 @@ class OpsApp:
         path = scope.path
         state = self.server.state
         if path == "/metrics" and scope.method == "GET":
-            states = self.server.breaker_states()
-            state.metrics.set_breaker_states(states)
             proto.response_bytes(200, [("content-type", state.metrics.content_type)], self.server.render_metrics())
         elif path == "/healthz":
             proto.response_bytes(200, [("content-type", "application/json")], b'{"status":"ok"}')

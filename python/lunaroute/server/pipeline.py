@@ -16,7 +16,7 @@ import orjson
 
 from ..dialects import get_dialect
 from ..dialects.base import TargetOptions
-from ..egress.h1 import ConnectError, H1Error
+from ..egress.h1 import ConnectError, H1Error, H1Timeout
 from ..errors import (
     GatewayError,
     InvalidRequestError,
@@ -162,43 +162,40 @@ class ChatPipeline:
                         ),
                     )
                 )
-            timeout_ms = options.timeout_ms or prov.timeout_ms
+            timeout_s = (options.timeout_ms or prov.timeout_ms) / 1000
             resp = None
             try:
-                async with asyncio.timeout(timeout_ms / 1000):
-                    resp = await conn.send(up_body, client_headers, stream=stream)
-                    if resp.status >= 400:
-                        err_body = await resp.read()
-                        tdialect = get_dialect(prov.dialect)
-                        err = tdialect.parse_upstream_error(resp.status, err_body)
-                        raise UpstreamFailure(
-                            kind="status",
-                            status=resp.status,
-                            retry_after_s=parse_retry_after(resp.header("retry-after")),
-                            error=err,
-                        )
-                    if stream:
-                        # Wait for the first bytes inside the attempt: a stream that dies
-                        # before anything reached the client can still be retried.
-                        it = resp.iter_chunks()
-                        first = await it.__anext__()
-                        return _Served(target, prov, resp, it, first, up_model)
-                    resp_body = await resp.read()
-                    return _Served(target, prov, resp, resp_body, None, up_model)
+                resp = await conn.send(up_body, client_headers, stream=stream, timeout=timeout_s)
+                if resp.status >= 400:
+                    err_body = await resp.read()
+                    err = get_dialect(prov.dialect).parse_upstream_error(resp.status, err_body)
+                    raise UpstreamFailure(
+                        "status",
+                        status=resp.status,
+                        retry_after_s=parse_retry_after(resp.header("retry-after")),
+                        error=err,
+                    )
+                if stream:
+                    # Wait for the first bytes inside the attempt: a stream that dies
+                    # before anything reached the client can still be retried. After
+                    # that, the provider timeout bounds each wait for the next chunk.
+                    it = resp.iter_chunks(idle_timeout=timeout_s)
+                    first = await it.__anext__()
+                    return _Served(target, prov, resp, it, first, up_model)
+                resp_body = await resp.read()
+                return _Served(target, prov, resp, resp_body, None, up_model)
             except UpstreamFailure:
                 raise
-            except TimeoutError:
-                if resp is not None:
-                    resp.close(abort=True)
-                raise UpstreamFailure(kind="timeout", status=None, retry_after_s=None, error=None) from None
+            except H1Timeout:
+                raise UpstreamFailure("timeout") from None
             except StopAsyncIteration:
-                raise UpstreamFailure(kind="reset", status=None, retry_after_s=None, error=None) from None
+                raise UpstreamFailure("reset", message="upstream closed the stream before any event") from None
             except ConnectError:
-                raise UpstreamFailure(kind="connect", status=None, retry_after_s=None, error=None) from None
+                raise UpstreamFailure("connect") from None
             except H1Error:
                 if resp is not None:
                     resp.close(abort=True)
-                raise UpstreamFailure(kind="reset", status=None, retry_after_s=None, error=None) from None
+                raise UpstreamFailure("reset") from None
 
         served, alog = await run_attempts(
             decision,
@@ -290,7 +287,6 @@ class ChatPipeline:
         if not same:
             decoder = get_dialect(served.provider.dialect).stream_decoder()
             encoder = self.dialect.stream_encoder(model=served.up_model, request=normalized)
-        idle_s = (served.provider.timeout_ms) / 1000
         sent_any = False
         chunk = served.first_chunk
         try:
@@ -312,19 +308,18 @@ class ChatPipeline:
                         ex.ttft_s = perf() - t0
                         st.metrics.ttft.observe(ex.ttft_s)
                 try:
-                    async with asyncio.timeout(idle_s):
-                        chunk = await chunks.__anext__()
+                    chunk = await chunks.__anext__()
                 except StopAsyncIteration:
                     break
             if not same:
                 tail = encoder.encode(decoder.finish()) + encoder.finish()
                 if tail:
                     await transport.send_bytes(tail)
-        except (TimeoutError, H1Error) as exc:
+        except H1Error as exc:
             up.close(abort=True)
             err = (
                 UpstreamTimeoutError("upstream stream stalled past the provider timeout")
-                if isinstance(exc, TimeoutError)
+                if isinstance(exc, H1Timeout)
                 else UpstreamError("upstream stream broke off before it finished")
             )
             ex.status = err.status

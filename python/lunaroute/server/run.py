@@ -25,6 +25,9 @@ from pathlib import Path
 
 log = logging.getLogger("lunaroute.server")
 
+# Set by the supervisor for its workers: where each writes its metrics snapshot.
+_METRICS_DIR_ENV = "LUNAROUTE_METRICS_DIR"
+
 
 def _granian_server(app, host: str, port: int, *, tls=None, backlog: int = 2048, server_cfg=None):
     from granian.constants import HTTPModes, Interfaces
@@ -83,6 +86,7 @@ class GatewayServer:
         self._stop = asyncio.Event()
         self._watcher = None
         self._health = None
+        self._snapshots = None
 
     # -------------------------------------------------------------- ops helpers
     def breaker_states(self) -> dict[str, int]:
@@ -92,14 +96,13 @@ class GatewayServer:
         return bool(states) and any(s != 1 for s in states.values())
 
     def render_metrics(self) -> bytes:
-        mp_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        states = self.breaker_states()
+        mp_dir = os.environ.get(_METRICS_DIR_ENV)
         if mp_dir and not self.serve_clients:
-            from prometheus_client import CollectorRegistry, generate_latest
-            from prometheus_client.multiprocess import MultiProcessCollector
+            from ..observability.metrics import read_worker_snapshots
 
-            reg = CollectorRegistry()
-            MultiProcessCollector(reg, path=mp_dir)
-            return generate_latest(reg)
+            return self.metrics.render(read_worker_snapshots(mp_dir), breaker_states=states)
+        self.metrics.set_breaker_states(states)
         return self.metrics.render()
 
     # -------------------------------------------------------------- reload
@@ -161,6 +164,12 @@ class GatewayServer:
         if cfg.server.hot_reload:
             await self._start_watcher()
         await self._start_health()
+        mp_dir = os.environ.get(_METRICS_DIR_ENV)
+        if mp_dir and self.serve_clients:
+            from ..observability.metrics import MetricsSnapshotWriter
+
+            self._snapshots = MetricsSnapshotWriter(self.metrics, mp_dir)
+            self._snapshots.start()
         log.info("lunaroute serving", extra={"fields": {
             "listeners": [f"{l.id}={l.host}:{l.port}" for l in cfg.listeners] if self.serve_clients else [],
             "metrics": f"{obs.metrics_host}:{obs.metrics_port}" if self.serve_ops and obs.metrics_enabled else None,
@@ -235,6 +244,8 @@ class GatewayServer:
         await self._health.start()
 
     async def _stop_background(self) -> None:
+        if self._snapshots is not None:
+            self._snapshots.stop()
         if self._watcher is not None:
             await self._watcher.stop()
         if self._health is not None:
@@ -278,7 +289,7 @@ def serve(config, log_level: str | None = None) -> int:
 
 def _supervise(config, workers: int) -> int:
     mp_dir = tempfile.mkdtemp(prefix="lunaroute-metrics-")
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = mp_dir
+    os.environ[_METRICS_DIR_ENV] = mp_dir
     children: dict[int, int] = {}
 
     def spawn(index: int) -> int:
