@@ -33,8 +33,10 @@ from .passthrough import add_top_level_field, replace_model
 log = logging.getLogger("lunaroute.pipeline")
 perf = time.perf_counter
 
-# Upstream response headers a client may rely on, relayed on every route.
-_RELAY_PREFIXES = ("x-ratelimit-", "anthropic-ratelimit-", "openai-")
+# Upstream response headers a client may rely on, relayed on every route: the provider's
+# request id and its rate-limit state. Kept to these on purpose: granian spends ~5 µs per
+# response header, so relaying everything would cost more than the rest of the hop.
+_RELAY_PREFIXES = ("x-ratelimit-", "anthropic-ratelimit-")
 _RELAY_NAMES = frozenset(("request-id", "x-request-id", "retry-after"))
 
 
