@@ -1,0 +1,81 @@
+"""The ports of one run and the configs rendered for them.
+
+The committed configs (nginx/mock.conf, lunaroute-config/, litellm/config.yaml) use the
+default ports. The machine is shared, so a run may move every port by `--port-offset`; each
+run therefore renders its own copies into the scratch dir, with the ports replaced, and
+records them in results.json.
+"""
+from __future__ import annotations
+
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+MOCK_CONF = HERE / "nginx" / "mock.conf"
+LUNAROUTE_CONFIG = HERE / "lunaroute-config"
+LITELLM_CONFIG = HERE / "litellm" / "config.yaml"
+
+DEFAULTS = {"mock": 18000, "openai": 8080, "anthropic": 8081, "metrics": 9090, "litellm": 4000}
+
+
+class TemplateError(RuntimeError):
+    """A committed config no longer has the shape this module rewrites."""
+
+
+@dataclass(frozen=True)
+class Ports:
+    mock: int = DEFAULTS["mock"]
+    openai: int = DEFAULTS["openai"]          # LunaRoute's OpenAI listener
+    anthropic: int = DEFAULTS["anthropic"]    # LunaRoute's Anthropic listener
+    metrics: int = DEFAULTS["metrics"]        # LunaRoute's metrics/health listener
+    litellm: int = DEFAULTS["litellm"]
+
+    @classmethod
+    def with_offset(cls, offset: int) -> "Ports":
+        return cls(**{k: v + offset for k, v in DEFAULTS.items()})
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def _replace_all(text: str, pairs: list[tuple[str, str]], what: str) -> str:
+    for old, new in pairs:
+        if old not in text:
+            raise TemplateError(f"{what}: expected {old!r} in the committed config")
+        text = text.replace(old, new)
+    return text
+
+
+def render_mock_conf(workdir: Path, ports: Ports) -> Path:
+    text = _replace_all(MOCK_CONF.read_text(), [(f"listen 127.0.0.1:{DEFAULTS['mock']} ",
+                                                 f"listen 127.0.0.1:{ports.mock} ")], "nginx/mock.conf")
+    out = workdir / "mock.conf"
+    out.write_text(text)
+    return out
+
+
+def render_lunaroute_config(workdir: Path, ports: Ports, name: str = "lunaroute-config",
+                            recording: bool = False) -> Path:
+    """A copy of lunaroute-config/ with the run's ports (and session recording on if asked)."""
+    out = workdir / name
+    shutil.copytree(LUNAROUTE_CONFIG, out, dirs_exist_ok=True)
+    server = out / "server.yaml"
+    pairs = [
+        (f"bind: 127.0.0.1:{DEFAULTS['openai']}\n", f"bind: 127.0.0.1:{ports.openai}\n"),
+        (f"bind: 127.0.0.1:{DEFAULTS['anthropic']}\n", f"bind: 127.0.0.1:{ports.anthropic}\n"),
+        (f"bind: 127.0.0.1:{DEFAULTS['metrics']}\n", f"bind: 127.0.0.1:{ports.metrics}\n"),
+        (f"base_url: http://127.0.0.1:{DEFAULTS['mock']}", f"base_url: http://127.0.0.1:{ports.mock}"),
+    ]
+    if recording:
+        pairs.append(("  sessions:\n    enabled: false\n", "  sessions:\n    enabled: true\n"))
+    server.write_text(_replace_all(server.read_text(), pairs, "lunaroute-config/server.yaml"))
+    return out
+
+
+def render_litellm_config(workdir: Path, ports: Ports) -> Path:
+    pair = (f"api_base: http://127.0.0.1:{DEFAULTS['mock']}", f"api_base: http://127.0.0.1:{ports.mock}")
+    text = _replace_all(LITELLM_CONFIG.read_text(), [pair], "litellm/config.yaml")
+    out = workdir / "litellm-config.yaml"
+    out.write_text(text)
+    return out

@@ -1,0 +1,223 @@
+"""Unit tests of the harness's parsers, statistics, config rendering and report."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lunaroute.config import load_config
+
+from . import configs, report_md, streams_config, summary
+from .nginx import gen_conf
+from .scenarios import SCENARIOS, request_body, request_path
+from .stats import percentile, percentiles
+from .stream_clients import ChunkedDecoder, ChunkedError
+from .ttfb_client import ProtocolError, parse_head
+from .wrk_run import WrkError, parse_wrk_output
+
+
+# ---------------------------------------------------------------- chunked decoding
+def _chunked(parts: list[bytes]) -> bytes:
+    return b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in parts if p) + b"0\r\n\r\n"
+
+
+@settings(max_examples=200, deadline=None)
+@given(parts=st.lists(st.binary(min_size=1, max_size=300), max_size=12), cuts=st.lists(st.integers(1, 64), max_size=40))
+def test_chunked_decoder_reassembles_any_split(parts: list[bytes], cuts: list[int]) -> None:
+    wire = _chunked(parts)
+    dec, out, i = ChunkedDecoder(), bytearray(), 0
+    for n in cuts + [len(wire)]:
+        out += dec.feed(wire[i:i + n])
+        i += n
+        if i >= len(wire):
+            break
+    assert bytes(out) == b"".join(parts)
+    assert dec.done
+
+
+def test_chunked_decoder_rejects_garbage() -> None:
+    with pytest.raises(ChunkedError):
+        ChunkedDecoder().feed(b"zz\r\nabc\r\n")
+    with pytest.raises(ChunkedError):
+        ChunkedDecoder().feed(b"3\r\nabcXX")
+
+
+def test_chunked_decoder_waits_for_more() -> None:
+    dec = ChunkedDecoder()
+    assert dec.feed(b"5\r\nab") == b"ab"
+    assert not dec.done
+    assert dec.feed(b"cde\r\n0\r\n") == b"cde"
+    assert not dec.done
+    dec.feed(b"\r\n")
+    assert dec.done
+
+
+# ---------------------------------------------------------------- statistics
+def test_percentile_is_nearest_rank() -> None:
+    xs = [float(x) for x in range(1, 101)]
+    assert percentile(xs, 50) == 50
+    assert percentile(xs, 99) == 99
+    assert percentile(xs, 99.9) == 100
+    assert percentiles(xs)["p999"] == 100
+    with pytest.raises(ValueError):
+        percentile([], 50)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(0, 1e9, allow_nan=False), min_size=1, max_size=500))
+def test_percentiles_are_ordered_members(values: list[float]) -> None:
+    p = percentiles(values)
+    assert min(values) - 0.1 <= p["p50"] <= p["p90"] <= p["p99"] <= p["p999"] <= p["max"] <= max(values) + 0.1
+    assert p["n"] == len(values)
+
+
+# ---------------------------------------------------------------- wrk and HTTP parsing
+def test_parse_wrk_output() -> None:
+    line = ('WRKJSON {"requests":2000,"duration_us":2000000,"bytes":1400000,"errors":{"connect":0,"read":1,'
+            '"write":0,"status":2,"timeout":0},"verify":{"enabled":false,"checked":0,"bad":0},"latency_us":'
+            '{"min":5,"mean":10.0,"stdev":1.0,"max":90,"p50":9,"p75":11,"p90":12,"p99":40,"p999":80},'
+            '"request_body_bytes":436}')
+    r = parse_wrk_output("Running 2s test\n" + line + "\n")
+    assert r["rps"] == 1000.0 and r["error_total"] == 3 and r["bytes_per_response"] == 700
+    assert r["latency_us"]["p99"] == 40
+    with pytest.raises(WrkError):
+        parse_wrk_output("wrk: connection refused\n")
+
+
+def test_parse_head() -> None:
+    status, headers = parse_head(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                                 b"Transfer-Encoding: chunked\r\n\r\n")
+    assert status == 200 and headers["transfer-encoding"] == "chunked"
+    with pytest.raises(ProtocolError):
+        parse_head(b"SSH-2.0-OpenSSH\r\n\r\n")
+
+
+# ---------------------------------------------------------------- scenarios
+def test_scenarios_translate_against_the_upstream_dialect() -> None:
+    assert SCENARIOS["oai_to_anth"].baseline == "anth" and SCENARIOS["oai_to_anth"].translated
+    assert SCENARIOS["anth_to_oai_stream"].baseline == "oai_stream"
+    assert not SCENARIOS["oai_stream"].translated
+    body = json.loads(request_body(SCENARIOS["anth_to_oai_stream"]))
+    assert body["model"] == "bench-gpt-stream" and body["stream"] is True and "system" in body
+    assert request_path(SCENARIOS["oai_stream"], "/stream") == "/stream/v1/chat/completions"
+    assert request_path(SCENARIOS["oai"], "/stream") == "/v1/chat/completions"
+
+
+# ---------------------------------------------------------------- configs
+def test_committed_mock_conf_matches_its_generator() -> None:
+    conf = gen_conf.mock_conf(gen_conf.openai_chat(), gen_conf.anthropic_message(), gen_conf.openai_stream_events(),
+                              gen_conf.anthropic_stream_events())
+    assert conf == configs.MOCK_CONF.read_text()
+    fixtures = configs.HERE / "nginx" / "fixtures"
+    assert (fixtures / "openai_chat.json").read_text() == gen_conf.openai_chat()
+    assert (fixtures / "anthropic_stream.sse").read_text() == "".join(gen_conf.anthropic_stream_events())
+
+
+def test_rendered_lunaroute_config_loads_with_the_run_ports(tmp_path: Path) -> None:
+    ports = configs.Ports.with_offset(123)
+    cfg_dir = configs.render_lunaroute_config(tmp_path, ports, recording=True)
+    cfg = load_config(cfg_dir, tmp_path / "data")
+    assert {(lst.id, lst.port) for lst in cfg.listeners} == {("openai", 8203), ("anthropic", 8204)}
+    assert cfg.observability.metrics_port == 9213
+    assert cfg.server.workers == 1
+    assert {p.base_url for p in cfg.providers.values()} == {"http://127.0.0.1:18123", "http://127.0.0.1:18123/stream"}
+    assert "enabled: true" in (cfg_dir / "server.yaml").read_text().split("sessions:")[1][:30]
+    assert "listen 127.0.0.1:18123 " in configs.render_mock_conf(tmp_path, ports).read_text()
+    assert "http://127.0.0.1:18123/stream" in configs.render_litellm_config(tmp_path, ports).read_text()
+
+
+def test_committed_lunaroute_config_routes_every_scenario_model() -> None:
+    routes = json.loads((configs.LUNAROUTE_CONFIG / "routes.json").read_text())["rules"]
+    pairs = {(r["listener"], r["match"]["model"]) for r in routes}
+    for s in SCENARIOS.values():
+        assert (s.dialect, s.model) in pairs, s.name
+
+
+def test_streams_config_loads(tmp_path: Path) -> None:
+    sc = streams_config.render(tmp_path, 45678, streams=3000)
+    cfg = load_config(sc.config_dir, tmp_path / "data")
+    assert {p.base_url for p in cfg.providers.values()} == {"http://127.0.0.1:45678"}
+    assert all(p.pool_max_connections >= 6000 for p in cfg.providers.values())
+    assert cfg.server.max_connections >= 6000
+    assert {lst.port for lst in cfg.listeners} == {sc.openai_port, sc.anthropic_port}
+
+
+# ---------------------------------------------------------------- summary and report
+def _run(rps: float, p50: int, p99: int, errors: int = 0, gw_cpu: float | None = None) -> dict:
+    r = {"rps": rps, "requests": int(rps), "latency_us": {"p50": p50, "p90": p50, "p99": p99}, "error_total": errors,
+         "errors": {"status": errors}, "cpu": {"cpu0": {"busy_pct": 50.0}, "cpu1": {"busy_pct": 90.0}},
+         "foreign_cpu_pct": 1.0}
+    if gw_cpu is not None:
+        r.update(gateway_cpu_us_per_req=gw_cpu, gateway_cpu_pct=99.0)
+    return r
+
+
+def _results() -> dict:
+    ttfb = {"c1": {"requests": 100, "bad_answers": 0, "errors": 0, "ttfb_us": {"p50": 50.0, "p99": 90.0}}}
+    direct = {"name": "direct", "scenarios": {
+        "anth": {"runs": {"c1": _run(50000, 15, 30), "c64": _run(90000, 500, 900)}},
+        "anth_stream": {"runs": {"c1": _run(40000, 20, 40)}, "ttfb": ttfb}}}
+    lr_ttfb = {"c1": {"requests": 100, "bad_answers": 0, "errors": 0, "ttfb_us": {"p50": 450.0, "p99": 990.0},
+                      "gateway_cpu_us_per_req": 300.0}}
+    lunaroute = {"name": "lunaroute", "cmd": ["x"], "startup": {"first_200_s": 0.7, "rss_after_start_kb": 48 * 1024},
+                 "memory": {"peak_rss_kb": 60 * 1024, "rss_end_kb": 59 * 1024, "processes": 1},
+                 "gateway_alive_at_end": True, "errors_total": 1, "exit_code": 0,
+                 "scenarios": {
+                     "oai_to_anth": {"runs": {"c1": _run(2000, 415, 1030, gw_cpu=400.0),
+                                              "c64": _run(9000, 7500, 9900, errors=1, gw_cpu=110.0)},
+                                     "verify": {"bad_bodies": 0, "errors": 0}},
+                     "oai_to_anth_stream": {"runs": {"c1": _run(1000, 820, 2040, gw_cpu=800.0)}, "ttfb": lr_ttfb}}}
+    return {"direct": direct, "lunaroute": lunaroute}
+
+
+def test_summary_compares_translated_scenarios_with_the_upstream_dialect() -> None:
+    s = summary.summarize(_results())
+    row = next(r for r in s["rows"] if r["gateway"] == "lunaroute" and r["scenario"] == "oai_to_anth")
+    assert row["added_p50_us_c1"] == 400 and row["added_p99_us_c1"] == 1000
+    assert row["added_p50_us_c64"] == 7000 and row["rps_ratio_c64"] == 0.1
+    assert row["gw_cpu_us_per_req_c64"] == 110.0 and row["peak_rss_mb"] == 60.0
+    srow = next(r for r in s["rows"] if r["scenario"] == "oai_to_anth_stream")
+    assert srow["ttfb_added_p50_us_c1"] == 400.0 and srow["ttfb_added_p99_us_c1"] == 900.0
+    assert s["footprint"][0]["first_200_s"] == 0.7
+    problems = summary.gateway_problems(_results())
+    assert problems == ["lunaroute/oai_to_anth c64: wrk errors {'status': 1}"]
+
+
+def test_report_renders_every_section() -> None:
+    results = _results()
+    doc = {"meta": {"stamp": "s", "command": "c", "started_at": "a", "finished_at": "b", "ports": {},
+                    "machine": {"cpu_model": "cpu", "cpus": 2, "kernel": "k", "nginx": "n", "wrk": "w",
+                                "python": "3.11", "loadavg_at_start": "0"},
+                    "settings": {"quick": True, "concurrency": [1, 64], "ttfb_concurrency": [1], "duration_s": 2,
+                                 "warmup_s": 1, "verify_s": 1, "ttfb_duration_s": 1, "ttfb_max_requests": 10,
+                                 "gateway_cpu": 0, "load_cpu": 1, "quiet_threshold_pct": 5, "quiet_max_wait_s": 20,
+                                 "retries": 0}},
+           "results": results, "summary": summary.summarize(results)}
+    md = report_md.render(doc, ["throughput.png"], None, summary.gateway_problems(results))
+    for heading in ("## Headline: `lunaroute` vs direct", "## Footprint", "## All runs", "## Added latency",
+                    "## Streams: time to first body byte", "## Gateway process cost", "![throughput](throughput.png)"):
+        assert heading in md
+    assert "| oai_to_anth | translated | 9,000 | 0.100 | +400 / +1,000 | +7,000 / +9,000 |" in md
+    assert "wrk errors" in md
+
+
+# ---------------------------------------------------------------- entries
+def test_litellm_entry_is_skipped_without_its_venv_and_configured_with_it(tmp_path: Path) -> None:
+    from .gateways import litellm_spec, lunaroute_spec
+    ports = configs.Ports.with_offset(7)
+    missing = litellm_spec(ports, tmp_path, venv=tmp_path / "no-venv")
+    assert missing.skipped and "setup.sh --with-litellm" in missing.skipped
+    exe = tmp_path / "venv" / "bin" / "litellm"
+    exe.parent.mkdir(parents=True)
+    exe.write_text("#!/bin/sh\n")
+    exe.chmod(0o755)
+    spec = litellm_spec(ports, tmp_path, venv=tmp_path / "venv")
+    assert spec.skipped is None and spec.cmd is not None
+    assert spec.cmd[spec.cmd.index("--port") + 1] == "4007" and spec.env["LITELLM_OFFLINE_MODE"] == "true"
+    assert "http://127.0.0.1:18007/stream" in Path(spec.config or "").read_text()
+    lr = lunaroute_spec(ports, tmp_path, command="lunaroute --flag", recording=True)
+    assert lr.name == "lunaroute-rec" and lr.cmd[:3] == ["lunaroute", "--flag", "serve"]
+    assert lr.port_for(SCENARIOS["anth"]) == 8088 and lr.port_for(SCENARIOS["oai_stream"]) == 8087
