@@ -427,6 +427,9 @@ class H1Pool:
         self.connect_timeout = connect_timeout
         self._idle: list[_Conn] = []
         self._all: set[_Conn] = set()
+        # Requests waiting for a connection slot when max_connections are all busy.
+        self._waiters: collections.deque[asyncio.Future] = collections.deque()
+        self._connecting = 0  # connects under way count against max_connections too
 
     @property
     def open_connections(self) -> int:
@@ -434,6 +437,7 @@ class H1Pool:
 
     async def _connect(self) -> _Conn:
         loop = asyncio.get_running_loop()
+        self._connecting += 1
         try:
             _, conn = await asyncio.wait_for(
                 loop.create_connection(
@@ -449,6 +453,9 @@ class H1Pool:
             raise ConnectTimeout(f"connect to {self.host}:{self.port} timed out") from None
         except OSError as exc:
             raise ConnectError(f"connect to {self.host}:{self.port} failed: {exc.strerror or exc}") from None
+        finally:
+            self._connecting -= 1
+            self._wake_waiter()
         self._all.add(conn)
         return conn
 
@@ -467,7 +474,20 @@ class H1Pool:
                     break
             fresh = conn is None
             if conn is None:
-                conn = await self._connect()
+                while (self.max_connections and not self._idle
+                       and len(self._all) + self._connecting >= self.max_connections):
+                    fut = asyncio.get_running_loop().create_future()
+                    self._waiters.append(fut)
+                    try:
+                        await fut
+                    finally:
+                        if fut in self._waiters:
+                            self._waiters.remove(fut)
+                if self._idle:
+                    conn = self._idle.pop()
+                    fresh = False
+                else:
+                    conn = await self._connect()
             conn.send(head, body)
             if timeout:
                 conn.arm(timeout)
@@ -489,6 +509,7 @@ class H1Pool:
             conn.abort()
             return
         self._idle.append(conn)
+        self._wake_waiter()
 
     def _forget(self, conn: _Conn) -> None:
         self._all.discard(conn)
@@ -496,6 +517,14 @@ class H1Pool:
             self._idle.remove(conn)
         except ValueError:
             pass
+        self._wake_waiter()
+
+    def _wake_waiter(self) -> None:
+        while self._waiters:
+            fut = self._waiters.popleft()
+            if not fut.done():
+                fut.set_result(None)
+                return
 
     async def warmup(self, count: int) -> None:
         for _ in range(count):
