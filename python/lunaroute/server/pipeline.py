@@ -7,7 +7,6 @@ bytes come back untouched (streams chunk by chunk as they arrive).
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from typing import Any
@@ -304,7 +303,7 @@ class ChatPipeline:
                         events.extend(decoder.feed(ev[0], ev[1]))
                     out = encoder.encode(events) if events else b""
                 if out:
-                    await transport.send_bytes(out)
+                    await _send(transport, out)
                     if not sent_any:
                         sent_any = True
                         ex.ttft_s = perf() - t0
@@ -316,7 +315,13 @@ class ChatPipeline:
             if not same:
                 tail = encoder.encode(decoder.finish()) + encoder.finish()
                 if tail:
-                    await transport.send_bytes(tail)
+                    await _send(transport, tail)
+        except _ClientGone:
+            # The client left mid-stream: stop the upstream too; nothing more to say.
+            up.close(abort=True)
+            ex.status = 499
+            ex.error = "client disconnected"
+            log_event(log, logging.INFO, "client disconnected mid-stream", request_id=ex.request_id)
         except H1Error as exc:
             up.close(abort=True)
             err = (
@@ -332,6 +337,18 @@ class ChatPipeline:
             tail = encoder.error(err) if encoder is not None else self.dialect_stream_error(err)
             try:
                 await transport.send_bytes(tail)
+            except Exception:
+                pass
+        except Exception:
+            # A bug or a kernel refusal (e.g. an SSE line over the size cap) after the 200:
+            # still end the stream properly, in the caller's dialect, and keep the traceback.
+            up.close(abort=True)
+            log.exception("stream failed after start (request %s)", ex.request_id)
+            err = UpstreamError("the stream could not be relayed")
+            ex.status = err.status
+            ex.error = err.message
+            try:
+                await transport.send_bytes(self.dialect_stream_error(err))
             except Exception:
                 pass
         except BaseException:
@@ -354,6 +371,17 @@ class ChatPipeline:
         return openai_stream_error(err)
 
 
+class _ClientGone(Exception):
+    """Writing to the client failed: it disconnected."""
+
+
+async def _send(transport, data: bytes) -> None:
+    try:
+        await transport.send_bytes(data)
+    except Exception:
+        raise _ClientGone() from None
+
+
 class _UsageTap:
     """Reads usage from the upstream's own events (either dialect) without touching them."""
 
@@ -374,6 +402,12 @@ class _UsageTap:
             return
         if type(obj) is not dict:
             return
+        try:
+            self._read(obj)
+        except (TypeError, ValueError, AttributeError):
+            pass  # usage an upstream got wrong must not break the stream it rides on
+
+    def _read(self, obj: dict) -> None:
         if self.dialect == "openai":
             u = obj.get("usage")
             if isinstance(u, dict):
