@@ -35,10 +35,35 @@ def _string_end(body: bytes, i: int) -> int:
         return j + 1
 
 
-def find_top_level_value(body: bytes, key: bytes) -> tuple[int, int] | None:
-    """(start, end) of the value of top-level string key `key`, when that value is a string.
+def _value_end(body: bytes, v: int) -> int:
+    """Index just past the JSON value that starts at v (the body is known to be valid)."""
+    c = body[v]
+    if c == 0x22:
+        return _string_end(body, v)
+    if c != 0x7B and c != 0x5B:  # number, true, false, null
+        j = find_any(body, b",}] \t\r\n", v)
+        return len(body) if j < 0 else j
+    depth = 0
+    pos = v
+    while True:
+        j = find_any(body, _STRUCT, pos)
+        if j < 0:
+            raise ValueError("unterminated value")
+        c = body[j]
+        if c == 0x22:
+            pos = _string_end(body, j)
+            continue
+        depth += 1 if c == 0x7B or c == 0x5B else -1
+        pos = j + 1
+        if depth == 0:
+            return pos
 
-    `body` must be valid JSON whose top level is an object (the caller parsed it already).
+
+def find_top_level_span(body: bytes, key: bytes) -> tuple[int, int] | None:
+    """(start, end) of the value of top-level key `key`, whatever its type.
+
+    `body` must be valid JSON whose top level is an object (the caller parsed it, or an
+    upstream produced it). Only structural bytes are visited, found with the SIMD scan.
     """
     i = _skip_ws(body, 0)
     if i >= len(body) or body[i] != 0x7B:
@@ -56,11 +81,12 @@ def find_top_level_value(body: bytes, key: bytes) -> tuple[int, int] | None:
             if depth == 1:
                 k = _skip_ws(body, end)
                 if k < n and body[k] == 0x3A:  # it is a key
+                    v = _skip_ws(body, k + 1)
                     if body[j + 1 : end - 1] == key:
-                        v = _skip_ws(body, k + 1)
-                        if v < n and body[v] == 0x22:
-                            return v, _string_end(body, v)
-                        return None
+                        return (v, _value_end(body, v)) if v < n else None
+                    # skip the value whole: nested keys must not be taken for top-level ones
+                    pos = _value_end(body, v) if v < n else n
+                    continue
             pos = end
         elif c == 0x7B or c == 0x5B:
             depth += 1
@@ -69,6 +95,14 @@ def find_top_level_value(body: bytes, key: bytes) -> tuple[int, int] | None:
             depth -= 1
             pos = j + 1
     return None
+
+
+def find_top_level_value(body: bytes, key: bytes) -> tuple[int, int] | None:
+    """Like `find_top_level_span`, but only when the value is a string."""
+    span = find_top_level_span(body, key)
+    if span is None or body[span[0]] != 0x22:
+        return None
+    return span
 
 
 def replace_model(body: bytes, new_model: str) -> bytes:

@@ -248,12 +248,16 @@ class ChatPipeline:
     def _answer(self, proto, served: _Served, same: bool, normalized, resp_headers, ex: Exchange) -> None:
         raw = served.body
         up_resp = served.response
+        # Parsed even when relayed as is: it proves the body is a JSON object and gives the
+        # usage (orjson on the whole body is faster here than scanning for the one key).
         try:
             up_data = orjson.loads(raw)
             if type(up_data) is not dict:
                 raise ValueError("not an object")
         except ValueError:
-            raise UpstreamError(f"provider '{served.target.provider}' returned a body that is not a JSON object") from None
+            raise UpstreamError(
+                f"provider '{served.target.provider}' returned a body that is not a JSON object"
+            ) from None
         tdialect = get_dialect(served.provider.dialect)
         ex.input_tokens, ex.output_tokens = tdialect.usage(up_data)
         if same:
