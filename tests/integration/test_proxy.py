@@ -12,19 +12,8 @@ import pytest
 
 from .conftest import UPSTREAM_KEY
 
-TOOLS_OAI = [{
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Weather for a city",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-    },
-}]
-TOOLS_ANTH = [{
-    "name": "get_weather",
-    "description": "Weather for a city",
-    "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-}]
+from .tools import TOOLS_ANTH, TOOLS_OAI
+
 
 
 # ----------------------------------------------------------------------------- passthrough

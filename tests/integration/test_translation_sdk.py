@@ -9,19 +9,8 @@ from __future__ import annotations
 import base64
 import json
 
-TOOLS_OAI = [{
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Weather for a city",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-    },
-}]
-TOOLS_ANTH = [{
-    "name": "get_weather",
-    "description": "Weather for a city",
-    "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-}]
+from .tools import TOOLS_ANTH, TOOLS_OAI
+
 PNG_1PX = base64.b64encode(
     bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                   "1f15c4890000000d49444154789c63000100000500010d0a2db40000000049454e44ae426082")
