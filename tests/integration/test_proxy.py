@@ -11,9 +11,7 @@ import openai
 import pytest
 
 from .conftest import UPSTREAM_KEY
-
 from .tools import TOOLS_ANTH, TOOLS_OAI
-
 
 
 # ----------------------------------------------------------------------------- passthrough
