@@ -126,3 +126,23 @@ def test_fuzzed_bodies_never_get_a_5xx(tmp_path, mock_upstream):
         client.close()
         assert gw.stop() == 0
     assert "Traceback" not in gw.logs()
+
+
+def test_pure_python_fallback_serves_streams(tmp_path, mock_upstream):
+    """LUNAROUTE_NATIVE=0 (CPUs the native code cannot serve): same answers, all in Python."""
+    gw = standard_gateway(tmp_path, mock_upstream.url)
+    gw.env["LUNAROUTE_NATIVE"] = "0"
+    gw.start()
+    try:
+        with httpx.stream("POST", gw.anthropic_url + "/v1/messages", timeout=10, json={
+            "model": "gpt-4o", "max_tokens": 30, "stream": True,
+            "messages": [{"role": "user", "content": "python all the way"}],
+        }) as r:
+            body = b"".join(r.iter_bytes())
+        assert r.status_code == 200
+        assert b"event: message_stop" in body and b"python all the way" in body
+    finally:
+        assert gw.stop() == 0
+    doctor = subprocess.run([sys.executable, "-m", "lunaroute.doctor"], capture_output=True, text=True,
+                            env=dict(os.environ, LUNAROUTE_NATIVE="0"))
+    assert "sse      python" in doctor.stdout
