@@ -74,10 +74,6 @@ class GatewayState:
                 input_tokens=exchange.input_tokens, output_tokens=exchange.output_tokens,
             )
 
-    def ready(self) -> bool:
-        states = self.breakers.states()
-        return any(s != 1 for s in states.values()) if states else False
-
     async def aclose_retired(self) -> None:
         for conn in self.retired:
             await conn.aclose()
