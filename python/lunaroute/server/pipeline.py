@@ -102,6 +102,8 @@ class ChatPipeline:
         st = self.state
         dialect = self.dialect
         metrics = st.metrics
+        # Who is asking comes first: an unknown client learns nothing about validation.
+        key = await st.auth.authenticate(headers, dialect.name) if st.auth.required else None
         try:
             data = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
@@ -109,7 +111,6 @@ class ChatPipeline:
         if type(data) is not dict:
             raise InvalidRequestError("request body must be a JSON object")
         model, stream = _validate_light(dialect.name, data)
-        key = await st.auth.authenticate(headers, dialect.name) if st.auth.required else None
         t_ingress = perf()
 
         decision = st.routes.decide(
