@@ -49,6 +49,8 @@ def _estimate_tokens(data: dict) -> int:
 
 
 async def count_tokens(state, listener, headers, body: bytes) -> bytes:
+    if state.auth.required:
+        await state.auth.authenticate(headers, "anthropic")
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -60,8 +62,6 @@ async def count_tokens(state, listener, headers, body: bytes) -> bytes:
         raise InvalidRequestError("'model' is required and must be a non-empty string", param="model")
     if not isinstance(data.get("messages"), list):
         raise InvalidRequestError("'messages' must be an array", param="messages")
-    if state.auth.required:
-        await state.auth.authenticate(headers, "anthropic")
     decision = state.routes.decide(RouteRequest(
         listener_id=listener.id, listener_type="anthropic", model=model, headers=headers, body=data,
     ))
