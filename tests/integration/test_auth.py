@@ -29,6 +29,9 @@ def test_keys_are_required_and_scoped(tmp_path, mock_upstream):
         ok = openai.OpenAI(base_url=gw.openai_url + "/v1", api_key=both, max_retries=0)
         assert ok.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}]) \
             .choices[0].message.content == "echo: hi"
+        assert ok.models.list().data is not None
+        with pytest.raises(openai.AuthenticationError):
+            openai.OpenAI(base_url=gw.openai_url + "/v1", api_key="lr-wrong", max_retries=0).models.list()
         with pytest.raises(openai.AuthenticationError) as ei:
             openai.OpenAI(base_url=gw.openai_url + "/v1", api_key="lr-wrong", max_retries=0) \
                 .chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])

@@ -66,6 +66,8 @@ class ListenerApp:
                 watcher = _DisconnectWatch(proto, asyncio.current_task())
                 await ChatPipeline(state, self.listener, dname).run(proto, scope.headers, body, rid, t0)
             elif scope.method == "GET" and path == "/v1/models":
+                if state.auth.required:
+                    await state.auth.authenticate(scope.headers, dname)
                 proto.response_bytes(200, self._json_headers(state, rid), list_models(state, self.listener, dname))
             elif scope.method == "POST" and path == "/v1/messages/count_tokens" and "anthropic" in self.dialects:
                 body = await self._read_body(scope, proto)
