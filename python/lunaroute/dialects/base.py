@@ -90,6 +90,58 @@ class Dialect(Protocol):
 
     def usage(self, data: dict[str, Any]) -> tuple[int, int]: ...
 
+    def stream_error(self, err: GatewayError) -> bytes:
+        """An in-stream error event in this dialect, for a stream that has no encoder
+        (a same-dialect stream relayed as is)."""
+        ...
+
+
+class PackageDialect:
+    """A dialect assembled from the modules of its package (request, request_build,
+    response, errors, stream decoder/encoder): the delegation written once for all dialects.
+    A dialect package subclasses it and names its modules and stream classes."""
+
+    name: str
+    chat_path: str
+    request_module: Any
+    build_module: Any
+    response_module: Any
+    errors_module: Any
+    decoder_class: type
+    encoder_class: type
+
+    def parse_request(self, data: dict[str, Any]) -> NormalizedRequest:
+        return self.request_module.parse_request(data)
+
+    def build_request(
+        self, req: NormalizedRequest, *, model: str, stream: bool, options: TargetOptions
+    ) -> dict[str, Any]:
+        return self.build_module.build_request(req, model=model, stream=stream, options=options)
+
+    def parse_response(self, data: dict[str, Any]) -> NormalizedResponse:
+        return self.response_module.parse_response(data)
+
+    def build_response(self, resp: NormalizedResponse, *, model: str, request: NormalizedRequest) -> dict[str, Any]:
+        return self.response_module.build_response(resp, model=model, request=request)
+
+    def stream_decoder(self) -> StreamDecoder:
+        return self.decoder_class()
+
+    def stream_encoder(self, *, model: str, request: NormalizedRequest) -> StreamEncoder:
+        return self.encoder_class(model=model, request=request)
+
+    def error_body(self, err: GatewayError) -> bytes:
+        return self.errors_module.error_body(err)
+
+    def parse_upstream_error(self, status: int, body: bytes) -> GatewayError:
+        return self.errors_module.parse_upstream_error(status, body)
+
+    def usage(self, data: dict[str, Any]) -> tuple[int, int]:
+        return self.response_module.usage_of(data)
+
+    def stream_error(self, err: GatewayError) -> bytes:
+        return self.errors_module.stream_error(err)
+
 
 def log_dropped(what: str, target: str) -> None:
     """Debug-log a field or block left out on a cross-dialect route (cheap when disabled)."""

@@ -339,7 +339,7 @@ class ChatPipeline:
             log_event(log, logging.WARNING, "stream failed after start", request_id=ex.request_id,
                       provider=ex.provider, reason=str(exc))
             # The client already has a 200 and events: end in-stream, in its dialect.
-            tail = encoder.error(err) if encoder is not None else self.dialect_stream_error(err)
+            tail = encoder.error(err) if encoder is not None else self.dialect.stream_error(err)
             try:
                 await transport.send_bytes(tail)
             except Exception:
@@ -353,7 +353,7 @@ class ChatPipeline:
             ex.status = err.status
             ex.error = err.message
             try:
-                await transport.send_bytes(self.dialect_stream_error(err))
+                await transport.send_bytes(self.dialect.stream_error(err))
             except Exception:
                 pass
         except BaseException:
@@ -365,16 +365,6 @@ class ChatPipeline:
             transport = None  # noqa: F841
         ex.input_tokens, ex.output_tokens = usage.input_tokens, usage.output_tokens
         st.metrics.phase("egress", perf() - t_egress)
-
-    def dialect_stream_error(self, err: GatewayError) -> bytes:
-        # Same-dialect streams have no encoder: the in-stream error is built directly.
-        from ..dialects.anthropic.errors import stream_error as anthropic_stream_error
-        from ..dialects.openai.errors import stream_error as openai_stream_error
-
-        if self.dialect.name == "anthropic":
-            return anthropic_stream_error(err)
-        return openai_stream_error(err)
-
 
 class _ClientGone(Exception):
     """Writing to the client failed: it disconnected."""
