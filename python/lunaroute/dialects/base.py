@@ -66,6 +66,30 @@ class StreamEncoder(Protocol):
         ...
 
 
+class StreamEncoderEnding:
+    """`finish()` and `error()` of a stream encoder, the same in every dialect: a stream
+    ends once, either normally (the subclass's `_end(parts)`) or with an in-stream error in
+    the subclass's dialect (`_stream_error`)."""
+
+    __slots__ = ()
+    _done: bool
+    _stream_error: Any  # staticmethod(err) -> bytes, set by the dialect's encoder
+    _end: Any  # method(parts) appending the dialect's normal closing events
+
+    def finish(self) -> bytes:
+        if self._done:
+            return b""
+        parts: list[bytes] = []
+        self._end(parts)
+        return b"".join(parts)
+
+    def error(self, err: GatewayError) -> bytes:
+        if self._done:
+            return b""
+        self._done = True
+        return self._stream_error(err)
+
+
 class Dialect(Protocol):
     name: str
     chat_path: str

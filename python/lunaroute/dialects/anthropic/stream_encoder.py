@@ -13,10 +13,10 @@ from typing import Any
 
 import orjson
 
-from ...errors import GatewayError
 from ...model import NormalizedRequest, NormalizedStreamEvent, Usage
 from ...model import response as sr
 from .._ids import anthropic_message_id, anthropic_tool_id
+from ..base import StreamEncoderEnding
 from .errors import stream_error
 from .response import stop_reason_of, usage_json
 
@@ -26,7 +26,8 @@ _STOP = b'event: message_stop\ndata: {"type":"message_stop"}\n\n'
 _DELTA_HEAD = b'event: content_block_delta\ndata: {"type":"content_block_delta","index":'
 
 
-class AnthropicStreamEncoder:
+class AnthropicStreamEncoder(StreamEncoderEnding):
+    _stream_error = staticmethod(stream_error)
     __slots__ = ("_model", "_started", "_done", "_open_src", "_open_out", "_next", "_stop_reason", "_stop_sequence", "_usage")
 
     def __init__(self, *, model: str, request: NormalizedRequest) -> None:
@@ -87,19 +88,6 @@ class AnthropicStreamEncoder:
                 self._done = True
                 break
         return b"".join(parts)
-
-    def finish(self) -> bytes:
-        if self._done:
-            return b""
-        parts: list[bytes] = []
-        self._end(parts)
-        return b"".join(parts)
-
-    def error(self, err: GatewayError) -> bytes:
-        if self._done:
-            return b""
-        self._done = True
-        return stream_error(err)
 
     # ------------------------------------------------------------------ internals
     def _start(self, upstream_id: str, parts: list[bytes]) -> None:

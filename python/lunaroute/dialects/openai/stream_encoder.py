@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import orjson
 
-from ...errors import GatewayError
 from ...model import NormalizedRequest, NormalizedStreamEvent, Usage
 from .._ids import now, openai_completion_id
+from ..base import StreamEncoderEnding
 from .errors import stream_error
 from .response import finish_reason, usage_json
 
@@ -27,7 +27,8 @@ _DONE = b"data: [DONE]\n\n"
 _PING = b": ping\n\n"
 
 
-class OpenAIStreamEncoder:
+class OpenAIStreamEncoder(StreamEncoderEnding):
+    _stream_error = staticmethod(stream_error)
     __slots__ = (
         "_model", "_include_usage", "_created", "_started", "_done", "_prefix", "_head", "_tail", "_tools",
         "_ntools", "_stop_reason", "_usage",
@@ -96,19 +97,6 @@ class OpenAIStreamEncoder:
                 break
             # block_stop, thinking_delta, signature_delta: nothing to send in this dialect
         return b"".join(parts)
-
-    def finish(self) -> bytes:
-        if self._done:
-            return b""
-        parts: list[bytes] = []
-        self._end(parts)
-        return b"".join(parts)
-
-    def error(self, err: GatewayError) -> bytes:
-        if self._done:
-            return b""
-        self._done = True
-        return stream_error(err)
 
     # ------------------------------------------------------------------ internals
     def _start(self, upstream_id: str, parts: list[bytes]) -> None:
