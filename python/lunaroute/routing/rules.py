@@ -108,3 +108,7 @@ class RouteRule:
     fallbacks: list[Target]
     options: RuleOptions
     order: int
+
+    def applies_to_listener(self, listener_id: str, listener_type: str) -> bool:
+        """A rule's `listener` names a listener by its id or by its type (dialect)."""
+        return self.listener is None or self.listener == listener_id or self.listener == listener_type

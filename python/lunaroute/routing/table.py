@@ -60,8 +60,7 @@ def _matches(rule: RouteRule, req: RouteRequest) -> bool:
     Same conditions, same order as `_why_not` (which `explain` uses and which spells out
     the failed condition); the property tests check that the two always agree.
     """
-    if rule.listener is not None and rule.listener != req.listener_id \
-            and rule.listener != req.listener_type:
+    if not rule.applies_to_listener(req.listener_id, req.listener_type):
         return False
     m = rule.match
     if m.models:
@@ -89,7 +88,7 @@ def _matches(rule: RouteRule, req: RouteRequest) -> bool:
 
 def _why_not(rule: RouteRule, req: RouteRequest) -> str | None:
     """None when `rule` matches `req`, else the first failed condition, in words."""
-    if rule.listener is not None and rule.listener not in (req.listener_id, req.listener_type):
+    if not rule.applies_to_listener(req.listener_id, req.listener_type):
         return (f"listener {rule.listener!r} is neither the listener id {req.listener_id!r} "
                 f"nor its type {req.listener_type!r}")
     m = rule.match

@@ -13,14 +13,11 @@ from ..routing import RouteRequest
 from .passthrough import replace_model
 
 
-def _listener_matches(rule_listener: str | None, listener, dialect: str) -> bool:
-    return rule_listener is None or rule_listener in (listener.id, listener.type, dialect)
-
-
 def list_models(state, listener, dialect: str) -> bytes:
     seen: dict[str, str] = {}
     for rule in state.config.routes:
-        if not _listener_matches(rule.listener, listener, dialect):
+        # the same test routing applies: the models listed are the ones that route here
+        if not rule.applies_to_listener(listener.id, dialect):
             continue
         for m in rule.match.models:
             if m.kind == "exact" and m.source not in seen:
