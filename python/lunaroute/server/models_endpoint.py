@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import orjson
 
-from ..errors import InvalidRequestError, NotFoundError, UpstreamError
+from ..errors import NotFoundError, UpstreamError
 from ..routing import RouteRequest
 from .passthrough import replace_model
+from .request_body import parse_object, require_model_and_messages
 
 
 def list_models(state, listener, dialect: str) -> bytes:
@@ -48,17 +49,8 @@ def _estimate_tokens(data: dict) -> int:
 async def count_tokens(state, listener, headers, body: bytes) -> bytes:
     if state.auth.required:
         await state.auth.authenticate(headers, "anthropic")
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidRequestError(f"request body is not valid JSON: {exc.msg}") from None
-    if type(data) is not dict:
-        raise InvalidRequestError("request body must be a JSON object")
-    model = data.get("model")
-    if not isinstance(model, str) or not model:
-        raise InvalidRequestError("'model' is required and must be a non-empty string", param="model")
-    if not isinstance(data.get("messages"), list):
-        raise InvalidRequestError("'messages' must be an array", param="messages")
+    data = parse_object(body)
+    model = require_model_and_messages(data)
     decision = state.routes.decide(RouteRequest(
         listener_id=listener.id, listener_type="anthropic", model=model, headers=headers, body=data,
     ))

@@ -17,8 +17,6 @@ from ..dialects import get_dialect
 from ..dialects.base import TargetOptions
 from ..egress.h1 import ConnectError, H1Error, H1Timeout
 from ..errors import (
-    GatewayError,
-    InvalidRequestError,
     NotFoundError,
     UpstreamError,
     UpstreamTimeoutError,
@@ -28,6 +26,7 @@ from ..observability.logs import log_event
 from ..routing import RouteRequest, UpstreamFailure, run_attempts
 from .exchange import Exchange
 from .passthrough import add_top_level_field, replace_model
+from .request_body import parse_object, validate_light
 
 log = logging.getLogger("lunaroute.pipeline")
 perf = time.perf_counter
@@ -70,26 +69,6 @@ class _Served:
         self.up_model = up_model
 
 
-def _validate_light(dialect_name: str, data: dict) -> tuple[str, bool]:
-    """The checks every request gets, also on passthrough (the upstream validates the rest)."""
-    model = data.get("model")
-    if not isinstance(model, str) or not model:
-        raise InvalidRequestError("'model' is required and must be a non-empty string", param="model")
-    messages = data.get("messages")
-    if not isinstance(messages, list) or not messages:
-        raise InvalidRequestError("'messages' must be a non-empty array", param="messages")
-    stream = data.get("stream", False)
-    if stream is None:
-        stream = False
-    if not isinstance(stream, bool):
-        raise InvalidRequestError("'stream' must be a boolean", param="stream")
-    if dialect_name == "anthropic":
-        mt = data.get("max_tokens")
-        if type(mt) is not int:
-            raise InvalidRequestError("'max_tokens' is required and must be an integer", param="max_tokens")
-    return model, stream
-
-
 class ChatPipeline:
     """Runs one chat request for one listener. Stateless apart from the gateway state."""
 
@@ -104,13 +83,8 @@ class ChatPipeline:
         metrics = st.metrics
         # Who is asking comes first: an unknown client learns nothing about validation.
         key = await st.auth.authenticate(headers, dialect.name) if st.auth.required else None
-        try:
-            data = orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            raise InvalidRequestError(f"request body is not valid JSON: {exc.msg}") from None
-        if type(data) is not dict:
-            raise InvalidRequestError("request body must be a JSON object")
-        model, stream = _validate_light(dialect.name, data)
+        data = parse_object(body)
+        model, stream = validate_light(dialect.name, data)
         t_ingress = perf()
 
         decision = st.routes.decide(
