@@ -15,7 +15,6 @@ from ..dialects import get_dialect
 from ..errors import GatewayError, InvalidRequestError, NotFoundError, RequestTooLargeError
 from ..observability.logs import log_event
 from .models_endpoint import count_tokens, list_models
-from .pipeline import ChatPipeline
 
 log = logging.getLogger("lunaroute.ingress")
 perf = time.perf_counter
@@ -64,7 +63,7 @@ class ListenerApp:
             if scope.method == "POST" and CHAT_PATHS.get(path) in self.dialects:
                 body = await self._read_body(scope, proto)
                 watcher = _DisconnectWatch(proto, asyncio.current_task())
-                await ChatPipeline(state, self.listener, dname).run(proto, scope.headers, body, rid, t0)
+                await state.pipeline(self.listener, dname).run(proto, scope.headers, body, rid, t0)
             elif scope.method == "GET" and path == "/v1/models":
                 if state.auth.required:
                     await state.auth.authenticate(scope.headers, dname)

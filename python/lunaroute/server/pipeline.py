@@ -76,6 +76,7 @@ class ChatPipeline:
         self.state = state
         self.listener = listener
         self.dialect = get_dialect(dialect_name)
+        self.security_headers = state.security_headers(listener)
 
     async def run(self, proto, headers, body: bytes, request_id: str, t0: float) -> None:
         st = self.state
@@ -205,7 +206,7 @@ class ChatPipeline:
             ("x-lunaroute-provider", served.target.provider),
             ("x-lunaroute-model", served.up_model),
             ("x-lunaroute-attempts", str(len(alog.attempts))),
-            *st.security_headers(self.listener),
+            *self.security_headers,
         ]
         same = served.provider.dialect == dialect.name
         if stream:

@@ -15,6 +15,7 @@ from ..observability.logs import log_event
 from ..observability.metrics import Metrics
 from ..routing import BreakerRegistry, RetryPolicy, RouteTable
 from ..tenancy.auth import Authenticator
+from .pipeline import ChatPipeline
 
 log = logging.getLogger("lunaroute.server")
 
@@ -42,6 +43,15 @@ class GatewayState:
             shm_path=None,
         )
         self.observers: list[Callable] = []
+        self._pipelines: dict[tuple[str, str], ChatPipeline] = {}
+
+    def pipeline(self, listener, dialect_name: str) -> ChatPipeline:
+        """The chat pipeline of one listener and dialect, built once per config load."""
+        key = (listener.id, dialect_name)
+        pipe = self._pipelines.get(key)
+        if pipe is None:
+            pipe = self._pipelines[key] = ChatPipeline(self, listener, dialect_name)
+        return pipe
 
     def max_retries_for(self, options) -> Callable[[str], int]:
         if options.max_retries is not None:
