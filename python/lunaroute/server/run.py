@@ -204,7 +204,7 @@ class GatewayServer:
 
     async def _warmup(self) -> None:
         for name, prov in self.config.providers.items():
-            n = getattr(prov, "warmup_connections", 0)
+            n = prov.warmup_connections
             if n:
                 try:
                     await self.state.connectors[name].warmup(n)
@@ -212,10 +212,8 @@ class GatewayServer:
                     log.warning("warm-up of %s failed: %s", name, exc)
 
     async def _start_watcher(self) -> None:
-        try:
-            from ..config import ConfigWatcher
-        except ImportError:
-            return
+        from ..config import ConfigWatcher
+
         self._watcher = ConfigWatcher(
             self.config.config_dir, self.config.data_dir, self.apply_config, self._reload_failed
         )
@@ -226,8 +224,8 @@ class GatewayServer:
 
         intervals: dict[str, int] = {}
         for name, prov in self.config.providers.items():
-            hc = getattr(prov, "health_check", None)
-            if hc is not None and hc.enabled:
+            hc = prov.health_check
+            if hc.enabled:
                 intervals[name] = int(hc.interval_ms)
         if not intervals:
             return
