@@ -16,6 +16,7 @@ import ssl as ssl_mod
 from typing import AsyncIterator
 
 from ..kernels import find_any
+from .deadlines import Deadlines
 
 _CRLF = b"\r\n"
 _HEADER_END = b"\r\n\r\n"
@@ -56,6 +57,14 @@ class H1Response:
 
     async def read(self) -> bytes:
         """The whole body, within the deadline the request was sent with."""
+        conn = self._conn
+        if conn is not None and conn._state == 4:
+            # Already all here (a small answer usually arrives with its head): no iterator.
+            body = conn.take_buffered_body()
+            if body is not None:
+                self._done = True
+                self.close()
+                return body
         parts = []
         async for chunk in self.iter_chunks():
             parts.append(chunk)
@@ -108,22 +117,19 @@ class _Conn(asyncio.Protocol):
         self._chunks: collections.deque[bytes] = collections.deque()
         self._queued = 0
         self._got_bytes = False
-        self._timer: asyncio.TimerHandle | None = None
+        # kept by the pool's Deadlines (egress/deadlines.py)
+        self.deadline = 0.0
+        self.deadline_entry = 0.0
 
     # ------------------------------------------------------------- deadlines
     def arm(self, seconds: float) -> None:
         """(Re)start the deadline: when it passes, the connection is dropped and waiters fail."""
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer = asyncio.get_running_loop().call_later(seconds, self._on_timeout)
+        self.pool.deadlines.arm(self, seconds)
 
     def disarm(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self.deadline = 0.0
 
-    def _on_timeout(self) -> None:
-        self._timer = None
+    def on_deadline(self) -> None:
         if self.closed:
             return
         self.close_exc = H1Timeout("upstream timed out", before_response=not self._got_bytes)
@@ -303,6 +309,20 @@ class _Conn(asyncio.Protocol):
                 self._push(None)
         return H1Response(status, headers, self)
 
+    def take_buffered_body(self) -> bytes | None:
+        """The whole body when it has fully arrived (state 4), else None; empties the queue."""
+        chunks = self._chunks
+        if not chunks or chunks[-1] is not None:
+            return None
+        chunks.pop()
+        body = b"".join(chunks)
+        chunks.clear()
+        self._queued = 0
+        if self.paused and self.transport is not None:
+            self.paused = False
+            self.transport.resume_reading()
+        return body
+
     async def next_body_chunk(self) -> bytes | None:
         while True:
             if self._state == 2:
@@ -427,6 +447,7 @@ class H1Pool:
         self.connect_timeout = connect_timeout
         self._idle: list[_Conn] = []
         self._all: set[_Conn] = set()
+        self.deadlines = Deadlines()
         # Requests waiting for a connection slot when max_connections are all busy.
         self._waiters: collections.deque[asyncio.Future] = collections.deque()
         self._connecting = 0  # connects under way count against max_connections too
