@@ -14,6 +14,7 @@ import time
 from ..dialects import get_dialect
 from ..errors import GatewayError, InvalidRequestError, NotFoundError, RequestTooLargeError
 from ..observability.logs import log_event
+from .disconnect import DisconnectWatcher
 from .models_endpoint import count_tokens, list_models
 
 log = logging.getLogger("lunaroute.ingress")
@@ -37,6 +38,7 @@ class ListenerApp:
         self.dialects = ("openai", "anthropic") if t == "both" else (t,)
         self.default_dialect = self.dialects[0]
         self.max_body = listener.max_body_bytes
+        self.disconnects = DisconnectWatcher()
 
     def __rsgi_init__(self, loop) -> None:  # granian calls it once per worker loop
         pass
@@ -58,11 +60,11 @@ class ListenerApp:
         metrics = state.metrics
         metrics.inflight.inc()
         server.inflight += 1
-        watcher = None
+        watch = 0
         try:
             if scope.method == "POST" and CHAT_PATHS.get(path) in self.dialects:
                 body = await self._read_body(scope, proto)
-                watcher = _DisconnectWatch(proto, asyncio.current_task())
+                watch = self.disconnects.watch(proto, asyncio.current_task())
                 await state.pipeline(self.listener, dname).run(proto, scope.headers, body, rid, t0)
             elif scope.method == "GET" and path == "/v1/models":
                 if state.auth.required:
@@ -85,8 +87,8 @@ class ListenerApp:
             self._error(proto, state, rid, dname, GatewayError("internal gateway error"))
             metrics.request_done(self.listener.id, "", "", 500)
         finally:
-            if watcher is not None:
-                watcher.close()
+            if watch:
+                self.disconnects.done(watch)
             server.inflight -= 1
             metrics.inflight.dec()
 
@@ -126,37 +128,3 @@ class ListenerApp:
         except Exception:
             # The response had started (a stream): the pipeline already ended it in-stream.
             pass
-
-
-class _DisconnectWatch:
-    """Cancels the request's task when its client goes away, so the upstream call stops.
-
-    Watching costs a task and a granian future per request (~15 % of a fast passthrough),
-    so it is armed only once a request has run for ARM_AFTER_S: a request that fast is over
-    before a disconnect could save anything, and LLM calls that take seconds still stop
-    within ARM_AFTER_S of the client leaving.
-    """
-
-    ARM_AFTER_S = 0.05
-    __slots__ = ("proto", "task", "timer", "future")
-
-    def __init__(self, proto, task) -> None:
-        self.proto = proto
-        self.task = task
-        self.future = None
-        self.timer = asyncio.get_running_loop().call_later(self.ARM_AFTER_S, self._arm)
-
-    def _arm(self) -> None:
-        self.timer = None
-        fut = self.future = asyncio.ensure_future(self.proto.client_disconnect())
-        fut.add_done_callback(self._fired)
-
-    def _fired(self, fut) -> None:
-        if not fut.cancelled() and not self.task.done():
-            self.task.cancel()
-
-    def close(self) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-        if self.future is not None:
-            self.future.cancel()
