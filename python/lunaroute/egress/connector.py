@@ -82,6 +82,43 @@ class ProviderConnector:
             static.append((k.lower(), v))
         self._static = static
         self._key = cfg.api_key
+        # The HTTP/1.1 request head up to the per-request lines, pre-encoded per `stream`:
+        # request line, static headers, accept, and the configured key when there is one.
+        self._head_prefix = (self._encode_prefix(False), self._encode_prefix(True))
+
+    def _encode_prefix(self, stream: bool) -> bytes:
+        lines = [f"POST {self.path} HTTP/1.1\r\n"]
+        for k, v in self._static:
+            lines.append(f"{k}: {v}\r\n")
+        lines.append(f"accept: {'text/event-stream' if stream else 'application/json'}\r\n")
+        if self._key:
+            name, value = ("x-api-key", self._key) if self.dialect == "anthropic" else (
+                "authorization", f"Bearer {self._key}")
+            lines.append(f"{name}: {value}\r\n")
+        return "".join(lines).encode("latin-1", "replace")
+
+    def _h1_head(self, client_headers: Mapping[str, str], stream: bool, body_len: int) -> bytes:
+        """The same head `request_headers` describes, for the default path, built from the
+        pre-encoded prefix: only the client-dependent lines are formatted per request."""
+        lines = [self._head_prefix[stream]]
+        if not self._key:
+            key = _client_credential(client_headers)
+            if key:
+                lines.append(("x-api-key: " if self.dialect == "anthropic" else "authorization: Bearer ")
+                             .encode() + key.encode("latin-1", "replace") + b"\r\n")
+        if self.dialect == "anthropic":
+            version = client_headers.get("anthropic-version") or self._version_default
+            lines.append(b"anthropic-version: " + version.encode("latin-1", "replace") + b"\r\n")
+            beta = client_headers.get("anthropic-beta")
+            if beta:
+                lines.append(b"anthropic-beta: " + beta.encode("latin-1", "replace") + b"\r\n")
+        else:
+            for name in _PASS_HEADERS["openai"]:
+                v = client_headers.get(name)
+                if v:
+                    lines.append(name.encode() + b": " + v.encode("latin-1", "replace") + b"\r\n")
+        lines.append(b"content-length: %d\r\n\r\n" % body_len)
+        return b"".join(lines)
 
     # ----------------------------------------------------------------- headers
     def request_headers(self, client_headers: Mapping[str, str], stream: bool) -> list[tuple[str, str]]:
@@ -109,6 +146,8 @@ class ProviderConnector:
                    path: str | None = None, timeout: float | None = None) -> UpstreamResponse:
         """Send; returns at the response head. `timeout` bounds the head and the body read
         (streams re-arm it per chunk through `iter_chunks(idle_timeout=...)`)."""
+        if self._h1 is not None and path is None:
+            return await self._h1.request(self._h1_head(client_headers, stream, len(body)), body, timeout)
         headers = self.request_headers(client_headers, stream)
         target = self.origin_path + path if path else self.path
         if self._h1 is not None:

@@ -1,0 +1,41 @@
+"""The pre-encoded HTTP/1.1 request head says exactly what `request_headers` says."""
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lunaroute.config.schema import ProviderConfig
+from lunaroute.egress.connector import ProviderConnector
+
+_VALUE = st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f"),
+                 min_size=0, max_size=20)
+_CLIENT = st.dictionaries(
+    st.sampled_from(["authorization", "x-api-key", "anthropic-version", "anthropic-beta",
+                     "openai-organization", "openai-project", "openai-beta", "x-other"]),
+    _VALUE, max_size=6,
+).map(lambda d: {k: (f"Bearer {v}" if k == "authorization" and v[:1] != "x" else v) for k, v in d.items()})
+
+
+def _general_head(conn: ProviderConnector, client: dict, stream: bool, n: int) -> bytes:
+    lines = [f"POST {conn.path} HTTP/1.1\r\n"]
+    for k, v in conn.request_headers(client, stream):
+        lines.append(f"{k}: {v}\r\n")
+    lines.append(f"content-length: {n}\r\n\r\n")
+    return "".join(lines).encode("latin-1", "replace")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    ptype=st.sampled_from(["openai", "anthropic", "openai_compatible"]),
+    key=st.sampled_from([None, "sk-config"]),
+    extra=st.dictionaries(st.sampled_from(["X-Team", "x-env"]), st.sampled_from(["a", "b c"]), max_size=2),
+    client=_CLIENT,
+    stream=st.booleans(),
+    n=st.integers(0, 10**7),
+)
+def test_fast_head_matches_the_general_one(ptype, key, extra, client, stream, n):
+    cfg = ProviderConfig(name="p", type=ptype, base_url="http://127.0.0.1:9/prefix", api_key=key,
+                         extra_headers=extra)
+    conn = ProviderConnector(cfg)
+    assert conn._h1_head(client, stream, n) == _general_head(conn, client, stream, n)
+    assert conn._h1_head(client, stream, n).endswith(b"content-length: %d\r\n\r\n" % n)
