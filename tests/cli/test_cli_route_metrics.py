@@ -118,8 +118,9 @@ class _MetricsServer:
         self.metrics = Metrics()
         self.metrics.set_breaker_states({"openai": 0, "anthropic": 1})
         for seconds in (0.002, 0.004, 0.2):
-            self.metrics.phase("total", seconds)
-        self.metrics.add_tokens(100, 40)
+            self.metrics.phases["total"].observe(seconds)
+        self.metrics.tokens_in.inc(100)
+        self.metrics.tokens_out.inc(40)
         self.metrics.fallbacks.inc(2)
         owner = self
 

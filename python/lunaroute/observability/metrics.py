@@ -96,10 +96,21 @@ class Metrics:
         if len(req) > 10000:  # unbounded model names must not grow memory forever
             req.clear()
 
-    def phase(self, name: str, seconds: float) -> None:
-        self.phases[name].observe(seconds)
-
-    def add_tokens(self, input_tokens: int, output_tokens: int) -> None:
+    def served(self, listener: str, provider: str, model: str, status: int, ingress_s: float,
+               route_s: float, normalize_s: float, egress_s: float, total_s: float,
+               input_tokens: int, output_tokens: int) -> None:
+        """Everything one served request records, in one call (this runs per request)."""
+        key = (listener, provider, model, str(status))
+        req = self.requests
+        req[key] = req.get(key, 0.0) + 1.0
+        if len(req) > 10000:
+            req.clear()
+        ph = self.phases
+        ph["ingress"].observe(ingress_s)
+        ph["route"].observe(route_s)
+        ph["normalize"].observe(normalize_s)
+        ph["egress"].observe(egress_s)
+        ph["total"].observe(total_s)
         self.tokens_in.value += input_tokens
         self.tokens_out.value += output_tokens
 

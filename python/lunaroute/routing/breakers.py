@@ -171,7 +171,10 @@ class BreakerRegistry:
 
     # ------------------------------------------------------------------ activity (health)
     def note_success(self, provider: str) -> None:
-        self._activity.setdefault(provider, ProviderActivity()).last_ok = time.time()
+        activity = self._activity.get(provider)  # not setdefault: no throwaway object per request
+        if activity is None:
+            activity = self._activity[provider] = ProviderActivity()
+        activity.last_ok = time.time()
 
     def note_failure(self, provider: str, reason: str) -> None:
         activity = self._activity.setdefault(provider, ProviderActivity())

@@ -182,9 +182,6 @@ class ChatPipeline:
             policy=st.retry_policy,
         )
         t_egress = perf()
-        metrics.phase("ingress", t_ingress - t0)
-        metrics.phase("route", t_route - t_ingress)
-        metrics.phase("normalize", t_norm - t_route)
         if alog.fallbacks_tried:
             metrics.fallbacks.inc(alog.fallbacks_tried)
 
@@ -210,14 +207,17 @@ class ChatPipeline:
         ]
         same = served.provider.dialect == dialect.name
         if stream:
-            await self._stream(proto, served, same, normalized, resp_headers, ex, t0, t_egress)
+            await self._stream(proto, served, same, normalized, resp_headers, ex, t0)
+            t_end = perf()
+            egress_s = t_end - t_egress
         else:
             self._answer(proto, served, same, normalized, resp_headers, ex)
-            metrics.phase("egress", t_egress - t_norm)
-        ex.latency_s = perf() - t0
-        metrics.phase("total", ex.latency_s)
-        metrics.request_done(self.listener.id, ex.provider, ex.model, ex.status)
-        metrics.add_tokens(ex.input_tokens, ex.output_tokens)
+            t_end = perf()
+            egress_s = t_egress - t_norm
+        ex.latency_s = t_end - t0
+        metrics.served(self.listener.id, ex.provider, ex.model, ex.status, t_ingress - t0,
+                       t_route - t_ingress, t_norm - t_route, egress_s, ex.latency_s,
+                       ex.input_tokens, ex.output_tokens)
         st.observe(ex, data)
 
     # ------------------------------------------------------------------ non-streaming
@@ -250,7 +250,7 @@ class ChatPipeline:
 
     # ------------------------------------------------------------------ streaming
     async def _stream(self, proto, served: _Served, same: bool, normalized, resp_headers,
-                      ex: Exchange, t0: float, t_egress: float) -> None:
+                      ex: Exchange, t0: float) -> None:
         st = self.state
         up = served.response
         chunks = served.body
@@ -275,11 +275,13 @@ class ChatPipeline:
                 if same:
                     out = chunk
                     for ev in framer.feed(chunk):
-                        usage.see(ev)
+                        if '"usage"' in ev[1]:
+                            usage.see(ev)
                 else:
                     events = []
                     for ev in framer.feed(chunk):
-                        usage.see(ev)
+                        if '"usage"' in ev[1]:
+                            usage.see(ev)
                         events.extend(decoder.feed(ev[0], ev[1]))
                     out = encoder.encode(events) if events else b""
                 if out:
@@ -339,7 +341,6 @@ class ChatPipeline:
             # reference now, whatever tracebacks may still point at this frame.
             transport = None  # noqa: F841
         ex.input_tokens, ex.output_tokens = usage.input_tokens, usage.output_tokens
-        st.metrics.phase("egress", perf() - t_egress)
 
 class _ClientGone(Exception):
     """Writing to the client failed: it disconnected."""
@@ -363,9 +364,8 @@ class _UsageTap:
         self.output_tokens = 0
 
     def see(self, ev: tuple) -> None:
+        """Called for events whose data mentions "usage" (the caller filters: per-event cost)."""
         data = ev[1]
-        if '"usage"' not in data:
-            return
         try:
             obj: Any = orjson.loads(data)
         except orjson.JSONDecodeError:
