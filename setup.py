@@ -18,7 +18,7 @@ if os.environ.get("LUNAROUTE_NO_CYTHON") != "1":
     except ImportError:  # pragma: no cover - Cython is a build requirement
         cythonize = None
     if cythonize is not None:
-        names = ["sse", "scan", "bufpool", "breaker", "matcher"]
+        names = ["sse", "scan", "bufpool", "breaker", "matcher", "http1"]
         exts = [
             Extension(
                 f"lunaroute._cy.{n}",

@@ -10,6 +10,7 @@ Paths, picked per call by what measured fastest:
   best hit so far. Blocks start small (an early hit is cheap) and grow to stay in L1, so
   k delimiters cost k fast passes over cache-hot bytes, not k passes over the data.
 `simd_level()` is "scalar": this tier has no explicit vector code of its own.
+`top_level_span` (at the end) jumps between JSON structural bytes with the same `_scan`.
 
 Per call, bytes and bytearray are read in place and exact ints converted directly: the
 framer-style caller makes one call per line, so the fixed cost matters as much as the
@@ -19,7 +20,7 @@ from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_GET_SIZE
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from cpython.long cimport PyLong_AsLongLongAndOverflow
 from cpython.number cimport PyNumber_Index
-from libc.string cimport memchr, memset
+from libc.string cimport memchr, memcmp, memset
 
 from lunaroute.errors import InvalidArgumentError
 
@@ -192,3 +193,159 @@ def find_any(data, delims, start=0, end=None) -> int:
     finally:
         if held:
             PyBuffer_Release(&view)
+
+
+# ---------------------------------------------------------------------------- top_level_span
+# The value of a top-level key in a JSON object, found by jumping between structural bytes
+# with _scan (docs/KERNELS.md §2). Valid JSON is assumed; a string or container that never
+# ends is the one thing reported (InvalidArgumentError), as on the other backends.
+cdef const unsigned char* _STRUCTURAL = b'"{}[]'
+cdef const unsigned char* _STRING_STOP = b'"\\'
+cdef const unsigned char* _SCALAR_STOP = b",}] \t\r\n"
+
+# _span() outcomes besides a found end (>= 0)
+cdef enum:
+    _ABSENT = -1
+    _OPEN_STRING = -2
+    _OPEN_VALUE = -3
+
+
+cdef inline Py_ssize_t _skip_ws(const unsigned char* p, Py_ssize_t i, Py_ssize_t n) noexcept nogil:
+    while i < n and (p[i] == 32 or p[i] == 9 or p[i] == 13 or p[i] == 10):
+        i += 1
+    return i
+
+
+cdef Py_ssize_t _string_end(const unsigned char* p, Py_ssize_t i, Py_ssize_t n) noexcept nogil:
+    """Index just past the closing quote of the string opened at i, or _OPEN_STRING."""
+    cdef Py_ssize_t pos = i + 1, j
+    while pos < n:
+        j = _scan(p, pos, n, _STRING_STOP, 2)
+        if j < 0:
+            return _OPEN_STRING
+        if p[j] == 92:  # backslash: skip the escaped byte
+            pos = j + 2
+            continue
+        return j + 1
+    return _OPEN_STRING
+
+
+cdef Py_ssize_t _value_end(const unsigned char* p, Py_ssize_t v, Py_ssize_t n,
+                           Py_ssize_t* err_at) noexcept nogil:
+    """Index just past the value starting at v (v < n), or an error with its start."""
+    cdef Py_ssize_t depth = 0, pos = v, j, e
+    cdef unsigned char c = p[v]
+    if c == 34:
+        e = _string_end(p, v, n)
+        err_at[0] = v
+        return e
+    if c != 123 and c != 91:  # number, true, false, null
+        j = _scan(p, v, n, _SCALAR_STOP, 7)
+        return n if j < 0 else j
+    while True:
+        j = _scan(p, pos, n, _STRUCTURAL, 5) if pos < n else -1
+        if j < 0:
+            err_at[0] = v
+            return _OPEN_VALUE
+        c = p[j]
+        if c == 34:
+            pos = _string_end(p, j, n)
+            if pos < 0:
+                err_at[0] = j
+                return pos
+            continue
+        depth += 1 if c == 123 or c == 91 else -1
+        pos = j + 1
+        if depth == 0:
+            return pos
+
+
+cdef Py_ssize_t _span(const unsigned char* p, Py_ssize_t n, const unsigned char* key,
+                      Py_ssize_t kn, Py_ssize_t* start, Py_ssize_t* err_at) noexcept nogil:
+    """The end of the value of top-level `key` (its start in *start), or an outcome."""
+    cdef Py_ssize_t i, depth = 0, pos, j, end, k, v
+    cdef unsigned char c
+    i = _skip_ws(p, 0, n)
+    if i >= n or p[i] != 123:
+        return _ABSENT
+    pos = i
+    while pos < n:
+        j = _scan(p, pos, n, _STRUCTURAL, 5)
+        if j < 0:
+            return _ABSENT
+        c = p[j]
+        if c == 34:
+            end = _string_end(p, j, n)
+            if end < 0:
+                err_at[0] = j
+                return end
+            if depth == 1:
+                k = _skip_ws(p, end, n)
+                if k < n and p[k] == 58:  # it is a key
+                    v = _skip_ws(p, k + 1, n)
+                    if end - j - 2 == kn and memcmp(p + j + 1, key, <size_t>kn) == 0:
+                        if v >= n:
+                            return _ABSENT
+                        start[0] = v
+                        return _value_end(p, v, n, err_at)
+                    # skip the value whole: nested keys are not top-level ones
+                    pos = _value_end(p, v, n, err_at) if v < n else n
+                    if pos < 0:
+                        return pos
+                    continue
+            pos = end
+        elif c == 123 or c == 91:
+            depth += 1
+            pos = j + 1
+        else:
+            depth -= 1
+            pos = j + 1
+    return _ABSENT
+
+
+def top_level_span(body, key):
+    """(start, end) of the value of the first top-level `key` of the JSON object `body`
+    (compared as the raw bytes between the quotes), or None."""
+    cdef Py_buffer bview, kview
+    cdef bint bheld = False, kheld = False
+    cdef const unsigned char* p
+    cdef const unsigned char* k
+    cdef Py_ssize_t n, kn, start = 0, err_at = 0, found
+    if type(body) is bytes:
+        p = <const unsigned char*>PyBytes_AS_STRING(body)
+        n = PyBytes_GET_SIZE(body)
+    elif isinstance(body, str):
+        raise TypeError("top_level_span() takes bytes-like data, not str")
+    else:
+        _acquire_bytes(body, &bview)
+        bheld = True
+        p = <const unsigned char*>bview.buf
+        n = bview.len
+    try:
+        if type(key) is bytes:
+            k = <const unsigned char*>PyBytes_AS_STRING(key)
+            kn = PyBytes_GET_SIZE(key)
+        elif isinstance(key, str):
+            raise TypeError("top_level_span() takes bytes-like data, not str")
+        else:
+            _acquire_bytes(key, &kview)
+            kheld = True
+            k = <const unsigned char*>kview.buf
+            kn = kview.len
+        if n < _NOGIL_MIN:
+            found = _span(p, n, k, kn, &start, &err_at)
+        else:
+            with nogil:
+                found = _span(p, n, k, kn, &start, &err_at)
+        if found >= 0:
+            return (start, found)
+        if found == _OPEN_STRING:
+            raise InvalidArgumentError(f"unterminated JSON string starting at byte {err_at}")
+        if found == _OPEN_VALUE:
+            raise InvalidArgumentError(f"unterminated JSON value starting at byte {err_at}")
+        return None
+    finally:
+        if kheld:
+            PyBuffer_Release(&kview)
+        if bheld:
+            PyBuffer_Release(&bview)

@@ -130,6 +130,47 @@ def _breaker(mod: ModuleType) -> object:
     return opened, cb.snapshot()
 
 
+# A typical upstream answer head: status line and 7 headers (what an LLM API sends back).
+RESPONSE_HEAD = (
+    b"HTTP/1.1 200 OK\r\nDate: Mon, 01 Jan 2024 00:00:00 GMT\r\n"
+    b"Content-Type: application/json\r\nContent-Length: 1234\r\nConnection: keep-alive\r\n"
+    b"x-request-id: req_8f3a2b1c9d7e6f5a\r\nopenai-processing-ms: 312\r\nServer: cloudflare\r\n\r\n"
+)
+HEAD_CALLS = 2_000
+
+
+def _http1_head(mod: ModuleType) -> object:
+    """One parse per upstream response: the per-call cost the HTTP/1.1 client pays."""
+    parse = mod.parse_response_head
+    head = RESPONSE_HEAD
+    total = 0
+    for _ in range(HEAD_CALLS):
+        total += parse(head)[0]
+    return total, parse(head)
+
+
+# A 450-byte chat request as SDKs send it: messages first, so "model" sits mid-body and
+# the walk has to skip the messages array whole (the passthrough's model rewrite).
+CHAT_BODY = (
+    b'{"messages":[{"role":"system","content":"You are a helpful assistant. Answer briefly '
+    b'and cite them."},{"role":"user","content":"What is the capital of France? Also '
+    b'tell me about its history, with a \\"quote\\" or two, and what {model} means."}],'
+    b'"model":"gpt-4o-mini","temperature":0.7,"max_tokens":256,"top_p":1,"stream":true,'
+    b'"stream_options":{"include_usage":true},"user":"user-1234","metadata":{"model":"inner",'
+    b'"trace":"abc-123-def","tags":["a","b"]}}'
+)
+SPAN_CALLS = 2_000
+
+
+def _json_span(mod: ModuleType) -> object:
+    span = mod.top_level_span
+    body = CHAT_BODY
+    total = 0
+    for _ in range(SPAN_CALLS):
+        total += span(body, b"model")[0]
+    return total, span(body, b"model"), span(body, b"user")
+
+
 def prompt_bytes(limit: int | None = None) -> bytes:
     """The 1 MB prompt, or its first `limit` bytes (cut back to a character boundary)."""
     raw = fixture("prompt_1mb.txt")
@@ -174,6 +215,8 @@ def workloads() -> list[Workload]:
         Workload("sse_openai", "sse", "MB", oai, _sse("openai_chat.sse")),
         Workload("scan_lines", "scan", "MB", anth, _scan_lines),
         Workload("scan_rare_1mb", "scan", "MB", 4 * prompt, _scan_rare),
+        Workload("scan_json_span", "scan", "Mops", SPAN_CALLS, _json_span),
+        Workload("http1_head", "http1", "Mops", HEAD_CALLS, _http1_head),
         Workload("bufpool_cycle", "bufpool", "Mops", BUFPOOL_OPS, _bufpool),
         Workload("breaker_ops", "breaker", "Mops", BREAKER_OPS, _breaker),
         matcher_workload(bytes_api=False),

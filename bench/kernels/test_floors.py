@@ -30,7 +30,8 @@ class Gate:
 
 # Measured on this 2-core machine when quiet (report.py): sse 7-8x both tiers, scan_lines
 # rust 10x / cython 3x, scan_rare rust 6x, bufpool rust 19x / cython 4.5x, breaker 20x
-# both, matcher rust 18x / cython 1.1x. Floors sit at about half of that or lower.
+# both, matcher rust 18x / cython 1.1x, scan_json_span rust 27-30x / cython 20x,
+# http1_head rust 8.5x / cython 7.7-8x. Floors sit at about half of that or lower.
 GATES = [
     Gate("sse_anthropic", "rust", 3.5),
     Gate("sse_anthropic", "cython", 3.0),
@@ -41,6 +42,12 @@ GATES = [
     Gate("scan_lines", "cython", 1.5),
     # one pass for 8 delimiters vs python's 8 memchr passes: only SIMD can win that
     Gate("scan_rare_1mb", "rust", 2.0, needs_simd=True),
+    # top_level_span on a 450-byte chat body: a walk of Python-level steps vs one call
+    Gate("scan_json_span", "rust", 10.0),
+    Gate("scan_json_span", "cython", 7.0),
+    # parse_response_head on a 7-header head: mostly the cost of the result's str objects
+    Gate("http1_head", "rust", 3.5),
+    Gate("http1_head", "cython", 3.0),
     Gate("bufpool_cycle", "rust", 3.0),
     Gate("bufpool_cycle", "cython", 1.5),
     Gate("breaker_ops", "rust", 4.0),

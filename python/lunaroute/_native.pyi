@@ -21,6 +21,15 @@ def find_any(
 ) -> int:
     """The smallest index i in [start, end) with data[i] in delims, else -1."""
 
+def top_level_span(body: Buffer, key: Buffer) -> tuple[int, int] | None:
+    """(start, end) of the value of top-level key `key` in the JSON object `body`, or None."""
+
+def parse_response_head(
+    buf: Buffer, max_head: int = 65536
+) -> tuple[int, int, list[tuple[str, str]], int, int] | None:
+    """(head_len, status, headers, content_length, flags) of an HTTP/1.x response head,
+    or None while it is incomplete."""
+
 class SseFramer:
     def __init__(self, max_line_bytes: int = 1_048_576) -> None: ...
     def feed(

@@ -32,6 +32,10 @@ class BufferPoolError(KernelError):
     """A buffer handed back to a pool is not one it can take."""
 
 
+class HttpHeadError(KernelError, ValueError):
+    """An upstream HTTP/1.x response head is malformed or too large (kernel `http1`)."""
+
+
 # --------------------------------------------------------------------------- config / CLI
 class ConfigError(LunaRouteError):
     """A config file is unreadable or invalid. `str()` is the one-line user message."""

@@ -3,6 +3,7 @@
 
 pub mod breaker;
 pub mod bufpool;
+pub mod http1;
 pub mod matcher;
 pub mod scan;
 pub mod sse;

@@ -5,3 +5,4 @@ pyo3::import_exception!(lunaroute.errors, SseLineTooLongError);
 pyo3::import_exception!(lunaroute.errors, InvalidPatternError);
 pyo3::import_exception!(lunaroute.errors, InvalidArgumentError);
 pyo3::import_exception!(lunaroute.errors, BufferPoolError);
+pyo3::import_exception!(lunaroute.errors, HttpHeadError);

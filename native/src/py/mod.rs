@@ -4,6 +4,7 @@ mod args;
 mod breaker;
 mod bufpool;
 mod errors;
+mod http1;
 mod matcher;
 mod scan;
 mod sse;
@@ -22,6 +23,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     bufpool::register(m)?;
     breaker::register(m)?;
     matcher::register(m)?;
+    http1::register(m)?;
     Ok(())
 }
 

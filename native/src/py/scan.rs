@@ -1,4 +1,4 @@
-//! `find_any` and `simd_level` (kernel `scan`).
+//! `find_any`, `top_level_span` and `simd_level` (kernel `scan`).
 
 use std::sync::OnceLock;
 
@@ -9,7 +9,7 @@ use pyo3::types::{PyByteArray, PyBytes, PyMemoryView, PyString};
 
 use super::args::{int_or, int_saturating, Arg};
 use super::errors::InvalidArgumentError;
-use crate::core::scan::{DelimSet, Finder, SimdLevel};
+use crate::core::scan::{DelimSet, Finder, JsonSpanFinder, SimdLevel};
 
 /// Searches this long give the GIL back to other threads while they run.
 const DETACH_BYTES: usize = 256 * 1024;
@@ -31,6 +31,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     level(); // fix the level at import, as the contract says
     m.add_function(wrap_pyfunction!(find_any, m)?)?;
     m.add_function(wrap_pyfunction!(simd_level, m)?)?;
+    m.add_function(wrap_pyfunction!(top_level_span, m)?)?;
     Ok(())
 }
 
@@ -53,7 +54,7 @@ fn find_any(
     start: Arg<'_>,
     end: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<i64> {
-    let hay = Haystack::get(data)?;
+    let hay = Haystack::get(data, "find_any")?;
     let set = delim_set(delims)?;
     let bytes = hay.bytes();
     let size = bytes.len() as i64;
@@ -109,22 +110,44 @@ fn delim_set(delims: &Bound<'_, PyAny>) -> PyResult<DelimSet> {
     set.map_err(|e| InvalidArgumentError::new_err(e.to_string()))
 }
 
+/// `(start, end)` of the value of top-level key `key` in the JSON object `body`, or None.
+#[pyfunction]
+fn top_level_span(
+    py: Python<'_>,
+    body: &Bound<'_, PyAny>,
+    key: &Bound<'_, PyAny>,
+) -> PyResult<Option<(usize, usize)>> {
+    static JSON: OnceLock<JsonSpanFinder> = OnceLock::new();
+    let json = JSON.get_or_init(|| JsonSpanFinder::new(level()));
+    let body = Haystack::get(body, "top_level_span")?;
+    let key = Haystack::get(key, "top_level_span")?;
+    let (body, key) = (body.bytes(), key.bytes());
+    // held buffers stay in place without the GIL (see find_any)
+    let span = if body.len() >= DETACH_BYTES {
+        py.detach(|| json.top_level_span(body, key))
+    } else {
+        json.top_level_span(body, key)
+    };
+    span.map_err(|e| InvalidArgumentError::new_err(e.to_string()))
+}
+
 /// The bytes to search, held the cheapest safe way.
-enum Haystack<'py> {
+pub(super) enum Haystack<'py> {
     Bytes(Bound<'py, PyBytes>),
     /// An exported buffer: the exporter cannot resize or free it while we hold it.
     Buffer(PyUntypedBuffer),
 }
 
 impl<'py> Haystack<'py> {
-    fn get(data: &Bound<'py, PyAny>) -> PyResult<Haystack<'py>> {
+    /// `data`'s bytes; `function` names the caller in the TypeError for a str.
+    pub(super) fn get(data: &Bound<'py, PyAny>, function: &str) -> PyResult<Haystack<'py>> {
         if let Ok(b) = data.cast::<PyBytes>() {
             return Ok(Haystack::Bytes(b.clone()));
         }
         if data.is_instance_of::<PyString>() {
-            return Err(PyTypeError::new_err(
-                "find_any() takes bytes-like data, not str",
-            ));
+            return Err(PyTypeError::new_err(format!(
+                "{function}() takes bytes-like data, not str"
+            )));
         }
         let buf = PyUntypedBuffer::get(data)?; // TypeError for a non-buffer
         if buf.is_c_contiguous() {
@@ -136,7 +159,7 @@ impl<'py> Haystack<'py> {
         Ok(Haystack::Bytes(copy.cast_into::<PyBytes>()?))
     }
 
-    fn bytes(&self) -> &[u8] {
+    pub(super) fn bytes(&self) -> &[u8] {
         match self {
             Haystack::Bytes(b) => b.as_bytes(),
             Haystack::Buffer(buf) => {

@@ -18,10 +18,11 @@ log = logging.getLogger("lunaroute.kernels")
 # kernel -> the names its backend module must provide
 KERNELS: dict[str, tuple[str, ...]] = {
     "sse": ("SseFramer",),
-    "scan": ("find_any", "simd_level"),
+    "scan": ("find_any", "simd_level", "top_level_span"),
     "bufpool": ("BufferPool",),
     "breaker": ("CircuitBreaker", "BREAKER_SLOT_SIZE"),
     "matcher": ("PatternMatcher",),
+    "http1": ("parse_response_head",),
 }
 ORDER = ("rust", "cython", "python")
 
@@ -117,12 +118,15 @@ def module_for(kernel: str, backend: str) -> ModuleType | None:
 SseFramer = _CHOSEN["sse"][1].SseFramer
 find_any = _CHOSEN["scan"][1].find_any
 simd_level = _CHOSEN["scan"][1].simd_level
+top_level_span = _CHOSEN["scan"][1].top_level_span
 BufferPool = _CHOSEN["bufpool"][1].BufferPool
 CircuitBreaker = _CHOSEN["breaker"][1].CircuitBreaker
 BREAKER_SLOT_SIZE: int = _CHOSEN["breaker"][1].BREAKER_SLOT_SIZE
 PatternMatcher = _CHOSEN["matcher"][1].PatternMatcher
+parse_response_head = _CHOSEN["http1"][1].parse_response_head
 
 __all__ = [
-    "SseFramer", "find_any", "simd_level", "BufferPool", "CircuitBreaker",
-    "BREAKER_SLOT_SIZE", "PatternMatcher", "backend_of", "backends", "module_for",
+    "SseFramer", "find_any", "simd_level", "top_level_span", "BufferPool", "CircuitBreaker",
+    "BREAKER_SLOT_SIZE", "PatternMatcher", "parse_response_head", "backend_of", "backends",
+    "module_for",
 ]

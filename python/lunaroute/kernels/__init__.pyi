@@ -37,6 +37,9 @@ def find_any(
     data: bytes | bytearray | memoryview, delims: bytes, start: int = 0, end: int | None = None
 ) -> int: ...
 def simd_level() -> Literal["avx2", "sse2", "neon", "scalar"]: ...
+def top_level_span(
+    body: bytes | bytearray | memoryview, key: bytes | bytearray | memoryview
+) -> tuple[int, int] | None: ...
 
 # ---------------------------------------------------------------- bufpool
 class BufferPool:
@@ -93,7 +96,14 @@ class PatternMatcher:
     @property
     def pattern_count(self) -> int: ...
 
+# ---------------------------------------------------------------- http1
+# (head_len, status, headers, content_length, flags); flags: 1 chunked, 2 keep-alive
+def parse_response_head(
+    buf: bytes | bytearray | memoryview, max_head: int = 65536
+) -> tuple[int, int, list[tuple[str, str]], int, int] | None: ...
+
 __all__ = [
-    "SseFramer", "find_any", "simd_level", "BufferPool", "CircuitBreaker",
-    "BREAKER_SLOT_SIZE", "PatternMatcher", "backend_of", "backends", "module_for",
+    "SseFramer", "find_any", "simd_level", "top_level_span", "BufferPool", "CircuitBreaker",
+    "BREAKER_SLOT_SIZE", "PatternMatcher", "parse_response_head", "backend_of", "backends",
+    "module_for",
 ]

@@ -6,6 +6,7 @@
 //! [`Finder`] binds a prepared [`DelimSet`] to one level so that the per-call work is a
 //! single `match`.
 
+mod json_span;
 #[cfg(target_arch = "aarch64")]
 mod neon;
 mod plan;
@@ -13,6 +14,7 @@ mod scalar;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
+pub use json_span::{JsonSpanFinder, SpanError};
 pub use plan::{DelimError, DelimSet, Plan, MAX_DELIMS};
 
 /// The instruction set a [`Finder`] uses.
