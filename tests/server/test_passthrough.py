@@ -6,7 +6,8 @@ import json
 import orjson
 from hypothesis import given, settings, strategies as st
 
-from lunaroute.server.passthrough import add_top_level_field, find_top_level_span, replace_model
+from lunaroute.kernels import top_level_span as find_top_level_span
+from lunaroute.server.passthrough import add_top_level_field, replace_model
 
 keys = st.text(alphabet=st.sampled_from('abmodelusg"\\é :{}[],'), min_size=0, max_size=8)
 scalars = st.none() | st.booleans() | st.integers(-2**63, 2**63 - 1) | st.floats(allow_nan=False, allow_infinity=False) \

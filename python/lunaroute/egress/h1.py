@@ -15,11 +15,13 @@ import socket
 import ssl as ssl_mod
 from typing import AsyncIterator
 
-from ..kernels import find_any
+from ..errors import HttpHeadError
+from ..kernels import find_any, parse_response_head
 from .deadlines import Deadlines
 
 _CRLF = b"\r\n"
-_HEADER_END = b"\r\n\r\n"
+FLAG_CHUNKED = 1  # parse_response_head's flags (docs/KERNELS.md, kernel http1)
+FLAG_KEEP_ALIVE = 2
 _MAX_HEAD = 64 * 1024
 _HIGH_WATER = 512 * 1024  # pause reading the upstream when this much is unread
 _LOW_WATER = 64 * 1024
@@ -243,48 +245,21 @@ class _Conn(asyncio.Protocol):
             self.transport.writelines((head, body))
 
     async def read_head(self) -> H1Response:
+        buf = self.buf
         while True:
-            end = self.buf.find(_HEADER_END)
-            if end >= 0:
-                break
-            if len(self.buf) > _MAX_HEAD:
-                raise H1Error("upstream response head too large")
-            await self._wait()
-        head = bytes(self.buf[:end])
-        rest = bytes(self.buf[end + 4 :])
-        self.buf.clear()
-        lines = head.split(_CRLF)
-        status_line = lines[0]
-        try:
-            version, code = status_line.split(b" ", 2)[:2]
-            status = int(code)
-        except ValueError:
-            raise H1Error(f"bad upstream status line {status_line[:80]!r}") from None
-        headers: list[tuple[str, str]] = []
-        length = -1
-        chunked = False
-        keep_alive = version == b"HTTP/1.1"
-        for line in lines[1:]:
-            i = line.find(b":")
-            if i <= 0:
-                continue
-            name = line[:i].strip().lower().decode("latin-1")
-            value = line[i + 1 :].strip().decode("latin-1")
-            headers.append((name, value))
-            if name == "content-length":
+            if buf:
                 try:
-                    length = int(value)
-                except ValueError:
-                    raise H1Error("bad upstream content-length") from None
-            elif name == "transfer-encoding":
-                chunked = "chunked" in value.lower()
-            elif name == "connection":
-                v = value.lower()
-                if "close" in v:
-                    keep_alive = False
-                elif "keep-alive" in v:
-                    keep_alive = True
-        self.reusable = keep_alive
+                    parsed = parse_response_head(buf, _MAX_HEAD)
+                except HttpHeadError as exc:
+                    raise H1Error(str(exc)) from None
+                if parsed is not None:
+                    break
+            await self._wait()
+        head_len, status, headers, length, flags = parsed
+        rest = bytes(buf[head_len:]) if len(buf) > head_len else b""
+        buf.clear()
+        chunked = flags & FLAG_CHUNKED
+        self.reusable = bool(flags & FLAG_KEEP_ALIVE)
         if status in (204, 304) or 100 <= status < 200:
             length = 0
         if chunked:
