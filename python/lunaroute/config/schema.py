@@ -77,10 +77,11 @@ class ProviderConfig:
     extra_headers: dict[str, str] = field(default_factory=dict)
     health_check: HealthCheckConfig = field(default_factory=HealthCheckConfig)
     warmup_connections: int = 0
+    # Derived from `type`; a field rather than a property because every request reads it.
+    dialect: Dialect = field(init=False, repr=False, compare=False)
 
-    @property
-    def dialect(self) -> Dialect:
-        return "anthropic" if self.type == "anthropic" else "openai"
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "dialect", "anthropic" if self.type == "anthropic" else "openai")
 
     def url(self, path: str) -> str:
         """The upstream URL of an API path such as `/v1/chat/completions`.
