@@ -235,11 +235,12 @@ class ChatPipeline:
                 f"provider '{served.target.provider}' returned a body that is not a JSON object"
             ) from None
         tdialect = get_dialect(served.provider.dialect)
-        ex.input_tokens, ex.output_tokens = tdialect.usage(up_data)
         if same:
+            ex.input_tokens, ex.output_tokens = tdialect.usage(up_data)
             out = raw
         else:
             norm_resp = tdialect.parse_response(up_data)
+            ex.input_tokens, ex.output_tokens = norm_resp.usage.input_tokens, norm_resp.usage.output_tokens
             out = orjson.dumps(
                 self.dialect.build_response(norm_resp, model=served.up_model, request=normalized)
             )
