@@ -149,6 +149,39 @@ def _http1_head(mod: ModuleType) -> object:
     return total, parse(head)
 
 
+CHUNKED_STREAMS = 200
+
+
+@lru_cache(maxsize=None)
+def chunked_stream() -> tuple[bytes, bytes]:
+    """(payload, body): the first 30 events of the Anthropic stream (~3.7 KB), each sent
+    as one chunk as a streaming upstream flushes them, then the last chunk."""
+    events = fixture("anthropic_messages.sse").split(b"\n\n")[:30]
+    chunks = [e + b"\n\n" for e in events]
+    body = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in chunks) + b"0\r\n\r\n"
+    return b"".join(chunks), body
+
+
+def _chunked(pieces: int) -> Callable[[ModuleType], object]:
+    """One ChunkedDecoder per stream, the body fed in `pieces` reads (cut at fixed places,
+    mid-chunk and mid-size-line alike): the per-stream cost of the upstream client."""
+    payload, body = chunked_stream()
+    step = -(-len(body) // pieces)
+    reads = [body[i:i + step] for i in range(0, len(body), step)]
+
+    def run(mod: ModuleType) -> object:
+        decoder = mod.ChunkedDecoder
+        total = 0
+        for _ in range(CHUNKED_STREAMS):
+            d = decoder()
+            for read in reads:
+                total += len(d.feed(read))
+        out = decoder()
+        whole = b"".join(out.feed(read) for read in reads)
+        return total, whole == payload, out.done
+    return run
+
+
 # A 450-byte chat request as SDKs send it: messages first, so "model" sits mid-body and
 # the walk has to skip the messages array whole (the passthrough's model rewrite).
 CHAT_BODY = (
@@ -210,6 +243,7 @@ def workloads() -> list[Workload]:
     anth = len(fixture("anthropic_messages.sse"))
     oai = len(fixture("openai_chat.sse"))
     prompt = len(prompt_bytes())
+    chunked = len(chunked_stream()[1])
     return [
         Workload("sse_anthropic", "sse", "MB", anth, _sse("anthropic_messages.sse")),
         Workload("sse_openai", "sse", "MB", oai, _sse("openai_chat.sse")),
@@ -217,6 +251,8 @@ def workloads() -> list[Workload]:
         Workload("scan_rare_1mb", "scan", "MB", 4 * prompt, _scan_rare),
         Workload("scan_json_span", "scan", "Mops", SPAN_CALLS, _json_span),
         Workload("http1_head", "http1", "Mops", HEAD_CALLS, _http1_head),
+        Workload("http1_chunked_whole", "http1", "MB", chunked * CHUNKED_STREAMS, _chunked(1)),
+        Workload("http1_chunked_4reads", "http1", "MB", chunked * CHUNKED_STREAMS, _chunked(4)),
         Workload("bufpool_cycle", "bufpool", "Mops", BUFPOOL_OPS, _bufpool),
         Workload("breaker_ops", "breaker", "Mops", BREAKER_OPS, _breaker),
         matcher_workload(bytes_api=False),

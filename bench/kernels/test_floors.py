@@ -31,7 +31,8 @@ class Gate:
 # Measured on this 2-core machine when quiet (report.py): sse 7-8x both tiers, scan_lines
 # rust 10x / cython 3x, scan_rare rust 6x, bufpool rust 19x / cython 4.5x, breaker 20x
 # both, matcher rust 18x / cython 1.1x, scan_json_span rust 27-30x / cython 20x,
-# http1_head rust 8.5x / cython 7.7-8x. Floors sit at about half of that or lower.
+# http1_head rust 8.5x / cython 7.7-8x, http1_chunked_whole rust 24-25x / cython 27-28x,
+# http1_chunked_4reads rust 23-24x / cython 23-24x. Floors sit at about half of that or lower.
 GATES = [
     Gate("sse_anthropic", "rust", 3.5),
     Gate("sse_anthropic", "cython", 3.0),
@@ -48,6 +49,11 @@ GATES = [
     # parse_response_head on a 7-header head: mostly the cost of the result's str objects
     Gate("http1_head", "rust", 3.5),
     Gate("http1_head", "cython", 3.0),
+    # ChunkedDecoder on a 30-chunk stream: one C pass vs a Python step per chunk and state
+    Gate("http1_chunked_whole", "rust", 8.0),
+    Gate("http1_chunked_whole", "cython", 8.0),
+    Gate("http1_chunked_4reads", "rust", 8.0),
+    Gate("http1_chunked_4reads", "cython", 8.0),
     Gate("bufpool_cycle", "rust", 3.0),
     Gate("bufpool_cycle", "cython", 1.5),
     Gate("breaker_ops", "rust", 4.0),

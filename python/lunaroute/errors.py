@@ -36,6 +36,10 @@ class HttpHeadError(KernelError, ValueError):
     """An upstream HTTP/1.x response head is malformed or too large (kernel `http1`)."""
 
 
+class ChunkedEncodingError(KernelError, ValueError):
+    """An upstream chunked body is malformed (kernel `http1`, `ChunkedDecoder`)."""
+
+
 # --------------------------------------------------------------------------- config / CLI
 class ConfigError(LunaRouteError):
     """A config file is unreadable or invalid. `str()` is the one-line user message."""

@@ -6,3 +6,4 @@ pyo3::import_exception!(lunaroute.errors, InvalidPatternError);
 pyo3::import_exception!(lunaroute.errors, InvalidArgumentError);
 pyo3::import_exception!(lunaroute.errors, BufferPoolError);
 pyo3::import_exception!(lunaroute.errors, HttpHeadError);
+pyo3::import_exception!(lunaroute.errors, ChunkedEncodingError);

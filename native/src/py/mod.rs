@@ -3,6 +3,7 @@
 mod args;
 mod breaker;
 mod bufpool;
+mod chunked;
 mod errors;
 mod http1;
 mod matcher;
@@ -24,6 +25,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     breaker::register(m)?;
     matcher::register(m)?;
     http1::register(m)?;
+    chunked::register(m)?;
     Ok(())
 }
 

@@ -22,7 +22,7 @@ KERNELS: dict[str, tuple[str, ...]] = {
     "bufpool": ("BufferPool",),
     "breaker": ("CircuitBreaker", "BREAKER_SLOT_SIZE"),
     "matcher": ("PatternMatcher",),
-    "http1": ("parse_response_head",),
+    "http1": ("parse_response_head", "ChunkedDecoder"),
 }
 ORDER = ("rust", "cython", "python")
 
@@ -124,9 +124,10 @@ CircuitBreaker = _CHOSEN["breaker"][1].CircuitBreaker
 BREAKER_SLOT_SIZE: int = _CHOSEN["breaker"][1].BREAKER_SLOT_SIZE
 PatternMatcher = _CHOSEN["matcher"][1].PatternMatcher
 parse_response_head = _CHOSEN["http1"][1].parse_response_head
+ChunkedDecoder = _CHOSEN["http1"][1].ChunkedDecoder
 
 __all__ = [
     "SseFramer", "find_any", "simd_level", "top_level_span", "BufferPool", "CircuitBreaker",
-    "BREAKER_SLOT_SIZE", "PatternMatcher", "parse_response_head", "backend_of", "backends",
-    "module_for",
+    "BREAKER_SLOT_SIZE", "PatternMatcher", "parse_response_head", "ChunkedDecoder",
+    "backend_of", "backends", "module_for",
 ]

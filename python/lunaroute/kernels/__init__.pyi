@@ -102,8 +102,22 @@ def parse_response_head(
     buf: bytes | bytearray | memoryview, max_head: int = 65536
 ) -> tuple[int, int, list[tuple[str, str]], int, int] | None: ...
 
+# The body of a `Transfer-Encoding: chunked` response. feed() returns the chunk data decoded
+# from everything fed so far and not returned before (b"" when none); any split of the
+# input gives the same concatenated output. Errors: lunaroute.errors.ChunkedEncodingError,
+# and after one every later feed() raises it again.
+class ChunkedDecoder:
+    def __init__(self, max_size_line: int = 1024) -> None: ...
+    def feed(self, data: bytes | bytearray | memoryview) -> bytes: ...
+    @property
+    def done(self) -> bool: ...       # last chunk and trailer section consumed
+    @property
+    def trailing(self) -> bytes: ...  # bytes fed after the end of the message
+    @property
+    def buffered(self) -> int: ...    # bytes of an unfinished size line / CRLF / trailer line
+
 __all__ = [
     "SseFramer", "find_any", "simd_level", "top_level_span", "BufferPool", "CircuitBreaker",
-    "BREAKER_SLOT_SIZE", "PatternMatcher", "parse_response_head", "backend_of", "backends",
-    "module_for",
+    "BREAKER_SLOT_SIZE", "PatternMatcher", "parse_response_head", "ChunkedDecoder",
+    "backend_of", "backends", "module_for",
 ]
