@@ -120,3 +120,89 @@ def test_chunked_decoding_survives_any_split(payload, sizes, cuts, trailer):
         server.close()
         return got
     assert asyncio.run(main()) == payload
+
+
+def _raw_server_run(raw: bytes, client):
+    """Serve `raw` as the answer to every request on a real socket; run `client(pool)`."""
+    async def main():
+        accepted = []
+
+        async def handle(reader, writer):
+            accepted.append(writer)
+            try:
+                while True:
+                    await reader.readuntil(b"\r\n\r\n")
+                    writer.write(raw)
+                    await writer.drain()
+            except (asyncio.IncompleteReadError, ConnectionError):
+                pass
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        pool = H1Pool("127.0.0.1", port)
+        try:
+            return await client(pool, port), len(accepted)
+        finally:
+            pool.close()
+            server.close()
+    return asyncio.run(main())
+
+
+def test_bad_chunked_encoding_delivers_what_came_then_fails():
+    """Chunks that arrived before the bad size line reach the reader; then the error."""
+    async def main():
+        async def handle(reader, writer):
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n")
+            await writer.drain()
+            await asyncio.sleep(0.05)
+            writer.write(b"zz\r\nmore\r\n")
+            await writer.drain()
+            await reader.read()
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        pool = H1Pool("127.0.0.1", port)
+        r = await pool.request(_head(port, b"{}"), b"{}", 5)
+        got = []
+        with pytest.raises(H1Error, match="bad chunk size"):
+            async for c in r.iter_chunks(idle_timeout=5):
+                got.append(c)
+        pool.close()
+        server.close()
+        return b"".join(got), pool.open_connections
+    got, still_open = asyncio.run(main())
+    assert got == b"hello"
+    assert still_open == 0
+
+
+def test_bytes_after_a_chunked_body_retire_the_connection():
+    raw = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nJUNK"
+
+    async def client(pool, port):
+        out = []
+        for _ in range(2):
+            r = await pool.request(_head(port, b"{}"), b"{}", 5)
+            out.append(await r.read())
+        return out
+    got, connections = _raw_server_run(raw, client)
+    assert got == [b"abc", b"abc"]
+    assert connections == 2  # the first connection was not reused
+
+
+def test_a_large_chunked_body_is_read_whole_by_a_slow_reader():
+    payload = bytes(range(256)) * 8192  # 2 MiB: well past the pause threshold
+    wire = b"".join(b"%x\r\n" % len(payload[i:i + 65536]) + payload[i:i + 65536] + b"\r\n"
+                    for i in range(0, len(payload), 65536))
+    raw = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n" + wire + b"0\r\n\r\n"
+
+    async def client(pool, port):
+        r = await pool.request(_head(port, b"{}"), b"{}", 5)
+        got, paused_seen = [], False
+        conn = r._conn
+        async for c in r.iter_chunks(idle_timeout=5):
+            paused_seen = paused_seen or conn.paused
+            got.append(c)
+            await asyncio.sleep(0.001)
+        return b"".join(got), paused_seen
+    (got, paused_seen), _ = _raw_server_run(raw, client)
+    assert got == payload
+    assert paused_seen  # reading was paused (and resumed, or the body would never finish)

@@ -15,11 +15,10 @@ import socket
 import ssl as ssl_mod
 from typing import AsyncIterator
 
-from ..errors import HttpHeadError
-from ..kernels import find_any, parse_response_head
+from ..errors import ChunkedEncodingError, HttpHeadError
+from ..kernels import ChunkedDecoder, parse_response_head
 from .deadlines import Deadlines
 
-_CRLF = b"\r\n"
 FLAG_CHUNKED = 1  # parse_response_head's flags (docs/KERNELS.md, kernel http1)
 FLAG_KEEP_ALIVE = 2
 _MAX_HEAD = 64 * 1024
@@ -119,6 +118,7 @@ class _Conn(asyncio.Protocol):
         self._chunks: collections.deque[bytes] = collections.deque()
         self._queued = 0
         self._got_bytes = False
+        self._decoder = None  # the body's ChunkedDecoder while one is being read
         # kept by the pool's Deadlines (egress/deadlines.py)
         self.deadline = 0.0
         self.deadline_entry = 0.0
@@ -173,14 +173,36 @@ class _Conn(asyncio.Protocol):
         if st == 3:
             self._push(data)
             return
+        if st == 2:
+            self._feed_chunked(data)
+            return
         if st == 4:
             self.reusable = False  # bytes nobody asked for: never reuse this connection
             return
         self.buf += data
-        if st == 2 and len(self.buf) > _HIGH_WATER and not self.paused and self.transport:
-            self.paused = True
-            self.transport.pause_reading()
         self._wake()
+
+    def _feed_chunked(self, data: bytes) -> None:
+        """Chunked body: decoded as it arrives (kernel http1), queued like any other body."""
+        decoder = self._decoder
+        try:
+            out = decoder.feed(data)
+        except ChunkedEncodingError as exc:
+            self.close_exc = H1Error(str(exc))
+            self.closed = True
+            self.reusable = False
+            if self.transport is not None:
+                self.transport.abort()
+            self._wake()
+            return
+        if out:
+            self._push(out)
+        if decoder.done:
+            self._state = 4
+            self._decoder = None
+            if decoder.trailing:
+                self.reusable = False  # bytes after the body: the peer is confused
+            self._push(None)
 
     def eof_received(self):  # type: ignore[override]
         return False
@@ -264,8 +286,9 @@ class _Conn(asyncio.Protocol):
             length = 0
         if chunked:
             self._state = 2
-            self._remaining = 0
-            self.buf += rest
+            self._decoder = ChunkedDecoder()
+            if rest:
+                self._feed_chunked(rest)
         elif length >= 0:
             self._state = 1
             self._remaining = length
@@ -300,14 +323,7 @@ class _Conn(asyncio.Protocol):
 
     async def next_body_chunk(self) -> bytes | None:
         while True:
-            if self._state == 2:
-                out = self._parse_chunked()
-                if self.paused and len(self.buf) < _LOW_WATER and self.transport is not None:
-                    self.paused = False
-                    self.transport.resume_reading()
-                if out is not None:
-                    return out or None
-            elif self._chunks:
+            if self._chunks:
                 chunk = self._chunks.popleft()
                 if chunk is None:
                     return None
@@ -319,72 +335,6 @@ class _Conn(asyncio.Protocol):
             if self.closed and not self._chunks:
                 raise self._closed_error("upstream connection closed mid-body")
             await self._wait()
-
-    def _parse_chunked(self) -> bytes | None:
-        """Decode as much chunked data as is buffered: data, b"" at the end, None for more."""
-        buf = self.buf
-        out = []
-        pos = 0
-        n = len(buf)
-        while True:
-            if self._remaining > 0:
-                take = min(self._remaining, n - pos)
-                if take == 0:
-                    break
-                out.append(bytes(buf[pos : pos + take]))
-                pos += take
-                self._remaining -= take
-                if self._remaining == 0:
-                    self._remaining = -2  # expect the CRLF after the chunk data
-                continue
-            if self._remaining == -2:
-                if n - pos < 2:
-                    break
-                if buf[pos : pos + 2] != _CRLF:
-                    raise H1Error("bad chunked encoding from upstream")
-                pos += 2
-                self._remaining = 0
-                continue
-            if self._remaining == -3:
-                # trailers after the last chunk: skip lines until an empty one
-                eol = buf.find(_CRLF, pos)
-                if eol < 0:
-                    break
-                line_empty = eol == pos
-                pos = eol + 2
-                if line_empty:
-                    del buf[:pos]
-                    self._state = 4
-                    self._remaining = 0
-                    if out:
-                        self._chunks.append(None)  # type: ignore[arg-type]
-                        return b"".join(out)
-                    return b""
-                continue
-            eol = find_any(buf, b"\n", pos)
-            if eol < 0:
-                if n - pos > 1024:
-                    raise H1Error("bad chunk size line from upstream")
-                break
-            line = bytes(buf[pos:eol]).rstrip(b"\r")
-            semi = line.find(b";")
-            if semi >= 0:
-                line = line[:semi]
-            try:
-                size = int(line, 16)
-            except ValueError:
-                raise H1Error("bad chunk size from upstream") from None
-            pos = eol + 1
-            if size == 0:
-                self._remaining = -3
-                continue
-            self._remaining = size
-        del buf[:pos]
-        if out:
-            return b"".join(out)
-        if self._state == 4:
-            return b""
-        return None
 
     def release(self) -> None:
         self.disarm()
