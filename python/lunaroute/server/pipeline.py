@@ -32,8 +32,9 @@ log = logging.getLogger("lunaroute.pipeline")
 perf = time.perf_counter
 
 # Upstream response headers a client may rely on, relayed on every route: the provider's
-# request id and its rate-limit state. Kept to these on purpose: granian spends ~5 µs per
-# response header, so relaying everything would cost more than the rest of the hop.
+# request id and its rate-limit state. Kept to these on purpose: every header is converted
+# and written by granian on each response, and the rest (date, server, CDN and connection
+# headers) are hop-by-hop noise or would contradict our own.
 _RELAY_PREFIXES = ("x-ratelimit-", "anthropic-ratelimit-")
 _RELAY_NAMES = frozenset(("request-id", "x-request-id", "retry-after"))
 
