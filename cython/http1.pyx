@@ -223,17 +223,8 @@ def parse_response_head(buf, max_head=65536):
     cdef const unsigned char* p
     cdef Py_ssize_t size
     # the buffer first, then max_head: the order of the other backends' checks
-    if type(buf) is bytes:
-        p = <const unsigned char*>PyBytes_AS_STRING(buf)
-        size = PyBytes_GET_SIZE(buf)
-    elif isinstance(buf, str):
-        raise TypeError("parse_response_head() takes bytes-like data, not str")
-    else:
-        # a held buffer: a bytearray cannot be resized while it is parsed
-        _acquire_bytes(buf, &view)
-        held = True
-        p = <const unsigned char*>view.buf
-        size = view.len
+    # a held buffer for a bytearray: it cannot be resized while it is parsed
+    held = _borrow_bytes(buf, &view, &p, &size, "parse_response_head")
     try:
         if not isinstance(max_head, int):
             raise TypeError(f"max_head must be an int, not {type(max_head).__name__}")
@@ -373,17 +364,8 @@ cdef class ChunkedDecoder:
         cdef bint held = False
         cdef const unsigned char* p
         cdef Py_ssize_t n
-        if type(data) is bytes:
-            p = <const unsigned char*>PyBytes_AS_STRING(data)
-            n = PyBytes_GET_SIZE(data)
-        elif isinstance(data, str):
-            raise TypeError("feed() takes bytes-like data, not str")
-        else:
-            # a held buffer: a bytearray cannot be resized while it is decoded
-            _acquire_bytes(data, &view)
-            held = True
-            p = <const unsigned char*>view.buf
-            n = view.len
+        # a held buffer for a bytearray: it cannot be resized while it is decoded
+        held = _borrow_bytes(data, &view, &p, &n, "feed")
         try:
             return self._feed(data, p, n)
         finally:

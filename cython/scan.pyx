@@ -140,17 +140,8 @@ def find_any(data, delims, start=0, end=None) -> int:
     cdef long long lo = 0, hi = 0
     cdef int fit_lo, fit_hi, distinct
 
-    if type(data) is bytes:
-        p = <const unsigned char*>PyBytes_AS_STRING(data)
-        size = PyBytes_GET_SIZE(data)
-    elif isinstance(data, str):
-        raise TypeError("find_any() takes bytes-like data, not str")
-    else:
-        # bytearray too: an exported buffer cannot be resized while it is scanned.
-        _acquire_bytes(data, &view)
-        held = True
-        p = <const unsigned char*>view.buf
-        size = view.len
+    # bytearray too through a held buffer: an exported one cannot be resized while scanned
+    held = _borrow_bytes(data, &view, &p, &size, "find_any")
     try:
         if type(delims) is bytes:
             d = <const unsigned char*>PyBytes_AS_STRING(delims)
@@ -311,27 +302,9 @@ def top_level_span(body, key):
     cdef const unsigned char* p
     cdef const unsigned char* k
     cdef Py_ssize_t n, kn, start = 0, err_at = 0, found
-    if type(body) is bytes:
-        p = <const unsigned char*>PyBytes_AS_STRING(body)
-        n = PyBytes_GET_SIZE(body)
-    elif isinstance(body, str):
-        raise TypeError("top_level_span() takes bytes-like data, not str")
-    else:
-        _acquire_bytes(body, &bview)
-        bheld = True
-        p = <const unsigned char*>bview.buf
-        n = bview.len
+    bheld = _borrow_bytes(body, &bview, &p, &n, "top_level_span")
     try:
-        if type(key) is bytes:
-            k = <const unsigned char*>PyBytes_AS_STRING(key)
-            kn = PyBytes_GET_SIZE(key)
-        elif isinstance(key, str):
-            raise TypeError("top_level_span() takes bytes-like data, not str")
-        else:
-            _acquire_bytes(key, &kview)
-            kheld = True
-            k = <const unsigned char*>kview.buf
-            kn = kview.len
+        kheld = _borrow_bytes(key, &kview, &k, &kn, "top_level_span")
         if n < _NOGIL_MIN:
             found = _span(p, n, k, kn, &start, &err_at)
         else:

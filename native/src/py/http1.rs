@@ -9,6 +9,7 @@ use pyo3::types::{PyList, PyString, PyTuple};
 
 use super::args::{int_or, Arg};
 use super::errors::{HttpHeadError, InvalidArgumentError};
+use super::pystr::str_from;
 use super::scan::{level, Haystack};
 use crate::core::http1::{parse_response_head as parse, ResponseHead};
 use crate::core::scan::{DelimSet, Finder};
@@ -158,28 +159,15 @@ fn tuple<'py, const N: usize>(
 /// `raw.decode("latin-1")`: ASCII (nearly every header) is copied straight into a compact
 /// str, anything else goes through CPython's decoder (which picks the canonical kind).
 fn latin1<'py>(py: Python<'py>, raw: &[u8]) -> PyResult<Bound<'py, PyString>> {
-    // SAFETY: PyUnicode_New(len, 127) makes a compact ASCII str whose 1-byte data area
-    // holds exactly `len` bytes, all filled with ASCII before anyone sees it;
-    // PyUnicode_DecodeLatin1 gets a valid pointer/length pair and no error handler (latin-1
-    // cannot fail). Both return a new reference or NULL with an exception set.
-    unsafe {
-        let obj = if raw.is_ascii() {
-            let obj = ffi::PyUnicode_New(raw.len() as ffi::Py_ssize_t, 127);
-            if !obj.is_null() {
-                std::ptr::copy_nonoverlapping(
-                    raw.as_ptr(),
-                    ffi::PyUnicode_1BYTE_DATA(obj),
-                    raw.len(),
-                );
-            }
-            obj
-        } else {
-            ffi::PyUnicode_DecodeLatin1(
-                raw.as_ptr().cast(),
-                raw.len() as ffi::Py_ssize_t,
-                std::ptr::null(),
-            )
-        };
-        Ok(Bound::from_owned_ptr_or_err(py, obj)?.cast_into_unchecked::<PyString>())
-    }
+    str_from(py, raw, raw.is_ascii(), decode_latin1)
+}
+
+/// SAFETY (for callers): CPython's latin-1 decoder on a valid slice; it cannot fail to
+/// decode (every byte maps), so NULL only means out of memory.
+unsafe fn decode_latin1(raw: &[u8]) -> *mut ffi::PyObject {
+    ffi::PyUnicode_DecodeLatin1(
+        raw.as_ptr().cast(),
+        raw.len() as ffi::Py_ssize_t,
+        std::ptr::null(),
+    )
 }

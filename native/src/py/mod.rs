@@ -7,6 +7,7 @@ mod chunked;
 mod errors;
 mod http1;
 mod matcher;
+mod pystr;
 mod scan;
 mod sse;
 

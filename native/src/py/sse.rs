@@ -6,6 +6,7 @@ use pyo3::types::{PyList, PyString, PyTuple};
 
 use super::args::{byte_arg, int_or, Arg};
 use super::errors::{InvalidArgumentError, SseLineTooLongError};
+use super::pystr::str_from;
 use crate::core::sse::{Event, FramerError, SseParser};
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -49,30 +50,17 @@ impl StrCache {
 /// straight into a new compact str; anything else goes through CPython's own decoder so
 /// that replacement characters land exactly where the Python twin puts them.
 fn decode_utf8_replace<'py>(py: Python<'py>, raw: &[u8]) -> PyResult<Bound<'py, PyString>> {
-    // SAFETY: PyUnicode_New(len, 127) makes a compact ASCII str whose 1-byte data area
-    // holds exactly `len` bytes; we fill all of it with ASCII before anyone sees it.
-    // PyUnicode_DecodeUTF8 gets a valid pointer/length pair and a NUL-terminated
-    // error-handler name. Both return a new reference or NULL with an exception set.
-    unsafe {
-        let obj = if is_ascii(raw) {
-            let obj = ffi::PyUnicode_New(raw.len() as ffi::Py_ssize_t, 127);
-            if !obj.is_null() {
-                std::ptr::copy_nonoverlapping(
-                    raw.as_ptr(),
-                    ffi::PyUnicode_1BYTE_DATA(obj),
-                    raw.len(),
-                );
-            }
-            obj
-        } else {
-            ffi::PyUnicode_DecodeUTF8(
-                raw.as_ptr().cast(),
-                raw.len() as ffi::Py_ssize_t,
-                c"replace".as_ptr(),
-            )
-        };
-        Ok(Bound::from_owned_ptr_or_err(py, obj)?.cast_into_unchecked::<PyString>())
-    }
+    str_from(py, raw, is_ascii(raw), decode_utf8_lossy)
+}
+
+/// SAFETY (for callers): CPython's UTF-8 decoder on a valid slice with the NUL-terminated
+/// "replace" error handler.
+unsafe fn decode_utf8_lossy(raw: &[u8]) -> *mut ffi::PyObject {
+    ffi::PyUnicode_DecodeUTF8(
+        raw.as_ptr().cast(),
+        raw.len() as ffi::Py_ssize_t,
+        c"replace".as_ptr(),
+    )
 }
 
 /// `raw.is_ascii()`, 16 bytes a step (the standard one walks word by word with an early
