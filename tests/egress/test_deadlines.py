@@ -132,3 +132,23 @@ def test_fires_exactly_the_items_left_armed(ops):
             assert len(it.fired_at) == (1 if last.get(idx) == "arm" else 0), (idx, ops)
         assert len(d) == 0
     run(main())
+
+
+def test_an_armed_item_nobody_holds_is_freed_before_its_deadline():
+    """A connection dropped mid-request must not live on until a long timeout comes due."""
+    import gc
+    import weakref
+
+    async def main():
+        d = Deadlines()
+        it = Item()
+        d.arm(it, 600.0)
+        ref = weakref.ref(it)
+        del it
+        gc.collect()
+        assert ref() is None
+        keep = Item()
+        d.arm(keep, 0.02)  # the heap still works around the dead entry
+        await asyncio.sleep(0.08)
+        assert len(keep.fired_at) == 1
+    run(main())

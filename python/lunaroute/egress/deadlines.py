@@ -10,13 +10,15 @@ the new time; disarmed → the entry is dropped. Only a deadline earlier than th
 pushes a new one (the old one is then skipped when it comes due). A connection is
 re-pushed at most once per timeout period, so the heap stays about as small as the number
 of connections. One loop timer sits at the earliest entry; it moves only when an earlier
-entry arrives.
+entry arrives. Entries hold their owner weakly: a connection dropped mid-request is freed
+at once, not when its (possibly minutes-long) timeout comes due.
 """
 from __future__ import annotations
 
 import asyncio
 import heapq
 import itertools
+import weakref
 from typing import Protocol
 
 # Entries due within this much of each other fire in the same pass.
@@ -36,7 +38,7 @@ class Deadlines:
     __slots__ = ("_heap", "_seq", "_timer", "_timer_at", "_loop")
 
     def __init__(self) -> None:
-        self._heap: list[tuple[float, int, Timed]] = []
+        self._heap: list[tuple[float, int, weakref.ref[Timed]]] = []
         self._seq = itertools.count(1)
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0.0
@@ -64,8 +66,10 @@ class Deadlines:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        for _, _, item in self._heap:
-            item.deadline_entry = 0.0
+        for _, _, ref in self._heap:
+            item = ref()
+            if item is not None:
+                item.deadline_entry = 0.0
         self._heap.clear()
         self._loop = loop
 
@@ -76,7 +80,7 @@ class Deadlines:
     def _push(self, item: Timed, when: float) -> None:
         item.deadline_entry = when
         heap = self._heap
-        heapq.heappush(heap, (when, next(self._seq), item))
+        heapq.heappush(heap, (when, next(self._seq), weakref.ref(item)))
         if self._timer is None or when < self._timer_at:
             self._schedule(heap[0][0])
 
@@ -92,9 +96,10 @@ class Deadlines:
         now = self._loop.time() + _SLACK_S  # type: ignore[union-attr]
         due: list[Timed] = []
         while heap and heap[0][0] <= now:
-            when, _, item = heapq.heappop(heap)
-            if item.deadline_entry != when:
-                continue  # superseded by an earlier entry of the same item
+            when, _, ref = heapq.heappop(heap)
+            item = ref()
+            if item is None or item.deadline_entry != when:
+                continue  # its owner is gone, or an earlier entry of the same owner superseded it
             item.deadline_entry = 0.0
             deadline = item.deadline
             if deadline == 0.0:
@@ -112,4 +117,4 @@ class Deadlines:
 
     def _push_quiet(self, item: Timed, when: float) -> None:
         item.deadline_entry = when
-        heapq.heappush(self._heap, (when, next(self._seq), item))
+        heapq.heappush(self._heap, (when, next(self._seq), weakref.ref(item)))
