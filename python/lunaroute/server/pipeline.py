@@ -8,6 +8,7 @@ bytes come back untouched (streams chunk by chunk as they arrive).
 from __future__ import annotations
 
 import logging
+import re
 import time
 from typing import Any
 
@@ -45,6 +46,16 @@ def _relay_headers(upstream: list[tuple[str, str]]) -> list[tuple[str, str]]:
         if k in _RELAY_NAMES or k.startswith(_RELAY_PREFIXES):
             out.append((k, v))
     return out
+
+
+# An event worth parsing for usage carries a usage *object*: OpenAI streams with
+# include_usage send `"usage": null` on every chunk but the last, and parsing each of them
+# cost more than relaying the stream. The plain `in` test first keeps the common case cheap.
+_USAGE_OBJECT = re.compile(r'"usage"\s*:\s*\{').search
+
+
+def has_usage_object(data: str) -> bool:
+    return '"usage"' in data and _USAGE_OBJECT(data) is not None
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -277,12 +288,12 @@ class ChatPipeline:
                 if same:
                     out = chunk
                     for ev in framer.feed(chunk):
-                        if '"usage"' in ev[1]:
+                        if has_usage_object(ev[1]):
                             usage.see(ev)
                 else:
                     events = []
                     for ev in framer.feed(chunk):
-                        if '"usage"' in ev[1]:
+                        if has_usage_object(ev[1]):
                             usage.see(ev)
                         events.extend(decoder.feed(ev[0], ev[1]))
                     out = encoder.encode(events) if events else b""
@@ -366,7 +377,8 @@ class _UsageTap:
         self.output_tokens = 0
 
     def see(self, ev: tuple) -> None:
-        """Called for events whose data mentions "usage" (the caller filters: per-event cost)."""
+        """Called for events that carry a usage object (the caller filters with
+        `has_usage_object`: a per-event cost)."""
         data = ev[1]
         try:
             obj: Any = orjson.loads(data)
