@@ -221,3 +221,15 @@ def test_litellm_entry_is_skipped_without_its_venv_and_configured_with_it(tmp_pa
     lr = lunaroute_spec(ports, tmp_path, command="lunaroute --flag", recording=True)
     assert lr.name == "lunaroute-rec" and lr.cmd[:3] == ["lunaroute", "--flag", "serve"]
     assert lr.port_for(SCENARIOS["anth"]) == 8088 and lr.port_for(SCENARIOS["oai_stream"]) == 8087
+
+
+def test_compare_revisions_reports_ratios_per_pair():
+    from bench.e2e import compare_revisions as cr
+
+    args = cr.parse_args(["--base", "HEAD~1", "--scenarios", "oai", "--rounds", "2"])
+    rows = [{"label": lbl, "scenario": "oai", "rps": v}
+            for lbl, v in (("base", 1000.0), ("head", 1500.0), ("base", 2000.0), ("head", 2200.0))]
+    out = cr.render(rows, args)
+    assert "| oai | 1,000 / 2,000 | 1,500 / 2,200 | 1.10–1.50× |" in out
+    with pytest.raises(SystemExit):
+        cr.parse_args(["--base", "x", "--scenarios", "nope"])
