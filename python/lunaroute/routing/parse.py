@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable
 from typing import Any, NoReturn
 
+from ..config.reader import describe
 from ..errors import ConfigError
 from .rules import RouteRule, RuleMatch, RuleOptions, Target, ValueMatcher
 
@@ -39,27 +40,9 @@ class _Fields:
     def fail(self, field: str, reason: str) -> NoReturn:
         raise ConfigError(self.file, field, reason)
 
-    @staticmethod
-    def kind(value: Any) -> str:
-        if value is None:
-            return "null"
-        if isinstance(value, bool):
-            return "a boolean"
-        if isinstance(value, int):
-            return "an integer"
-        if isinstance(value, float):
-            return "a number"
-        if isinstance(value, str):
-            return "a string"
-        if isinstance(value, list):
-            return "a list"
-        if isinstance(value, dict):
-            return "an object"
-        return type(value).__name__
-
     def obj(self, value: Any, field: str, allowed: Iterable[str]) -> dict[str, Any]:
         if not isinstance(value, dict):
-            self.fail(field, f"must be an object, got {self.kind(value)}")
+            self.fail(field, f"must be an object, got {describe(value)}")
         allowed = frozenset(allowed)
         for key in value:
             if not isinstance(key, str) or key not in allowed:
@@ -69,7 +52,7 @@ class _Fields:
 
     def string(self, value: Any, field: str) -> str:
         if not isinstance(value, str):
-            self.fail(field, f"must be a string, got {self.kind(value)}")
+            self.fail(field, f"must be a string, got {describe(value)}")
         if not value.strip():
             self.fail(field, "must not be empty")
         return value
@@ -77,7 +60,7 @@ class _Fields:
     def integer(self, value: Any, field: str, low: int | None = None,
                 high: int | None = None) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
-            self.fail(field, f"must be an integer, got {self.kind(value)}")
+            self.fail(field, f"must be an integer, got {describe(value)}")
         if low is not None and value < low:
             self.fail(field, f"must be >= {low}, got {value}")
         if high is not None and value > high:
@@ -86,7 +69,7 @@ class _Fields:
 
     def boolean(self, value: Any, field: str) -> bool:
         if not isinstance(value, bool):
-            self.fail(field, f"must be true or false, got {self.kind(value)}")
+            self.fail(field, f"must be true or false, got {describe(value)}")
         return value
 
 
@@ -110,7 +93,7 @@ def _value_matcher(f: _Fields, value: Any, field: str, *, glob: bool) -> ValueMa
         (kind, raw), = value.items()
         if kind == "regex":
             if not isinstance(raw, str):
-                f.fail(f"{field}.regex", f"must be a string, got {f.kind(raw)}")
+                f.fail(f"{field}.regex", f"must be a string, got {describe(raw)}")
             return _regex(f, raw, f"{field}.regex")
         text = f.string(raw, f"{field}.{kind}")
         return ValueMatcher.glob(text) if kind == "glob" else ValueMatcher.exact(text)
@@ -134,7 +117,7 @@ def _models(f: _Fields, value: Any, field: str) -> tuple[ValueMatcher, ...]:
 
 def _headers(f: _Fields, value: Any, field: str) -> tuple[tuple[str, ValueMatcher], ...]:
     if not isinstance(value, dict):
-        f.fail(field, f"must be an object of header name to value, got {f.kind(value)}")
+        f.fail(field, f"must be an object of header name to value, got {describe(value)}")
     seen: dict[str, str] = {}
     out: list[tuple[str, ValueMatcher]] = []
     for name, expected in value.items():
@@ -204,7 +187,7 @@ def _targets(f: _Fields, rule: dict[str, Any], field: str,
         f.fail(f"{field}.target", 'missing (give "target" or a weighted "targets" list)')
     raw = rule["targets"]
     if not isinstance(raw, list):
-        f.fail(f"{field}.targets", f"must be a list, got {f.kind(raw)}")
+        f.fail(f"{field}.targets", f"must be a list, got {describe(raw)}")
     if not raw:
         f.fail(f"{field}.targets", "must not be empty")
     targets = tuple(
@@ -219,7 +202,7 @@ def _fallbacks(f: _Fields, value: Any, field: str, providers: set[str]) -> list[
     if value is None:
         return []
     if not isinstance(value, list):
-        f.fail(field, f"must be a list, got {f.kind(value)}")
+        f.fail(field, f"must be a list, got {describe(value)}")
     return [
         _target(f, t, f"{field}[{i}]", providers, weighted=False) for i, t in enumerate(value)
     ]
@@ -249,7 +232,7 @@ def _rule(f: _Fields, value: Any, index: int, providers: set[str]) -> RouteRule:
         f.fail(f"{field}.id", "missing")
     rule_id = f.string(r["id"], f"{field}.id")
     if "description" in r and not isinstance(r["description"], str):
-        f.fail(f"{field}.description", f"must be a string, got {f.kind(r['description'])}")
+        f.fail(f"{field}.description", f"must be a string, got {describe(r['description'])}")
     listener = r.get("listener")
     if listener is not None:
         listener = f.string(listener, f"{field}.listener")
@@ -276,7 +259,7 @@ def parse_rules(data: object, *, file: str, provider_names: set[str]) -> list[Ro
         f.fail("rules", "missing")
     raw = top["rules"]
     if not isinstance(raw, list):
-        f.fail("rules", f"must be a list, got {f.kind(raw)}")
+        f.fail("rules", f"must be a list, got {describe(raw)}")
     providers = set(provider_names)
     rules: list[RouteRule] = []
     first_index: dict[str, int] = {}
