@@ -167,6 +167,19 @@ class PackageDialect:
         return self.errors_module.stream_error(err)
 
 
+def carry_extra_fields(body: dict[str, Any], extra: dict[str, Any] | None, same: bool, target: str) -> None:
+    """Fields a request had that the normalized model does not know: kept (without
+    overriding what the builder set) when the target speaks the client's dialect, else
+    dropped and debug-logged."""
+    if not extra:
+        return
+    if same:
+        for key, value in extra.items():
+            body.setdefault(key, value)
+    else:
+        log_dropped("fields " + ", ".join(sorted(extra)), target)
+
+
 def log_dropped(what: str, target: str) -> None:
     """Debug-log a field or block left out on a cross-dialect route (cheap when disabled)."""
     if log.isEnabledFor(logging.DEBUG):

@@ -89,17 +89,22 @@ def _image(b: dict[str, Any]) -> Any:
     return OpaqueBlock("anthropic", "image", b)  # e.g. a Files API `file` source
 
 
+def parse_content(content: Any) -> str | list[Any]:
+    """A `content` field: a string as is, an array parsed into blocks, anything else refused
+    (errors name fields under `content`)."""
+    if type(content) is str:
+        return content
+    if type(content) is not list:
+        wrong_type("content", "a string or an array of content blocks", content)
+    try:
+        return parse_blocks(content)
+    except InvalidRequestError as err:
+        raise at(err, "content") from None
+
+
 def _tool_result(b: dict[str, Any]) -> ToolResultBlock:
     content = b.get("content")
-    if content is None:
-        content = ""
-    elif type(content) is not str:
-        if type(content) is not list:
-            wrong_type("content", "a string or an array of content blocks", content)
-        try:
-            content = parse_blocks(content)
-        except InvalidRequestError as err:
-            raise at(err, "content") from None
+    content = "" if content is None else parse_content(content)
     tool_use_id = b.get("tool_use_id")
     if type(tool_use_id) is not str:
         wrong_type("tool_use_id", "a string", tool_use_id)

@@ -28,7 +28,7 @@ from .._check import (
     type_name,
     wrong_type,
 )
-from .blocks import parse_blocks
+from .blocks import parse_content
 
 KNOWN_FIELDS = frozenset(
     {
@@ -118,15 +118,9 @@ def _parse_messages(req: NormalizedRequest, messages: list[Any]) -> None:
                 out.append(Message(role, content))  # the common turn: nothing else to check
                 continue
             need_one_of(role, _ROLES, "role")
-            if type(content) is not str:
-                if content is None:
-                    fail("content", "required")
-                if type(content) is not list:
-                    wrong_type("content", "a string or an array of content blocks", content)
-                try:
-                    content = parse_blocks(content)
-                except InvalidRequestError as err:
-                    raise at(err, "content") from None
+            if content is None:
+                fail("content", "required")
+            content = parse_content(content)
             if role == "system":
                 # Newer API versions accept system turns among the messages; they are system prompt.
                 text = content if type(content) is str else "\n\n".join(b.text for b in content if b.kind == "text")

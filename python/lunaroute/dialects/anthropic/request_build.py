@@ -11,7 +11,7 @@ from typing import Any
 
 from ...errors import InvalidRequestError
 from ...model import NormalizedRequest
-from ..base import TargetOptions, log_dropped
+from ..base import TargetOptions, carry_extra_fields, log_dropped
 from .blocks import build_block
 
 _CHOICE_TYPES = {"auto": "auto", "none": "none", "required": "any"}
@@ -63,12 +63,7 @@ def build_request(req: NormalizedRequest, *, model: str, stream: bool, options: 
             body["thinking"] = req.thinking
         else:
             log_dropped("thinking", "anthropic target without thinking")
-    if req.extra:
-        if same:
-            for key, value in req.extra.items():
-                body.setdefault(key, value)
-        else:
-            log_dropped("fields " + ", ".join(sorted(req.extra)), "anthropic")
+    carry_extra_fields(body, req.extra, same, "anthropic")
     return body
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from ...errors import InvalidRequestError
 from ...model import Message, NormalizedRequest, SystemPrompt, ToolResultBlock
 from .._tool_args import arguments_json
-from ..base import TargetOptions, log_dropped
+from ..base import TargetOptions, carry_extra_fields, log_dropped
 from .request import MAX_STOP
 
 _CHOICE_STRINGS = {"auto": "auto", "none": "none", "required": "required"}
@@ -59,12 +59,7 @@ def build_request(req: NormalizedRequest, *, model: str, stream: bool, options: 
             log_dropped("metadata", "openai")
     if req.thinking is not None:
         log_dropped("thinking", "openai")
-    if req.extra:
-        if same:
-            for key, value in req.extra.items():
-                body.setdefault(key, value)
-        else:
-            log_dropped("fields " + ", ".join(sorted(req.extra)), "openai")
+    carry_extra_fields(body, req.extra, same, "openai")
     return body
 
 
