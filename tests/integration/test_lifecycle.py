@@ -14,7 +14,6 @@ import httpx
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from .conftest import standard_gateway
-from .gateway import free_port
 
 
 def test_sigterm_during_stream_completes_stream_and_exits_zero(tmp_path, mock_upstream):

@@ -58,8 +58,8 @@ class ListenerApp:
         server = self.server
         state = server.state
         metrics = state.metrics
-        metrics.inflight.inc()
-        server.inflight += 1
+        inflight = metrics.inflight  # the one count of requests in flight (drain waits on it)
+        inflight.value += 1
         watch = 0
         try:
             if scope.method == "POST" and CHAT_PATHS.get(path) in self.dialects:
@@ -89,8 +89,7 @@ class ListenerApp:
         finally:
             if watch:
                 self.disconnects.done(watch)
-            server.inflight -= 1
-            metrics.inflight.dec()
+            inflight.value -= 1
 
     async def _read_body(self, scope, proto) -> bytes:
         limit = self.max_body

@@ -190,7 +190,7 @@ class ChatPipeline:
             decision,
             attempt,
             breakers=st.breakers,
-            max_retries_for=st.max_retries_for(options),
+            max_retries_for=st.provider_max_retries,
             policy=st.retry_policy,
         )
         t_egress = perf()

@@ -81,12 +81,16 @@ class GatewayServer:
             {n: p.circuit_breaker for n, p in config.providers.items()}, shm_path=self.shm_path
         )
         self.state = GatewayState(config, self.metrics, breakers=self.breakers)
-        self.inflight = 0
         self._servers: list = []
         self._stop = asyncio.Event()
         self._watcher = None
         self._health = None
         self._snapshots = None
+
+    @property
+    def inflight(self) -> int:
+        """Requests in flight on this process's listeners (the metrics gauge is the count)."""
+        return int(self.metrics.inflight.value)
 
     # -------------------------------------------------------------- ops helpers
     def breaker_states(self) -> dict[str, int]:

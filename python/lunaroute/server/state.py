@@ -53,12 +53,9 @@ class GatewayState:
             pipe = self._pipelines[key] = ChatPipeline(self, listener, dialect_name)
         return pipe
 
-    def max_retries_for(self, options) -> Callable[[str], int]:
-        if options.max_retries is not None:
-            fixed = options.max_retries
-            return lambda provider: fixed
-        providers = self.providers
-        return lambda provider: providers[provider].max_retries
+    def provider_max_retries(self, provider: str) -> int:
+        """A provider's own retry count (run_attempts applies a rule's override first)."""
+        return self.providers[provider].max_retries
 
     def security_headers(self, listener) -> tuple[tuple[str, str], ...]:
         if listener.tls is not None:
