@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import signal
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ from pathlib import Path
 from . import configs
 from .configs import Ports
 from .scenarios import DIRECT_SCENARIOS, LITELLM_SCENARIOS, LUNAROUTE_SCENARIOS, SCENARIOS, Scenario
-from .upstream_mock import STREAM_PREFIX
+from .upstream_mock import STREAM_PREFIX, stop_group
 
 LITELLM_VENV = Path(os.environ.get("LITELLM_VENV", "/tmp/litellm-venv"))
 LITELLM_ENV = {
@@ -102,22 +101,9 @@ def start_gateway(spec: GatewaySpec, workdir: Path, cpu: int) -> Running:
 
 
 def stop_gateway(proc: subprocess.Popen, grace_s: float = 35.0) -> int | None:
-    """SIGTERM the gateway's process group; SIGKILL it if it has not exited after grace_s
-    (LunaRoute drains in-flight requests for up to 30 s)."""
-    if proc.poll() is not None:
-        return proc.returncode
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return proc.poll()
-    try:
-        return proc.wait(timeout=grace_s)
-    except subprocess.TimeoutExpired:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        return proc.wait(timeout=5)
+    """Stop the gateway's process group; the grace covers LunaRoute's drain of in-flight
+    requests (up to 30 s)."""
+    return stop_group(proc, grace_s)
 
 
 def tail(path: Path, n: int = 3000) -> str:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import platform
 import shlex
 import signal
@@ -39,6 +38,7 @@ from .gateways import GatewaySpec, Running, start_gateway, stop_gateway, tail  #
 from .http_probe import one_request  # noqa: E402
 from .quiet import QuietGuard, Tracked, Window, log  # noqa: E402
 from .stream_clients import raise_nofile  # noqa: E402
+from .upstream_mock import stop_group  # noqa: E402
 from .streams_config import STREAM_SCENARIOS, StreamScenario, render  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -79,21 +79,9 @@ def start_upstream(args: argparse.Namespace, work: Path) -> tuple[subprocess.Pop
                             stdout=subprocess.PIPE, stderr=err, text=True, start_new_session=True)
     line = proc.stdout.readline() if proc.stdout else ""
     if not line.startswith("PORT "):
-        stop_process(proc)
+        stop_group(proc)
         raise SystemExit(f"paced upstream did not start: {line!r}; see {work / 'paced-upstream.log'}")
     return proc, int(line.split()[1])
-
-
-def stop_process(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=10)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
 
 
 def upstream_stats(port: int) -> dict | None:
@@ -221,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
             doc["lunaroute_log"] = str(running.log_path)
             doc["lunaroute_log_tail"] = tail(running.log_path, 2000)
         doc["upstream_stats"] = upstream_stats(uport)
-        stop_process(upstream)
+        stop_group(upstream)
     doc["meta"]["finished_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     doc["verdict"] = streams_report.verdict(doc)
     files = streams_report.write_plots(doc, out_dir)

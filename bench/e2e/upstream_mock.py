@@ -38,15 +38,25 @@ def start_mock(workdir: Path, conf: Path, port: int, cpu: int = 1, nginx: str = 
     raise MockError(f"nginx mock did not open 127.0.0.1:{port} within 10 s")
 
 
-def stop_mock(proc: subprocess.Popen) -> None:
-    """SIGTERM the nginx process group this module started (master + its worker)."""
+def stop_group(proc: subprocess.Popen, grace_s: float = 10.0) -> int | None:
+    """SIGTERM a process group this harness started (the mock, a gateway, a helper); SIGKILL
+    it if it has not exited after grace_s. Returns the exit code."""
     if proc.poll() is not None:
-        return
+        return proc.returncode
     try:
         os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=10)
     except ProcessLookupError:
-        pass
+        return proc.poll()
+    try:
+        return proc.wait(timeout=grace_s)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=5)
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        return proc.wait(timeout=5)
+
+
+def stop_mock(proc: subprocess.Popen) -> None:
+    """Stop the nginx process group this module started (master + its worker)."""
+    stop_group(proc)
