@@ -30,11 +30,6 @@ from .sections import (
 
 log = logging.getLogger("lunaroute.config")
 
-SERVER_SECTIONS = (
-    "server", "listeners", "providers", "storage", "pii", "state", "observability", "performance",
-)
-
-
 def load_config(
     config_dir: Path, data_dir: Path | None = None, *, env: Mapping[str, str] | None = None
 ) -> Config:
