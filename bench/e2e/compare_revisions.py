@@ -12,6 +12,7 @@ directory (Rust and Cython included) and run with it first on PYTHONPATH; the he
 installed package. Prints a Markdown table and writes it with the raw runs under
 bench/results/<stamp>-revisions/.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,13 +27,13 @@ if __package__ in (None, ""):  # run as a script: make the package importable (P
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     __package__ = "bench.e2e"
 
-from . import gateways  # noqa: E402
-from .configs import Ports, render_mock_conf  # noqa: E402
-from .http_probe import port_busy, wait_first_200  # noqa: E402
-from .quiet import log  # noqa: E402
-from .scenarios import SCENARIOS, request_body  # noqa: E402
-from .upstream_mock import MockError, start_mock, stop_mock  # noqa: E402
-from .wrk_run import WrkSettings, run_wrk  # noqa: E402
+from . import gateways
+from .configs import Ports, render_mock_conf
+from .http_probe import port_busy, wait_first_200
+from .quiet import log
+from .scenarios import SCENARIOS, request_body
+from .upstream_mock import MockError, start_mock, stop_mock
+from .wrk_run import WrkSettings, run_wrk
 
 REPO = Path(__file__).resolve().parents[2]
 RESULTS = REPO / "bench" / "results"
@@ -41,8 +42,7 @@ RESULTS = REPO / "bench" / "results"
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--base", required=True, help="git revision to compare the installed package against")
-    ap.add_argument("--scenarios", default="oai,oai_stream,oai_to_anth",
-                    help=f"comma list of: {', '.join(SCENARIOS)}")
+    ap.add_argument("--scenarios", default="oai,oai_stream,oai_to_anth", help=f"comma list of: {', '.join(SCENARIOS)}")
     ap.add_argument("--rounds", type=int, default=2, help="base/head pairs per scenario")
     ap.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run")
     ap.add_argument("--conc", type=int, default=16)
@@ -58,23 +58,41 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def build_base(rev: str, work: Path) -> Path:
     """Install revision `rev` (compiled tiers included) into work/base-site; return that path."""
     src, site = work / "base-src", work / "base-site"
-    sha = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--verify", rev + "^{commit}"],
-                         capture_output=True, text=True)
+    sha = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "--verify", rev + "^{commit}"], capture_output=True, text=True
+    )
     if sha.returncode != 0:
         raise SystemExit(f"compare_revisions: --base {rev!r} is not a commit of {REPO}")
-    subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(src), sha.stdout.strip()],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["git", "-C", str(REPO), "worktree", "add", "--detach", str(src), sha.stdout.strip()],
+        check=True,
+        capture_output=True,
+    )
     try:
         log(f"building {rev} ({sha.stdout.strip()[:10]}) into {site}")
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-                        "--target", str(site), str(src)], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--no-deps",
+                "--no-build-isolation",
+                "--target",
+                str(site),
+                str(src),
+            ],
+            check=True,
+        )
     finally:
         subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(src)], capture_output=True)
     return site
 
 
-def one_run(label: str, site: Path | None, scen_name: str, args: argparse.Namespace, ports: Ports,
-            work: Path, body_file: Path) -> dict:
+def one_run(
+    label: str, site: Path | None, scen_name: str, args: argparse.Namespace, ports: Ports, work: Path, body_file: Path
+) -> dict:
     scen = SCENARIOS[scen_name]
     run_dir = work / f"{label}-{scen_name}-{time.monotonic_ns()}"
     run_dir.mkdir(parents=True)
@@ -91,22 +109,37 @@ def one_run(label: str, site: Path | None, scen_name: str, args: argparse.Namesp
         gateways.stop_gateway(running.proc)
     if res["error_total"]:
         raise SystemExit(f"{label} {scen_name}: {res['error_total']} wrk errors {res['errors']}")
-    return {"label": label, "scenario": scen_name, "rps": res["rps"], "p50_us": res["latency_us"]["p50"],
-            "p99_us": res["latency_us"]["p99"], "first_200_s": round(first or 0.0, 3)}
+    return {
+        "label": label,
+        "scenario": scen_name,
+        "rps": res["rps"],
+        "p50_us": res["latency_us"]["p50"],
+        "p99_us": res["latency_us"]["p99"],
+        "first_200_s": round(first or 0.0, 3),
+    }
 
 
 def render(rows: list[dict], args: argparse.Namespace) -> str:
-    lines = [f"# {args.base} (base) vs the installed package (head)", "",
-             f"wrk c={args.conc}, {args.duration:g} s per run, runs alternating base/head, "
-             f"{args.rounds} pair(s) per scenario; gateway on CPU 0, mock and wrk on CPU 1.", "",
-             "| scenario | base req/s | head req/s | head ÷ base (per pair) |", "|---|---|---|---|"]
+    lines = [
+        f"# {args.base} (base) vs the installed package (head)",
+        "",
+        f"wrk c={args.conc}, {args.duration:g} s per run, runs alternating base/head, "
+        f"{args.rounds} pair(s) per scenario; gateway on CPU 0, mock and wrk on CPU 1.",
+        "",
+        "| scenario | base req/s | head req/s | head ÷ base (per pair) |",
+        "|---|---|---|---|",
+    ]
     for scen in dict.fromkeys(r["scenario"] for r in rows):
         base = [r["rps"] for r in rows if r["scenario"] == scen and r["label"] == "base"]
         head = [r["rps"] for r in rows if r["scenario"] == scen and r["label"] == "head"]
         ratios = [h / b for b, h in zip(base, head) if b]
-        lines.append(f"| {scen} | {' / '.join(f'{v:,.0f}' for v in base)} | "
-                     f"{' / '.join(f'{v:,.0f}' for v in head)} | "
-                     f"{min(ratios):.2f}–{max(ratios):.2f}× |" if ratios else f"| {scen} | - | - | - |")
+        lines.append(
+            f"| {scen} | {' / '.join(f'{v:,.0f}' for v in base)} | "
+            f"{' / '.join(f'{v:,.0f}' for v in head)} | "
+            f"{min(ratios):.2f}–{max(ratios):.2f}× |"
+            if ratios
+            else f"| {scen} | - | - | - |"
+        )
     return "\n".join(lines) + "\n"
 
 

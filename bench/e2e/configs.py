@@ -5,6 +5,7 @@ default ports. The machine is shared, so a run may move every port by `--port-of
 run therefore renders its own copies into the scratch dir, with the ports replaced, and
 records them in results.json.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -26,13 +27,13 @@ class TemplateError(RuntimeError):
 @dataclass(frozen=True)
 class Ports:
     mock: int = DEFAULTS["mock"]
-    openai: int = DEFAULTS["openai"]          # LunaRoute's OpenAI listener
-    anthropic: int = DEFAULTS["anthropic"]    # LunaRoute's Anthropic listener
-    metrics: int = DEFAULTS["metrics"]        # LunaRoute's metrics/health listener
+    openai: int = DEFAULTS["openai"]  # LunaRoute's OpenAI listener
+    anthropic: int = DEFAULTS["anthropic"]  # LunaRoute's Anthropic listener
+    metrics: int = DEFAULTS["metrics"]  # LunaRoute's metrics/health listener
     litellm: int = DEFAULTS["litellm"]
 
     @classmethod
-    def with_offset(cls, offset: int) -> "Ports":
+    def with_offset(cls, offset: int) -> Ports:
         return cls(**{k: v + offset for k, v in DEFAULTS.items()})
 
     def as_dict(self) -> dict[str, int]:
@@ -48,15 +49,19 @@ def _replace_all(text: str, pairs: list[tuple[str, str]], what: str) -> str:
 
 
 def render_mock_conf(workdir: Path, ports: Ports) -> Path:
-    text = _replace_all(MOCK_CONF.read_text(), [(f"listen 127.0.0.1:{DEFAULTS['mock']} ",
-                                                 f"listen 127.0.0.1:{ports.mock} ")], "nginx/mock.conf")
+    text = _replace_all(
+        MOCK_CONF.read_text(),
+        [(f"listen 127.0.0.1:{DEFAULTS['mock']} ", f"listen 127.0.0.1:{ports.mock} ")],
+        "nginx/mock.conf",
+    )
     out = workdir / "mock.conf"
     out.write_text(text)
     return out
 
 
-def render_lunaroute_config(workdir: Path, ports: Ports, name: str = "lunaroute-config",
-                            recording: bool = False) -> Path:
+def render_lunaroute_config(
+    workdir: Path, ports: Ports, name: str = "lunaroute-config", recording: bool = False
+) -> Path:
     """A copy of lunaroute-config/ with the run's ports (and session recording on if asked)."""
     out = workdir / name
     shutil.copytree(LUNAROUTE_CONFIG, out, dirs_exist_ok=True)

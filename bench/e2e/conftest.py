@@ -1,4 +1,5 @@
 """pytest helpers for the end-to-end harness's own tests."""
+
 from __future__ import annotations
 
 import random

@@ -5,6 +5,7 @@ Every gateway runs one worker process pinned to the gateway CPU (taskset), in it
 group, so stopping it (SIGTERM to that group, SIGKILL after a grace period) ends exactly what
 the harness started.
 """
+
 from __future__ import annotations
 
 import os
@@ -36,15 +37,15 @@ LITELLM_ENV = {
 @dataclass
 class GatewaySpec:
     name: str
-    cmd: list[str] | None            # None: nothing to start (the bare mock)
+    cmd: list[str] | None  # None: nothing to start (the bare mock)
     openai_port: int
     anthropic_port: int
     scenarios: tuple[str, ...]
-    stream_prefix: str = ""          # only the bare mock selects SSE by path
+    stream_prefix: str = ""  # only the bare mock selects SSE by path
     env: dict[str, str] = field(default_factory=dict)
     startup_timeout_s: float = 120.0
-    skipped: str | None = None       # why this entry is not measured
-    config: str | None = None        # the rendered config it runs with
+    skipped: str | None = None  # why this entry is not measured
+    config: str | None = None  # the rendered config it runs with
 
     def port_for(self, scen: Scenario) -> int:
         return self.openai_port if scen.dialect == "openai" else self.anthropic_port
@@ -57,8 +58,13 @@ def direct_spec(ports: Ports, name: str = "direct") -> GatewaySpec:
     return GatewaySpec(name, None, ports.mock, ports.mock, DIRECT_SCENARIOS, stream_prefix=STREAM_PREFIX)
 
 
-def lunaroute_spec(ports: Ports, workdir: Path, command: str | None = None, recording: bool = False,
-                   scenarios: tuple[str, ...] = LUNAROUTE_SCENARIOS) -> GatewaySpec:
+def lunaroute_spec(
+    ports: Ports,
+    workdir: Path,
+    command: str | None = None,
+    recording: bool = False,
+    scenarios: tuple[str, ...] = LUNAROUTE_SCENARIOS,
+) -> GatewaySpec:
     """`python -m lunaroute serve` (or `command serve`) with a rendered copy of lunaroute-config/."""
     name = "lunaroute-rec" if recording else "lunaroute"
     cfg = configs.render_lunaroute_config(workdir, ports, name=f"{name}-config", recording=recording)
@@ -66,26 +72,46 @@ def lunaroute_spec(ports: Ports, workdir: Path, command: str | None = None, reco
     data.mkdir(parents=True, exist_ok=True)
     prefix = shlex.split(command) if command else [sys.executable, "-m", "lunaroute"]
     cmd = prefix + ["serve", "--config-dir", str(cfg), "--data-dir", str(data)]
-    return GatewaySpec(name, cmd, ports.openai, ports.anthropic, scenarios,
-                       env={"LUNAROUTE_BENCH_UPSTREAM_KEY": "dummy"}, config=str(cfg))
+    return GatewaySpec(
+        name,
+        cmd,
+        ports.openai,
+        ports.anthropic,
+        scenarios,
+        env={"LUNAROUTE_BENCH_UPSTREAM_KEY": "dummy"},
+        config=str(cfg),
+    )
 
 
 def litellm_spec(ports: Ports, workdir: Path, venv: Path = LITELLM_VENV) -> GatewaySpec:
     exe = venv / "bin" / "litellm"
     if not os.access(exe, os.X_OK):
-        return GatewaySpec("litellm", None, ports.litellm, ports.litellm, LITELLM_SCENARIOS,
-                           skipped=f"{exe} not found (run: bash bench/e2e/setup.sh --with-litellm)")
+        return GatewaySpec(
+            "litellm",
+            None,
+            ports.litellm,
+            ports.litellm,
+            LITELLM_SCENARIOS,
+            skipped=f"{exe} not found (run: bash bench/e2e/setup.sh --with-litellm)",
+        )
     cfg = configs.render_litellm_config(workdir, ports)
-    cmd = [str(exe), "--config", str(cfg), "--host", "127.0.0.1", "--port", str(ports.litellm),
-           "--num_workers", "1"]
-    return GatewaySpec("litellm", cmd, ports.litellm, ports.litellm, LITELLM_SCENARIOS, env=dict(LITELLM_ENV),
-                       startup_timeout_s=300.0, config=str(cfg))
+    cmd = [str(exe), "--config", str(cfg), "--host", "127.0.0.1", "--port", str(ports.litellm), "--num_workers", "1"]
+    return GatewaySpec(
+        "litellm",
+        cmd,
+        ports.litellm,
+        ports.litellm,
+        LITELLM_SCENARIOS,
+        env=dict(LITELLM_ENV),
+        startup_timeout_s=300.0,
+        config=str(cfg),
+    )
 
 
 @dataclass
 class Running:
     proc: subprocess.Popen
-    spawned_at: float        # time.monotonic() just before the spawn
+    spawned_at: float  # time.monotonic() just before the spawn
     log_path: Path
 
 
@@ -95,8 +121,15 @@ def start_gateway(spec: GatewaySpec, workdir: Path, cpu: int) -> Running:
     log_path = workdir / f"{spec.name}.log"
     with open(log_path, "wb") as logf:
         spawned_at = time.monotonic()
-        proc = subprocess.Popen(["taskset", "-c", str(cpu)] + spec.cmd, env=env, cwd=workdir, stdout=logf,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            ["taskset", "-c", str(cpu)] + spec.cmd,
+            env=env,
+            cwd=workdir,
+            stdout=logf,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     return Running(proc, spawned_at, log_path)
 
 

@@ -1,5 +1,6 @@
 """Single HTTP requests checked in Python: the per-scenario sanity check (status and a
 well-formed answer of the ingress dialect, streams included) and the start-up probe."""
+
 from __future__ import annotations
 
 import http.client
@@ -11,8 +12,9 @@ import time
 from .scenarios import Scenario, request_body, request_headers, request_path
 
 
-def one_request(port: int, path: str, body: bytes, headers: dict[str, str],
-                timeout: float = 10.0) -> tuple[int, dict[str, str], bytes, float]:
+def one_request(
+    port: int, path: str, body: bytes, headers: dict[str, str], timeout: float = 10.0
+) -> tuple[int, dict[str, str], bytes, float]:
     """POST once on a fresh connection: (status, headers, body, seconds)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
@@ -64,13 +66,18 @@ def json_text(scen: Scenario, text: str) -> tuple[str, str | None]:
 def sanity_check(port: int, scen: Scenario, stream_prefix: str = "") -> dict:
     """One request; ok when the status is 200 and the body is a non-empty answer of the dialect."""
     try:
-        status, headers, data, secs = one_request(port, request_path(scen, stream_prefix), request_body(scen),
-                                                  request_headers(scen))
+        status, headers, data, secs = one_request(
+            port, request_path(scen, stream_prefix), request_body(scen), request_headers(scen)
+        )
     except OSError as e:
         return {"ok": False, "error": f"{type(e).__name__}: {e}"}
     text = data.decode("utf-8", "replace")
-    info: dict = {"status": status, "content_type": headers.get("content-type"),
-                  "response_bytes": len(data), "seconds": round(secs, 4)}
+    info: dict = {
+        "status": status,
+        "content_type": headers.get("content-type"),
+        "response_bytes": len(data),
+        "seconds": round(secs, 4),
+    }
     problem: str | None = None
     if status != 200:
         problem = f"status {status}: {text[:300]}"
@@ -87,8 +94,9 @@ def sanity_check(port: int, scen: Scenario, stream_prefix: str = "") -> dict:
     return info
 
 
-def wait_first_200(proc: subprocess.Popen, port: int, scen: Scenario, timeout_s: float,
-                   spawned_at: float) -> tuple[float | None, float | None, str | None]:
+def wait_first_200(
+    proc: subprocess.Popen, port: int, scen: Scenario, timeout_s: float, spawned_at: float
+) -> tuple[float | None, float | None, str | None]:
     """From the spawn (a time.monotonic() value) until the first 200 to a real chat request:
     (seconds to first 200, seconds to port open, error). Polls every 20 ms for the port, then
     every 50 ms for a 200."""

@@ -1,6 +1,7 @@
 """Measure ONE entry (the bare mock, LunaRoute or LiteLLM): start-up, then per scenario a
 sanity request, a warm-up, closed-loop wrk runs at each concurrency, a TTFB pass for streams
 and a verification pass; finally the peak RSS of the gateway's process tree."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -24,14 +25,14 @@ TTFB_CLIENT = Path(__file__).resolve().parent / "ttfb_client.py"
 @dataclass
 class Settings:
     concs: list[int] = field(default_factory=lambda: [1, 16, 64, 256])
-    duration_s: float = 10.0       # per measured wrk run
-    warmup_s: float = 3.0          # wrk at c=16 before a scenario's runs
-    verify_s: float = 3.0          # wrk at c=16 checking every body (0 = skip)
+    duration_s: float = 10.0  # per measured wrk run
+    warmup_s: float = 3.0  # wrk at c=16 before a scenario's runs
+    verify_s: float = 3.0  # wrk at c=16 checking every body (0 = skip)
     ttfb_concs: list[int] = field(default_factory=lambda: [1])
     ttfb_duration_s: float = 5.0
     ttfb_max_requests: int = 5000
-    ttfb_warmup: int = 20          # uncounted requests per TTFB connection
-    retries: int = 2               # repeats of a run disturbed by outside work
+    ttfb_warmup: int = 20  # uncounted requests per TTFB connection
+    retries: int = 2  # repeats of a run disturbed by outside work
     gateway_cpu: int = 0
     load_cpu: int = 1
     quiet_threshold_pct: float = 5.0
@@ -78,32 +79,60 @@ class EntryRunner:
             except (WrkError, subprocess.SubprocessError, OSError, ValueError) as e:
                 w.stop()
                 return {"error": f"{type(e).__name__}: {e}"}
-            res = _accounted(res, w.stop(), units(res), self.tracked.gateway_pid is not None,
-                             self.tracked.mock_pid is not None)
+            res = _accounted(
+                res, w.stop(), units(res), self.tracked.gateway_pid is not None, self.tracked.mock_pid is not None
+            )
             res["waited_for_quiet_s"] = waited
             if busy:
                 res["not_quiet_before_run"] = busy
             if not self.guard.disturbed(res) or attempt == self.s.retries:
                 break
-            log(f"{label}: other work used {res['foreign_cpu_pct']}% of a CPU during the run "
-                f"({res['foreign_top']}); discarding it and measuring again")
-            discarded.append({k: res.get(k) for k in ("rps", "latency_us", "ttfb_us", "foreign_cpu_pct",
-                                                      "foreign_top")})
+            log(
+                f"{label}: other work used {res['foreign_cpu_pct']}% of a CPU during the run "
+                f"({res['foreign_top']}); discarding it and measuring again"
+            )
+            discarded.append(
+                {k: res.get(k) for k in ("rps", "latency_us", "ttfb_us", "foreign_cpu_pct", "foreign_top")}
+            )
         if discarded:
             res["discarded_attempts"] = discarded
         res["disturbed"] = self.guard.disturbed(res)
         return res
 
     def wrk_run(self, scen: Scenario, conc: int, duration_s: float, verify: bool = False) -> dict:
-        return run_wrk(self.s.wrk, self.spec.port_for(scen), scen, conc, duration_s, self.bodies[scen.name],
-                       self.spec.stream_prefix, verify=verify)
+        return run_wrk(
+            self.s.wrk,
+            self.spec.port_for(scen),
+            scen,
+            conc,
+            duration_s,
+            self.bodies[scen.name],
+            self.spec.stream_prefix,
+            verify=verify,
+        )
 
     def ttfb_run(self, scen: Scenario, conc: int) -> dict:
-        cmd = ["taskset", "-c", str(self.s.load_cpu), sys.executable, str(TTFB_CLIENT),
-               "--port", str(self.spec.port_for(scen)), "--scenario", scen.name,
-               "--stream-prefix", self.spec.stream_prefix, "--conc", str(conc),
-               "--duration", str(self.s.ttfb_duration_s), "--max-requests", str(self.s.ttfb_max_requests),
-               "--warmup", str(self.s.ttfb_warmup)]
+        cmd = [
+            "taskset",
+            "-c",
+            str(self.s.load_cpu),
+            sys.executable,
+            str(TTFB_CLIENT),
+            "--port",
+            str(self.spec.port_for(scen)),
+            "--scenario",
+            scen.name,
+            "--stream-prefix",
+            self.spec.stream_prefix,
+            "--conc",
+            str(conc),
+            "--duration",
+            str(self.s.ttfb_duration_s),
+            "--max-requests",
+            str(self.s.ttfb_max_requests),
+            "--warmup",
+            str(self.s.ttfb_warmup),
+        ]
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=self.s.ttfb_duration_s + 60)
         if not out.stdout.strip():
             raise ValueError(f"ttfb client rc={out.returncode}: {out.stderr.strip()[-400:]}")
@@ -113,9 +142,15 @@ class EntryRunner:
     def scenario(self, scen: Scenario) -> dict:
         name = f"{self.spec.name}/{scen.name}"
         port = self.spec.port_for(scen)
-        sres: dict = {"dialect": scen.dialect, "model": scen.model, "stream": scen.stream, "port": port,
-                      "baseline": scen.baseline, "translated": scen.translated,
-                      "request_body_bytes": len(request_body(scen))}
+        sres: dict = {
+            "dialect": scen.dialect,
+            "model": scen.model,
+            "stream": scen.stream,
+            "port": port,
+            "baseline": scen.baseline,
+            "translated": scen.translated,
+            "request_body_bytes": len(request_body(scen)),
+        }
         sres["sanity"] = sanity_check(port, scen, self.spec.stream_prefix)
         if not sres["sanity"]["ok"]:
             log(f"{name}: sanity check FAILED: {sres['sanity'].get('error')}")
@@ -129,33 +164,44 @@ class EntryRunner:
                 sres["warmup"] = {"error": str(e)}
         sres["runs"] = {}
         for c in self.s.concs:
-            r = self.guarded(f"{name} c={c}", lambda c=c: self.wrk_run(scen, c, self.s.duration_s),
-                             lambda r: r.get("requests"))
+            r = self.guarded(
+                f"{name} c={c}", lambda c=c: self.wrk_run(scen, c, self.s.duration_s), lambda r: r.get("requests")
+            )
             sres["runs"][f"c{c}"] = r
             if "error" in r:
                 log(f"{name} c={c}: {r['error']}")
                 continue
             lat = r["latency_us"]
-            gw = (f" gw_cpu={r.get('gateway_cpu_pct')}% {r.get('gateway_cpu_us_per_req')}us/req"
-                  if "gateway_cpu_pct" in r else "")
-            log(f"{name} c={c}: {r['rps']:.0f} req/s p50={lat['p50']}us p99={lat['p99']}us "
-                f"errors={r['error_total']}{gw} other={r['foreign_cpu_pct']}%")
+            gw = (
+                f" gw_cpu={r.get('gateway_cpu_pct')}% {r.get('gateway_cpu_us_per_req')}us/req"
+                if "gateway_cpu_pct" in r
+                else ""
+            )
+            log(
+                f"{name} c={c}: {r['rps']:.0f} req/s p50={lat['p50']}us p99={lat['p99']}us "
+                f"errors={r['error_total']}{gw} other={r['foreign_cpu_pct']}%"
+            )
         if scen.stream:
             sres["ttfb"] = {}
             for c in self.s.ttfb_concs:
-                t = self.guarded(f"{name} ttfb c={c}", lambda c=c: self.ttfb_run(scen, c),
-                                 lambda r: r.get("requests"))
+                t = self.guarded(f"{name} ttfb c={c}", lambda c=c: self.ttfb_run(scen, c), lambda r: r.get("requests"))
                 sres["ttfb"][f"c{c}"] = t
                 if "error" in t:
                     log(f"{name} ttfb c={c}: {t['error']}")
                 elif t.get("ttfb_us"):
-                    log(f"{name} ttfb c={c}: p50={t['ttfb_us']['p50']}us p99={t['ttfb_us']['p99']}us "
-                        f"n={t['requests']} bad={t['bad_answers']} errors={t['errors']}")
+                    log(
+                        f"{name} ttfb c={c}: p50={t['ttfb_us']['p50']}us p99={t['ttfb_us']['p99']}us "
+                        f"n={t['requests']} bad={t['bad_answers']} errors={t['errors']}"
+                    )
         if self.s.verify_s > 0:
             try:
                 v = self.wrk_run(scen, 16, self.s.verify_s, verify=True)
-                sres["verify"] = {"requests": v["requests"], "checked": v["verify"]["checked"],
-                                  "bad_bodies": v["verify"]["bad"], "errors": v["error_total"]}
+                sres["verify"] = {
+                    "requests": v["requests"],
+                    "checked": v["verify"]["checked"],
+                    "bad_bodies": v["verify"]["bad"],
+                    "errors": v["error_total"],
+                }
             except (WrkError, subprocess.SubprocessError) as e:
                 sres["verify"] = {"error": str(e)}
             if sres["verify"].get("error") or sres["verify"].get("bad_bodies") or sres["verify"].get("errors"):
@@ -165,11 +211,15 @@ class EntryRunner:
     # ------------------------------------------------------------ the whole entry
     def run(self) -> dict:
         spec = self.spec
-        result: dict = {"name": spec.name, "cmd": spec.cmd, "config": spec.config,
-                        "ports": {"openai": spec.openai_port, "anthropic": spec.anthropic_port},
-                        "stream_prefix": spec.stream_prefix,
-                        "started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                        "scenarios": {}}
+        result: dict = {
+            "name": spec.name,
+            "cmd": spec.cmd,
+            "config": spec.config,
+            "ports": {"openai": spec.openai_port, "anthropic": spec.anthropic_port},
+            "stream_prefix": spec.stream_prefix,
+            "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "scenarios": {},
+        }
         bodies = self.workdir / "bodies"
         bodies.mkdir(parents=True, exist_ok=True)
         for scen in spec.scenario_list():
@@ -186,9 +236,11 @@ class EntryRunner:
                 result["scenarios"][scen.name] = self.scenario(scen)
             if running is not None:
                 pids = procfs.descendants(running.proc.pid)
-                result["memory"] = {"peak_rss_kb": procfs.status_kb(pids, "VmHWM"),
-                                    "rss_end_kb": procfs.status_kb(pids, "VmRSS"),
-                                    "processes": len(pids)}
+                result["memory"] = {
+                    "peak_rss_kb": procfs.status_kb(pids, "VmHWM"),
+                    "rss_end_kb": procfs.status_kb(pids, "VmRSS"),
+                    "processes": len(pids),
+                }
                 result["gateway_alive_at_end"] = running.proc.poll() is None
         finally:
             if running is not None:
@@ -198,8 +250,10 @@ class EntryRunner:
                     result["log_tail"] = tail(running.log_path)
         result["errors_total"] = sum(
             (r.get("error_total") or 0) + (1 if "error" in r else 0)
-            for s in result["scenarios"].values() for r in (s.get("runs") or {}).values())
-        result["finished_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+            for s in result["scenarios"].values()
+            for r in (s.get("runs") or {}).values()
+        )
+        result["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         return result
 
     def start(self, result: dict) -> Running | None:
@@ -213,13 +267,17 @@ class EntryRunner:
         running = start_gateway(spec, self.workdir, self.s.gateway_cpu)
         self.tracked.gateway_pid = running.proc.pid
         probe = SCENARIOS["oai"]
-        secs, port_open, err = wait_first_200(running.proc, spec.port_for(probe), probe, spec.startup_timeout_s,
-                                              running.spawned_at)
+        secs, port_open, err = wait_first_200(
+            running.proc, spec.port_for(probe), probe, spec.startup_timeout_s, running.spawned_at
+        )
         pids = procfs.descendants(running.proc.pid)
-        result["startup"] = {"first_200_s": round(secs, 3) if secs is not None else None,
-                             "port_open_s": round(port_open, 3) if port_open is not None else None,
-                             "probe": probe.name, "rss_after_start_kb": procfs.status_kb(pids, "VmRSS"),
-                             "processes": len(pids)}
+        result["startup"] = {
+            "first_200_s": round(secs, 3) if secs is not None else None,
+            "port_open_s": round(port_open, 3) if port_open is not None else None,
+            "probe": probe.name,
+            "rss_after_start_kb": procfs.status_kb(pids, "VmRSS"),
+            "processes": len(pids),
+        }
         if err:
             result["error"] = f"startup failed: {err}"
             log(f"{spec.name}: {result['error']}")

@@ -16,6 +16,7 @@ One SSE event per HTTP chunk, `Transfer-Encoding: chunked`, keep-alive.
     python bench/e2e/paced_upstream.py --port 0 --events 40 --interval-ms 250
 prints `PORT <n>` on its first stdout line and serves until SIGTERM/SIGINT.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,7 +30,7 @@ from dataclasses import asdict, dataclass
 
 @dataclass
 class Pacing:
-    events: int = 40          # content events per stream
+    events: int = 40  # content events per stream
     interval_ms: float = 250  # between content events
 
 
@@ -53,9 +54,19 @@ def chunk(data: bytes) -> bytes:
 
 
 def openai_event(n: int, delta: dict, finish: str | None = None) -> bytes:
-    return b"data: " + _c({"id": f"chatcmpl-paced{n}", "object": "chat.completion.chunk", "created": 1730000000,
-                           "model": "gpt-4o-mini", "choices": [{"index": 0, "delta": delta, "logprobs": None,
-                                                                 "finish_reason": finish}]}) + b"\n\n"
+    return (
+        b"data: "
+        + _c(
+            {
+                "id": f"chatcmpl-paced{n}",
+                "object": "chat.completion.chunk",
+                "created": 1730000000,
+                "model": "gpt-4o-mini",
+                "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+            }
+        )
+        + b"\n\n"
+    )
 
 
 def anthropic_event(name: str, data: dict) -> bytes:
@@ -68,30 +79,83 @@ def stream_frames(dialect: str, n: int, events: int) -> tuple[list[bytes], objec
         head = [openai_event(n, {"role": "assistant", "content": ""})]
         tail = [openai_event(n, {}, "stop"), b"data: [DONE]\n\n"]
         return head, (lambda ts: openai_event(n, {"content": f"ts={ts}; "})), tail
-    head = [anthropic_event("message_start", {"type": "message_start", "message": {
-                "id": f"msg_paced{n}", "type": "message", "role": "assistant", "model": "claude-haiku-4-5",
-                "content": [], "stop_reason": None, "stop_sequence": None,
-                "usage": {"input_tokens": 5, "output_tokens": 1}}}),
-            anthropic_event("content_block_start", {"type": "content_block_start", "index": 0,
-                                                    "content_block": {"type": "text", "text": ""}})]
-    tail = [anthropic_event("content_block_stop", {"type": "content_block_stop", "index": 0}),
-            anthropic_event("message_delta", {"type": "message_delta",
-                                              "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                                              "usage": {"output_tokens": events}}),
-            anthropic_event("message_stop", {"type": "message_stop"})]
-    return head, (lambda ts: anthropic_event("content_block_delta", {
-        "type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": f"ts={ts}; "}})), tail
+    head = [
+        anthropic_event(
+            "message_start",
+            {
+                "type": "message_start",
+                "message": {
+                    "id": f"msg_paced{n}",
+                    "type": "message",
+                    "role": "assistant",
+                    "model": "claude-haiku-4-5",
+                    "content": [],
+                    "stop_reason": None,
+                    "stop_sequence": None,
+                    "usage": {"input_tokens": 5, "output_tokens": 1},
+                },
+            },
+        ),
+        anthropic_event(
+            "content_block_start",
+            {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+        ),
+    ]
+    tail = [
+        anthropic_event("content_block_stop", {"type": "content_block_stop", "index": 0}),
+        anthropic_event(
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                "usage": {"output_tokens": events},
+            },
+        ),
+        anthropic_event("message_stop", {"type": "message_stop"}),
+    ]
+    return (
+        head,
+        (
+            lambda ts: anthropic_event(
+                "content_block_delta",
+                {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": f"ts={ts}; "}},
+            )
+        ),
+        tail,
+    )
 
 
 def json_answer(dialect: str, n: int) -> bytes:
     if dialect == "openai":
-        return _c({"id": f"chatcmpl-paced{n}", "object": "chat.completion", "created": 1730000000,
-                   "model": "gpt-4o-mini", "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"},
-                                                        "logprobs": None, "finish_reason": "stop"}],
-                   "usage": {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6}})
-    return _c({"id": f"msg_paced{n}", "type": "message", "role": "assistant", "model": "claude-haiku-4-5",
-               "content": [{"type": "text", "text": "ok"}], "stop_reason": "end_turn", "stop_sequence": None,
-               "usage": {"input_tokens": 5, "output_tokens": 1}})
+        return _c(
+            {
+                "id": f"chatcmpl-paced{n}",
+                "object": "chat.completion",
+                "created": 1730000000,
+                "model": "gpt-4o-mini",
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": "ok"},
+                        "logprobs": None,
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6},
+            }
+        )
+    return _c(
+        {
+            "id": f"msg_paced{n}",
+            "type": "message",
+            "role": "assistant",
+            "model": "claude-haiku-4-5",
+            "content": [{"type": "text", "text": "ok"}],
+            "stop_reason": "end_turn",
+            "stop_sequence": None,
+            "usage": {"input_tokens": 5, "output_tokens": 1},
+        }
+    )
 
 
 class PacedUpstream:
@@ -132,8 +196,12 @@ class PacedUpstream:
             req = None
         if method != "POST" or dialect is None or not isinstance(req, dict):
             self.counters.bad_requests += 1
-            self.respond(writer, 404 if dialect is None else 400, "application/json",
-                         _c({"error": {"message": f"paced upstream: cannot serve {method} {path}"}}))
+            self.respond(
+                writer,
+                404 if dialect is None else 400,
+                "application/json",
+                _c({"error": {"message": f"paced upstream: cannot serve {method} {path}"}}),
+            )
             return True
         self._seq += 1
         if not req.get("stream"):
@@ -144,15 +212,19 @@ class PacedUpstream:
         return True
 
     def respond(self, writer: asyncio.StreamWriter, status: int, ctype: str, body: bytes) -> None:
-        writer.write(b"HTTP/1.1 %d %s\r\ncontent-type: %s\r\ncontent-length: %d\r\n\r\n%s"
-                     % (status, b"OK" if status == 200 else b"Error", ctype.encode(), len(body), body))
+        writer.write(
+            b"HTTP/1.1 %d %s\r\ncontent-type: %s\r\ncontent-length: %d\r\n\r\n%s"
+            % (status, b"OK" if status == 200 else b"Error", ctype.encode(), len(body), body)
+        )
 
     async def stream(self, writer: asyncio.StreamWriter, dialect: str, n: int) -> None:
         self.counters.streams_started += 1
         t0 = time.monotonic()
         head, paced, tail = stream_frames(dialect, n, self.pacing.events)
-        writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n"
-                     b"transfer-encoding: chunked\r\n\r\n" + b"".join(chunk(e) for e in head))
+        writer.write(
+            b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n"
+            b"transfer-encoding: chunked\r\n\r\n" + b"".join(chunk(e) for e in head)
+        )
         step = self.pacing.interval_ms / 1000.0
         for k in range(1, self.pacing.events + 1):
             delay = t0 + k * step - time.monotonic()
@@ -198,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--events must be >= 1 and --interval-ms > 0")
     try:
         import uvloop
+
         uvloop.install()
     except ImportError:
         pass

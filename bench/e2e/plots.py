@@ -1,19 +1,27 @@
 """PNG plots of a run (matplotlib, Agg backend). Without matplotlib, no plots: the report says so."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 from .scenarios import SCENARIOS
 
-GATEWAY_COLORS = {"direct": "#7f7f7f", "lunaroute": "#1f77b4", "lunaroute-rec": "#17becf",
-                  "litellm": "#d62728", "direct-end": "#c7c7c7"}
+GATEWAY_COLORS = {
+    "direct": "#7f7f7f",
+    "lunaroute": "#1f77b4",
+    "lunaroute-rec": "#17becf",
+    "litellm": "#d62728",
+    "direct-end": "#c7c7c7",
+}
 
 
 def _plt():
     try:
         import matplotlib
+
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+
         return plt
     except ImportError:
         return None
@@ -34,8 +42,9 @@ def _value(rows: list[dict], gw: str, scen: str, key: str) -> float | None:
     return None
 
 
-def _grouped_bars(ax, scens: list[str], series: list[tuple[str, list[float | None], str]], ylabel: str,
-                  log: bool = False) -> None:
+def _grouped_bars(
+    ax, scens: list[str], series: list[tuple[str, list[float | None], str]], ylabel: str, log: bool = False
+) -> None:
     n = max(1, len(series))
     width = 0.8 / n
     for i, (label, values, color) in enumerate(series):
@@ -63,10 +72,15 @@ def plot_throughput(plt, rows: list[dict], concs: list[int], out: Path) -> str |
         series = []
         for gw in gws:
             # direct has only same-dialect scenarios: show its baseline under translated ones too
-            vals = [_value(rows, gw, s, f"rps_c{c}") if gw != "direct"
-                    else _value(rows, gw, SCENARIOS[s].baseline, f"rps_c{c}") for s in scens]
-            series.append((gw if gw != "direct" else "direct (upstream dialect)", vals,
-                           GATEWAY_COLORS.get(gw, "#2ca02c")))
+            vals = [
+                _value(rows, gw, s, f"rps_c{c}")
+                if gw != "direct"
+                else _value(rows, gw, SCENARIOS[s].baseline, f"rps_c{c}")
+                for s in scens
+            ]
+            series.append(
+                (gw if gw != "direct" else "direct (upstream dialect)", vals, GATEWAY_COLORS.get(gw, "#2ca02c"))
+            )
         _grouped_bars(ax, scens, series, "requests/s", log=log)
         ax.set_title(f"throughput, c={c}")
     axes[0][0].legend(fontsize=8)
@@ -87,7 +101,7 @@ def plot_added_latency(plt, rows: list[dict], concs: list[int], out: Path) -> st
     for ax, c in zip(axes[0], concs):
         series = []
         for gw in gws:
-            for p, shade in (("p50", 1.0), ("p99", 0.55)):
+            for p in ("p50", "p99"):
                 vals = [_value(rows, gw, s, f"added_{p}_us_c{c}") for s in scens]
                 series.append((f"{gw} +{p}", vals, GATEWAY_COLORS.get(gw, "#2ca02c")))
         _grouped_bars(ax, scens, series, "added latency vs direct (µs)", log="litellm" in gws)
@@ -112,8 +126,14 @@ def plot_cpu(plt, rows: list[dict], concs: list[int], out: Path) -> str | None:
     fig, axes = plt.subplots(1, len(gws), figsize=(6 * len(gws), 4.5), squeeze=False)
     cmap = plt.get_cmap("viridis")
     for ax, gw in zip(axes[0], gws):
-        series = [(f"c={c}", [_value(rows, gw, s, f"gw_cpu_us_per_req_c{c}") for s in scens],
-                   cmap(i / max(1, len(concs) - 1))) for i, c in enumerate(concs)]
+        series = [
+            (
+                f"c={c}",
+                [_value(rows, gw, s, f"gw_cpu_us_per_req_c{c}") for s in scens],
+                cmap(i / max(1, len(concs) - 1)),
+            )
+            for i, c in enumerate(concs)
+        ]
         _grouped_bars(ax, scens, series, "gateway CPU per request (µs)")
         ax.set_title(f"{gw}: CPU per request")
         ax.legend(fontsize=8)
@@ -134,8 +154,9 @@ def plot_ttfb(plt, rows: list[dict], ttfb_concs: list[int], out: Path) -> str | 
     series = []
     for gw in gws:
         for p in ("p50", "p99"):
-            vals = [_value(rows, gw, s if gw != "direct" else SCENARIOS[s].baseline, f"ttfb_{p}_us_c{c}")
-                    for s in scens]
+            vals = [
+                _value(rows, gw, s if gw != "direct" else SCENARIOS[s].baseline, f"ttfb_{p}_us_c{c}") for s in scens
+            ]
             series.append((f"{gw} {p}", vals, GATEWAY_COLORS.get(gw, "#2ca02c")))
     _grouped_bars(ax, scens, series, "time to first body byte (µs)", log="litellm" in gws)
     for bar_group, (label, _v, _c) in zip(ax.containers, series):
@@ -156,6 +177,10 @@ def write_plots(rows: list[dict], concs: list[int], ttfb_concs: list[int], out: 
     plt = _plt()
     if plt is None:
         return [], "matplotlib is not installed (pip install matplotlib, or bash bench/e2e/setup.sh)"
-    files = [plot_throughput(plt, rows, concs, out), plot_added_latency(plt, rows, concs, out),
-             plot_cpu(plt, rows, concs, out), plot_ttfb(plt, rows, ttfb_concs, out)]
+    files = [
+        plot_throughput(plt, rows, concs, out),
+        plot_added_latency(plt, rows, concs, out),
+        plot_cpu(plt, rows, concs, out),
+        plot_ttfb(plt, rows, ttfb_concs, out),
+    ]
     return [f for f in files if f], None

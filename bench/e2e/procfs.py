@@ -1,5 +1,6 @@
 """Process and CPU accounting from /proc (Linux): CPU time of process trees, memory high-water
 marks, per-CPU busy/steal shares, and the CPU use of every other process on the machine."""
+
 from __future__ import annotations
 
 import os
@@ -78,7 +79,7 @@ def all_proc_ticks() -> ProcTicks:
         try:
             with open(f"/proc/{d}/stat") as f:
                 raw = f.read()
-            comm = raw[raw.index("(") + 1:raw.rindex(")")]
+            comm = raw[raw.index("(") + 1 : raw.rindex(")")]
             fields = raw.rsplit(")", 1)[1].split()
             if d == "2" or fields[1] == "2":
                 continue
@@ -109,8 +110,10 @@ def cpu_util(before: CpuTimes, after: CpuTimes) -> dict[str, dict[str, float]]:
         if not b or a[1] - b[1] <= 0:
             continue
         span = a[1] - b[1]
-        res[name] = {"busy_pct": round(100.0 * (a[0] - b[0]) / span, 1),
-                     "steal_pct": round(100.0 * (a[2] - b[2]) / span, 1)}
+        res[name] = {
+            "busy_pct": round(100.0 * (a[0] - b[0]) / span, 1),
+            "steal_pct": round(100.0 * (a[2] - b[2]) / span, 1),
+        }
     return res
 
 
@@ -119,8 +122,9 @@ def busy_seconds(before: CpuTimes, after: CpuTimes) -> float:
     return sum(after[c][0] - before[c][0] for c in after if c in before) / CLK_TCK
 
 
-def foreign_procs(before: ProcTicks, after: ProcTicks, mine: set[int], secs: float,
-                  top_n: int = 3) -> tuple[float | None, list[str]]:
+def foreign_procs(
+    before: ProcTicks, after: ProcTicks, mine: set[int], secs: float, top_n: int = 3
+) -> tuple[float | None, list[str]]:
     """CPU of processes outside `mine` alive at the end of the window, in % of one CPU, and
     the biggest few. Misses processes that started and ended inside the window (the
     /proc/stat residual in quiet.py catches those)."""
@@ -134,5 +138,7 @@ def foreign_procs(before: ProcTicks, after: ProcTicks, mine: set[int], secs: flo
         if d > 0:
             use[f"{comm}[{pid}]"] = d
     top = sorted(use.items(), key=lambda kv: -kv[1])[:top_n]
-    return (round(100.0 * sum(use.values()) / CLK_TCK / secs, 1),
-            [f"{k}:{round(100.0 * v / CLK_TCK / secs, 1)}%" for k, v in top])
+    return (
+        round(100.0 * sum(use.values()) / CLK_TCK / secs, 1),
+        [f"{k}:{round(100.0 * v / CLK_TCK / secs, 1)}%" for k, v in top],
+    )

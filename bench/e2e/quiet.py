@@ -8,6 +8,7 @@ busy CPU time minus the gateway, the mock and the load generator) and the CPU of
 live processes (the residual reads low at c=1 across vCPUs; the process scan misses
 short-lived processes).
 """
+
 from __future__ import annotations
 
 import os
@@ -26,6 +27,7 @@ def log(msg: str) -> None:
 @dataclass
 class Tracked:
     """The processes that belong to the benchmark (their CPU is not "outside work")."""
+
     gateway_pid: int | None = None
     mock_pid: int | None = None
 
@@ -42,6 +44,7 @@ class Tracked:
 @dataclass
 class Window:
     """CPU accounting of one measured interval. `start()`, run the load, `stop()`."""
+
     tracked: Tracked
     _t0: float = 0.0
     _gw0: float = 0.0
@@ -66,7 +69,7 @@ class Window:
         procs1 = procfs.all_proc_ticks()
         ru = resource.getrusage(resource.RUSAGE_CHILDREN)
         wall = t1 - self._t0
-        load_cpu = (ru.ru_utime + ru.ru_stime) - self._ru0   # finished children: wrk / TTFB client
+        load_cpu = (ru.ru_utime + ru.ru_stime) - self._ru0  # finished children: wrk / TTFB client
         gw, mock = gw1 - self._gw0, mock1 - self._mock0
         residual = None
         if wall > 0:
@@ -88,8 +91,8 @@ class Window:
 @dataclass
 class QuietGuard:
     tracked: Tracked
-    threshold_pct: float = 5.0   # outside work allowed before / during a run, % of one CPU
-    max_wait_s: float = 300.0    # give up waiting after this long and measure anyway (recorded)
+    threshold_pct: float = 5.0  # outside work allowed before / during a run, % of one CPU
+    max_wait_s: float = 300.0  # give up waiting after this long and measure anyway (recorded)
     probe_s: float = 1.0
 
     def wait(self) -> tuple[float, list[str] | None]:
@@ -106,12 +109,16 @@ class QuietGuard:
             if r["foreign_cpu_pct"] < self.threshold_pct:
                 return round(waited, 1), None
             if waited >= self.max_wait_s:
-                log(f"machine still busy after {waited:.0f}s ({r['foreign_cpu_pct']}% of a CPU: "
-                    f"{r['foreign_top']}); measuring anyway")
+                log(
+                    f"machine still busy after {waited:.0f}s ({r['foreign_cpu_pct']}% of a CPU: "
+                    f"{r['foreign_top']}); measuring anyway"
+                )
                 return round(waited, 1), r["foreign_top"]
             if not announced:
-                log(f"waiting for other work on the machine to stop ({r['foreign_cpu_pct']}% of a CPU: "
-                    f"{r['foreign_top']})")
+                log(
+                    f"waiting for other work on the machine to stop ({r['foreign_cpu_pct']}% of a CPU: "
+                    f"{r['foreign_top']})"
+                )
                 announced = True
             time.sleep(2.0)
 

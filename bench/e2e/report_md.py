@@ -1,4 +1,5 @@
 """The Markdown report of a run (report.md), from results.json's content."""
+
 from __future__ import annotations
 
 from .scenarios import SCENARIOS
@@ -34,10 +35,14 @@ def headline(rows: list[dict], gw: str, concs: list[int], ttfb_c: int | None) ->
         return []
     tp = [c for c in concs if c != 1]
     lat = [c for c in (1, 64) if c in concs]
-    header = (["scenario", "kind"] + [f"req/s c={c}" for c in tp] + [f"÷ direct c={c}" for c in tp[-1:]]
-              + [f"+p50 / +p99 c={c} µs" for c in lat]
-              + ([f"TTFB +p50 / +p99 c={ttfb_c} µs"] if ttfb_c else [])
-              + ["CPU µs/req c=" + str(tp[0] if tp else concs[0])])
+    header = (
+        ["scenario", "kind"]
+        + [f"req/s c={c}" for c in tp]
+        + [f"÷ direct c={c}" for c in tp[-1:]]
+        + [f"+p50 / +p99 c={c} µs" for c in lat]
+        + ([f"TTFB +p50 / +p99 c={ttfb_c} µs"] if ttfb_c else [])
+        + ["CPU µs/req c=" + str(tp[0] if tp else concs[0])]
+    )
     out = []
     for r in mine:
         s = SCENARIOS[r["scenario"]]
@@ -46,39 +51,54 @@ def headline(rows: list[dict], gw: str, concs: list[int], ttfb_c: int | None) ->
         cells += [f(r.get(f"rps_ratio_c{c}"), 3) for c in tp[-1:]]
         cells += [f"{signed(r.get(f'added_p50_us_c{c}'))} / {signed(r.get(f'added_p99_us_c{c}'))}" for c in lat]
         if ttfb_c:
-            cells.append(f"{signed(r.get(f'ttfb_added_p50_us_c{ttfb_c}'))} / "
-                         f"{signed(r.get(f'ttfb_added_p99_us_c{ttfb_c}'))}" if s.stream else "")
+            cells.append(
+                f"{signed(r.get(f'ttfb_added_p50_us_c{ttfb_c}'))} / {signed(r.get(f'ttfb_added_p99_us_c{ttfb_c}'))}"
+                if s.stream
+                else ""
+            )
         cells.append(f(r.get(f"gw_cpu_us_per_req_c{tp[0] if tp else concs[0]}"), 1))
         out.append(cells)
     return table(header, out)
 
 
 def all_runs(rows: list[dict], concs: list[int]) -> list[str]:
-    header = ["gateway", "scenario"] + [f"req/s c={c}" for c in concs] + \
-             [f"p50 / p99 c={c} µs" for c in concs] + ["errors", "bad bodies", "other CPU %"]
+    header = (
+        ["gateway", "scenario"]
+        + [f"req/s c={c}" for c in concs]
+        + [f"p50 / p99 c={c} µs" for c in concs]
+        + ["errors", "bad bodies", "other CPU %"]
+    )
     out = []
     for r in scen_rows(rows):
         if r.get("error"):
             out.append([r["gateway"], r["scenario"], f"FAILED: {str(r['error'])[:120]}"] + [""] * (len(header) - 3))
             continue
         errs = sum(r.get(f"errors_{c}") or 0 for c in concs)
-        out.append([r["gateway"], r["scenario"]] + [f(r.get(f"rps_c{c}")) for c in concs]
-                   + [f"{f(r.get(f'p50_us_c{c}'))} / {f(r.get(f'p99_us_c{c}'))}" for c in concs]
-                   + [f(errs), f(r.get("verify_bad")), f(r.get("max_foreign_cpu_pct"), 1)])
+        out.append(
+            [r["gateway"], r["scenario"]]
+            + [f(r.get(f"rps_c{c}")) for c in concs]
+            + [f"{f(r.get(f'p50_us_c{c}'))} / {f(r.get(f'p99_us_c{c}'))}" for c in concs]
+            + [f(errs), f(r.get("verify_bad")), f(r.get("max_foreign_cpu_pct"), 1)]
+        )
     return table(header, out)
 
 
 def added(rows: list[dict], concs: list[int]) -> list[str]:
-    header = ["gateway", "scenario", "vs direct"] + [f"+p50 / +p99 c={c} µs" for c in concs] + \
-             [f"req/s ÷ direct c={c}" for c in concs]
+    header = (
+        ["gateway", "scenario", "vs direct"]
+        + [f"+p50 / +p99 c={c} µs" for c in concs]
+        + [f"req/s ÷ direct c={c}" for c in concs]
+    )
     labels = 3
     out = []
     for r in scen_rows(rows):
         if r["gateway"] in ("direct", "direct-end") or r.get("error"):
             continue
-        out.append([r["gateway"], r["scenario"], r["baseline"]]
-                   + [f"{signed(r.get(f'added_p50_us_c{c}'))} / {signed(r.get(f'added_p99_us_c{c}'))}" for c in concs]
-                   + [f(r.get(f"rps_ratio_c{c}"), 3) for c in concs])
+        out.append(
+            [r["gateway"], r["scenario"], r["baseline"]]
+            + [f"{signed(r.get(f'added_p50_us_c{c}'))} / {signed(r.get(f'added_p99_us_c{c}'))}" for c in concs]
+            + [f(r.get(f"rps_ratio_c{c}"), 3) for c in concs]
+        )
     return table(header, out, labels=labels)
 
 
@@ -96,33 +116,62 @@ def ttfb(rows: list[dict], ttfb_concs: list[int]) -> list[str]:
             if r.get(f"ttfb_error_{k}"):
                 cells += [f"FAILED: {str(r[f'ttfb_error_{k}'])[:80]}", "", "", ""]
                 continue
-            cells += [f"{f(r.get(f'ttfb_p50_us_{k}'), 1)} / {f(r.get(f'ttfb_p99_us_{k}'), 1)}",
-                      f"{signed(r.get(f'ttfb_added_p50_us_{k}'), 1)} / {signed(r.get(f'ttfb_added_p99_us_{k}'), 1)}",
-                      f(r.get(f"ttfb_n_{k}")), f(r.get(f"gw_cpu_us_per_stream_ttfb_{k}"), 1)]
+            cells += [
+                f"{f(r.get(f'ttfb_p50_us_{k}'), 1)} / {f(r.get(f'ttfb_p99_us_{k}'), 1)}",
+                f"{signed(r.get(f'ttfb_added_p50_us_{k}'), 1)} / {signed(r.get(f'ttfb_added_p99_us_{k}'), 1)}",
+                f(r.get(f"ttfb_n_{k}")),
+                f(r.get(f"gw_cpu_us_per_stream_ttfb_{k}"), 1),
+            ]
         out.append(cells)
     return table(header, out)
 
 
 def cpu(rows: list[dict], concs: list[int]) -> list[str]:
-    header = ["gateway", "scenario"] + [f"CPU µs/req c={c}" for c in concs] + \
-             [f"gateway CPU % c={concs[-1]}", f"CPU0 / CPU1 busy % c={concs[-1]}"]
+    header = (
+        ["gateway", "scenario"]
+        + [f"CPU µs/req c={c}" for c in concs]
+        + [f"gateway CPU % c={concs[-1]}", f"CPU0 / CPU1 busy % c={concs[-1]}"]
+    )
     out = []
     top = concs[-1]
     for r in scen_rows(rows):
         if r["gateway"] in ("direct", "direct-end") or r.get("error"):
             continue
-        out.append([r["gateway"], r["scenario"]] + [f(r.get(f"gw_cpu_us_per_req_c{c}"), 1) for c in concs]
-                   + [f(r.get(f"gw_cpu_pct_c{top}"), 1),
-                      f"{f(r.get(f'cpu0_busy_pct_c{top}'), 1)} / {f(r.get(f'cpu1_busy_pct_c{top}'), 1)}"])
+        out.append(
+            [r["gateway"], r["scenario"]]
+            + [f(r.get(f"gw_cpu_us_per_req_c{c}"), 1) for c in concs]
+            + [
+                f(r.get(f"gw_cpu_pct_c{top}"), 1),
+                f"{f(r.get(f'cpu0_busy_pct_c{top}'), 1)} / {f(r.get(f'cpu1_busy_pct_c{top}'), 1)}",
+            ]
+        )
     return table(header, out)
 
 
 def footprint(feet: list[dict]) -> list[str]:
-    header = ["gateway", "first 200 (s)", "port open (s)", "RSS after start (MiB)", "peak RSS VmHWM (MiB)",
-              "processes", "errors", "exit code"]
-    rows = [[x["gateway"], f(x.get("first_200_s"), 3), f(x.get("port_open_s"), 3), f(x.get("rss_after_start_mb"), 1),
-             f(x.get("peak_rss_mb"), 1), f(x.get("processes")), f(x.get("errors_total")), f(x.get("exit_code"))]
-            for x in feet]
+    header = [
+        "gateway",
+        "first 200 (s)",
+        "port open (s)",
+        "RSS after start (MiB)",
+        "peak RSS VmHWM (MiB)",
+        "processes",
+        "errors",
+        "exit code",
+    ]
+    rows = [
+        [
+            x["gateway"],
+            f(x.get("first_200_s"), 3),
+            f(x.get("port_open_s"), 3),
+            f(x.get("rss_after_start_mb"), 1),
+            f(x.get("peak_rss_mb"), 1),
+            f(x.get("processes")),
+            f(x.get("errors_total")),
+            f(x.get("exit_code")),
+        ]
+        for x in feet
+    ]
     return table(header, rows, labels=1)
 
 
@@ -130,10 +179,19 @@ def drift(d: dict) -> list[str]:
     out = []
     for scen, cs in d.items():
         for c, x in cs.items():
-            out.append([scen, c, f"{f(x['rps_start'])} → {f(x['rps_end'])}", signed(x["rps_change_pct"], 1),
-                        f"{x['p50_us_start']} → {x['p50_us_end']}", f"{x['p99_us_start']} → {x['p99_us_end']}"])
-    return table(["scenario", "conc", "req/s start → end", "change %", "p50 µs", "p99 µs"], out,
-                 "|---|---|---|---:|---|---|")
+            out.append(
+                [
+                    scen,
+                    c,
+                    f"{f(x['rps_start'])} → {f(x['rps_end'])}",
+                    signed(x["rps_change_pct"], 1),
+                    f"{x['p50_us_start']} → {x['p50_us_end']}",
+                    f"{x['p99_us_start']} → {x['p99_us_end']}",
+                ]
+            )
+    return table(
+        ["scenario", "conc", "req/s start → end", "change %", "p50 µs", "p99 µs"], out, "|---|---|---|---:|---|---|"
+    )
 
 
 def render(doc: dict, plots: list[str], plots_note: str | None, problems: list[str]) -> str:
@@ -142,32 +200,45 @@ def render(doc: dict, plots: list[str], plots_note: str | None, problems: list[s
     concs, ttfb_concs = st["concurrency"], st["ttfb_concurrency"]
     m = meta["machine"]
     rows = summ["rows"]
-    lines = [f"# LunaRoute end-to-end benchmark: {meta['stamp']}{' (quick smoke run)' if st['quick'] else ''}", "",
-             f"`{meta['command']}`, {meta['started_at']} → {meta['finished_at']} (UTC).", "",
-             f"Machine: {m['cpu_model']}, {m['cpus']} CPUs, kernel {m['kernel']}, {m['nginx']}, {m['wrk']}, "
-             f"Python {m['python']}; LunaRoute {m.get('lunaroute_version')} (git {m.get('git_commit')}"
-             f"{', with uncommitted changes' if m.get('git_dirty') else ''}); "
-             f"LiteLLM {m.get('litellm') or 'not used'}. "
-             f"Load average at start: {m['loadavg_at_start']}.", "",
-             f"Settings: {st['duration_s']} s per measured run at c={', '.join(map(str, concs))} "
-             "(wrk, 1 thread, closed "
-             f"loop), {st['warmup_s']} s warm-up and {st['verify_s']} s body-checking pass at c=16 per scenario; TTFB: "
-             f"{st['ttfb_duration_s']} s (≤ {st['ttfb_max_requests']} requests) "
-             f"at c={', '.join(map(str, ttfb_concs))}; "
-             f"gateway on CPU {st['gateway_cpu']}, wrk + mock + TTFB client on CPU {st['load_cpu']}; ports "
-             f"{meta['ports']}.", "",
-             f"Quiet-machine guard: wait until outside work < {st['quiet_threshold_pct']} % of a CPU before each run "
-             f"(at most {st['quiet_max_wait_s']} s), repeat a disturbed run up to {st['retries']} time(s). "
-             f"This run: outside work at most {f(summ['quiet']['max_foreign_cpu_pct'], 1)} % of a CPU during a kept "
-             f"run; {summ['quiet']['disturbed_runs']} kept run(s) above the threshold.", ""]
+    lines = [
+        f"# LunaRoute end-to-end benchmark: {meta['stamp']}{' (quick smoke run)' if st['quick'] else ''}",
+        "",
+        f"`{meta['command']}`, {meta['started_at']} → {meta['finished_at']} (UTC).",
+        "",
+        f"Machine: {m['cpu_model']}, {m['cpus']} CPUs, kernel {m['kernel']}, {m['nginx']}, {m['wrk']}, "
+        f"Python {m['python']}; LunaRoute {m.get('lunaroute_version')} (git {m.get('git_commit')}"
+        f"{', with uncommitted changes' if m.get('git_dirty') else ''}); "
+        f"LiteLLM {m.get('litellm') or 'not used'}. "
+        f"Load average at start: {m['loadavg_at_start']}.",
+        "",
+        f"Settings: {st['duration_s']} s per measured run at c={', '.join(map(str, concs))} "
+        "(wrk, 1 thread, closed "
+        f"loop), {st['warmup_s']} s warm-up and {st['verify_s']} s body-checking pass at c=16 per scenario; TTFB: "
+        f"{st['ttfb_duration_s']} s (≤ {st['ttfb_max_requests']} requests) "
+        f"at c={', '.join(map(str, ttfb_concs))}; "
+        f"gateway on CPU {st['gateway_cpu']}, wrk + mock + TTFB client on CPU {st['load_cpu']}; ports "
+        f"{meta['ports']}.",
+        "",
+        f"Quiet-machine guard: wait until outside work < {st['quiet_threshold_pct']} % of a CPU before each run "
+        f"(at most {st['quiet_max_wait_s']} s), repeat a disturbed run up to {st['retries']} time(s). "
+        f"This run: outside work at most {f(summ['quiet']['max_foreign_cpu_pct'], 1)} % of a CPU during a kept "
+        f"run; {summ['quiet']['disturbed_runs']} kept run(s) above the threshold.",
+        "",
+    ]
     if st["quick"]:
-        lines += ["**Quick mode**: 2-second runs prove that the harness and the gateways work; the figures are "
-                  "noisy and not for comparison.", ""]
+        lines += [
+            "**Quick mode**: 2-second runs prove that the harness and the gateways work; the figures are "
+            "noisy and not for comparison.",
+            "",
+        ]
     if summ["skipped"]:
         lines += ["Skipped: " + "; ".join(f"`{k}`: {v}" for k, v in summ["skipped"].items()), ""]
     lines += ["## LunaRoute problems seen in this run", ""]
-    lines += ([f"- {p}" for p in problems] if problems else ["None: every response was a 200 with a well-formed "
-                                                             "body, no socket errors or timeouts."]) + [""]
+    lines += (
+        [f"- {p}" for p in problems]
+        if problems
+        else ["None: every response was a 200 with a well-formed body, no socket errors or timeouts."]
+    ) + [""]
     ttfb_c = ttfb_concs[0] if ttfb_concs else None
     for gw in ("lunaroute", "lunaroute-rec", "litellm"):
         h = headline(rows, gw, concs, ttfb_c)
@@ -191,9 +262,13 @@ def render(doc: dict, plots: list[str], plots_note: str | None, problems: list[s
         lines += [f"![{p[:-4]}]({p})" for p in plots] + [""]
     else:
         lines += [f"No plots: {plots_note}", ""]
-    lines += ["## How to read this", "",
-              "See bench/e2e/README.md (method, what each figure means, caveats). In short: compare figures "
-              "only within one run; the c=1 added latency includes this VM's cross-vCPU wake-ups (gateway on "
-              "CPU 0, client and upstream on CPU 1); a saturated gateway's c≥64 latency is queueing, so compare "
-              "those on req/s and CPU per request.", ""]
+    lines += [
+        "## How to read this",
+        "",
+        "See bench/e2e/README.md (method, what each figure means, caveats). In short: compare figures "
+        "only within one run; the c=1 added latency includes this VM's cross-vCPU wake-ups (gateway on "
+        "CPU 0, client and upstream on CPU 1); a saturated gateway's c≥64 latency is queueing, so compare "
+        "those on req/s and CPU per request.",
+        "",
+    ]
     return "\n".join(lines)

@@ -12,6 +12,7 @@ Pinning: gateway (1 worker) on CPU 0; nginx mock, wrk and the TTFB client on CPU
 Writes bench/results/<stamp>/{report.md, results.json, *.png}; scratch (logs, rendered configs,
 LunaRoute's data dir) goes to /tmp/lunaroute-e2e/run-<stamp>/. See bench/e2e/README.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,14 +31,14 @@ if __package__ in (None, ""):  # run as a script: make the package importable (P
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     __package__ = "bench.e2e"
 
-from . import gateways, plots, report_md, summary  # noqa: E402
-from .configs import Ports, render_mock_conf  # noqa: E402
-from .http_probe import port_busy  # noqa: E402
-from .measure import EntryRunner, Settings  # noqa: E402
-from .quiet import log  # noqa: E402
-from .scenarios import SCENARIOS, request_body  # noqa: E402
-from .upstream_mock import MockError, start_mock, stop_mock  # noqa: E402
-from .wrk_run import WrkSettings  # noqa: E402
+from . import gateways, plots, report_md, summary
+from .configs import Ports, render_mock_conf
+from .http_probe import port_busy
+from .measure import EntryRunner, Settings
+from .quiet import log
+from .scenarios import SCENARIOS, request_body
+from .upstream_mock import MockError, start_mock, stop_mock
+from .wrk_run import WrkSettings
 
 REPO = Path(__file__).resolve().parents[2]
 RESULTS = REPO / "bench" / "results"
@@ -73,16 +74,29 @@ def machine_facts(with_litellm: bool) -> dict:
         "lunaroute_version": sh([sys.executable, "-c", "import lunaroute; print(lunaroute.__version__)"]),
         "git_commit": sh(["git", "rev-parse", "--short", "HEAD"]),
         "git_dirty": bool(sh(["git", "status", "--porcelain", "--untracked-files=no"])),
-        "litellm": (sh([str(gateways.LITELLM_VENV / "bin" / "python"), "-c",
-                        "import importlib.metadata as m; print(m.version('litellm'))"]) if with_litellm else None),
+        "litellm": (
+            sh(
+                [
+                    str(gateways.LITELLM_VENV / "bin" / "python"),
+                    "-c",
+                    "import importlib.metadata as m; print(m.version('litellm'))",
+                ]
+            )
+            if with_litellm
+            else None
+        ),
         "loadavg_at_start": read("/proc/loadavg"),
     }
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="smoke test: 2 s runs, c=1,64,256, 1 s warm-up/verify, "
-                                                          "short quiet wait, no retries, no closing direct run")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke test: 2 s runs, c=1,64,256, 1 s warm-up/verify, "
+        "short quiet wait, no retries, no closing direct run",
+    )
     ap.add_argument("--duration", type=float, help="seconds per measured wrk run (default 10; quick 2)")
     ap.add_argument("--warmup", type=float, help="seconds of c=16 warm-up per scenario (default 3; quick 1)")
     ap.add_argument("--verify", type=float, help="seconds of the body-checking pass per scenario (default 3; quick 1)")
@@ -90,25 +104,41 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--ttfb-conc", help="TTFB client concurrencies (default 1)")
     ap.add_argument("--ttfb-duration", type=float, help="seconds per TTFB pass, at most (default 5; quick 1)")
     ap.add_argument("--ttfb-max-requests", type=int, default=5000, help="measured streams per TTFB pass, at most")
-    ap.add_argument("--with-litellm", action="store_true", help="also measure LiteLLM (from $LITELLM_VENV, "
-                                                                 "default /tmp/litellm-venv)")
+    ap.add_argument(
+        "--with-litellm",
+        action="store_true",
+        help="also measure LiteLLM (from $LITELLM_VENV, default /tmp/litellm-venv)",
+    )
     ap.add_argument("--with-recording", action="store_true", help="also measure LunaRoute with session recording on")
     ap.add_argument("--no-lunaroute", action="store_true", help="leave LunaRoute out (e.g. only direct + LiteLLM)")
-    ap.add_argument("--lunaroute-cmd", help="command that takes `serve --config-dir D --data-dir D` "
-                                            "(default: `<this python> -m lunaroute`)")
-    ap.add_argument("--port-offset", type=int, default=0, help="add N to every port (mock 18000, LunaRoute "
-                                                               "8080/8081/9090, LiteLLM 4000)")
+    ap.add_argument(
+        "--lunaroute-cmd",
+        help="command that takes `serve --config-dir D --data-dir D` (default: `<this python> -m lunaroute`)",
+    )
+    ap.add_argument(
+        "--port-offset",
+        type=int,
+        default=0,
+        help="add N to every port (mock 18000, LunaRoute 8080/8081/9090, LiteLLM 4000)",
+    )
     ap.add_argument("--no-drift", action="store_true", help="skip the closing direct run")
     ap.add_argument("--quiet-threshold", type=float, default=5.0, help="outside work allowed, %% of one CPU")
-    ap.add_argument("--quiet-wait", type=float, help="seconds to wait for a quiet machine before a run "
-                                                     "(default 300; quick 5; 0 = never wait)")
+    ap.add_argument(
+        "--quiet-wait",
+        type=float,
+        help="seconds to wait for a quiet machine before a run (default 300; quick 5; 0 = never wait)",
+    )
     ap.add_argument("--retries", type=int, help="repeats of a disturbed run (default 2; quick 0)")
     ap.add_argument("--gateway-cpu", type=int, default=0)
     ap.add_argument("--load-cpu", type=int, default=1)
     ap.add_argument("--out-dir", type=Path, help="report directory (default bench/results/<stamp>[-quick])")
     ap.add_argument("--scratch", type=Path, default=Path("/tmp/lunaroute-e2e"), help="root of scratch dirs")
-    ap.add_argument("--write-bodies", type=Path, metavar="DIR",
-                    help="only write every scenario's request body to DIR (for manual wrk runs) and exit")
+    ap.add_argument(
+        "--write-bodies",
+        type=Path,
+        metavar="DIR",
+        help="only write every scenario's request body to DIR (for manual wrk runs) and exit",
+    )
     args = ap.parse_args(argv)
     q = args.quick
     args.duration = args.duration if args.duration is not None else (2.0 if q else 10.0)
@@ -137,12 +167,16 @@ def preflight(args: argparse.Namespace, ports: Ports) -> None:
             raise SystemExit(f"{tool} not found: run bash bench/e2e/setup.sh")
     if (os.cpu_count() or 1) < 2 or max(args.gateway_cpu, args.load_cpu) >= (os.cpu_count() or 1):
         raise SystemExit("needs 2 CPUs (gateway on --gateway-cpu, wrk + mock on --load-cpu)")
-    want = [ports.mock] + ([] if args.no_lunaroute else [ports.openai, ports.anthropic, ports.metrics]) \
+    want = (
+        [ports.mock]
+        + ([] if args.no_lunaroute else [ports.openai, ports.anthropic, ports.metrics])
         + ([ports.litellm] if args.with_litellm else [])
+    )
     busy = [p for p in want if port_busy(p)]
     if busy:
-        raise SystemExit(f"ports already in use on 127.0.0.1: {busy}; stop what holds them or pass "
-                         f"--port-offset N (e.g. 100)")
+        raise SystemExit(
+            f"ports already in use on 127.0.0.1: {busy}; stop what holds them or pass --port-offset N (e.g. 100)"
+        )
 
 
 def entries(args: argparse.Namespace, ports: Ports, work: Path) -> list[gateways.GatewaySpec]:
@@ -176,26 +210,49 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     out_dir = args.out_dir or RESULTS / stamp
     out_dir.mkdir(parents=True, exist_ok=True)
-    settings = Settings(concs=args.concs, duration_s=args.duration, warmup_s=args.warmup, verify_s=args.verify,
-                        ttfb_concs=args.ttfb_concs, ttfb_duration_s=args.ttfb_duration,
-                        ttfb_max_requests=args.ttfb_max_requests, retries=args.retries,
-                        gateway_cpu=args.gateway_cpu, load_cpu=args.load_cpu,
-                        quiet_threshold_pct=args.quiet_threshold, quiet_max_wait_s=args.quiet_wait,
-                        wrk=WrkSettings(load_cpu=args.load_cpu))
-    doc: dict = {"meta": {
-        "stamp": stamp,
-        "started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "command": " ".join(["python bench/e2e/run_bench.py"] + (argv if argv is not None else sys.argv[1:])),
-        "scratch": str(work),
-        "ports": ports.as_dict(),
-        "machine": machine_facts(args.with_litellm),
-        "settings": {"quick": args.quick, "concurrency": args.concs, "duration_s": args.duration,
-                     "warmup_s": args.warmup, "verify_s": args.verify, "ttfb_concurrency": args.ttfb_concs,
-                     "ttfb_duration_s": args.ttfb_duration, "ttfb_max_requests": args.ttfb_max_requests,
-                     "retries": args.retries, "gateway_cpu": args.gateway_cpu, "load_cpu": args.load_cpu,
-                     "quiet_threshold_pct": args.quiet_threshold, "quiet_max_wait_s": args.quiet_wait,
-                     "wrk_threads": 1, "wrk_timeout_s": settings.wrk.timeout_s},
-    }, "results": {}}
+    settings = Settings(
+        concs=args.concs,
+        duration_s=args.duration,
+        warmup_s=args.warmup,
+        verify_s=args.verify,
+        ttfb_concs=args.ttfb_concs,
+        ttfb_duration_s=args.ttfb_duration,
+        ttfb_max_requests=args.ttfb_max_requests,
+        retries=args.retries,
+        gateway_cpu=args.gateway_cpu,
+        load_cpu=args.load_cpu,
+        quiet_threshold_pct=args.quiet_threshold,
+        quiet_max_wait_s=args.quiet_wait,
+        wrk=WrkSettings(load_cpu=args.load_cpu),
+    )
+    doc: dict = {
+        "meta": {
+            "stamp": stamp,
+            "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "command": " ".join(["python bench/e2e/run_bench.py"] + (argv if argv is not None else sys.argv[1:])),
+            "scratch": str(work),
+            "ports": ports.as_dict(),
+            "machine": machine_facts(args.with_litellm),
+            "settings": {
+                "quick": args.quick,
+                "concurrency": args.concs,
+                "duration_s": args.duration,
+                "warmup_s": args.warmup,
+                "verify_s": args.verify,
+                "ttfb_concurrency": args.ttfb_concs,
+                "ttfb_duration_s": args.ttfb_duration,
+                "ttfb_max_requests": args.ttfb_max_requests,
+                "retries": args.retries,
+                "gateway_cpu": args.gateway_cpu,
+                "load_cpu": args.load_cpu,
+                "quiet_threshold_pct": args.quiet_threshold,
+                "quiet_max_wait_s": args.quiet_wait,
+                "wrk_threads": 1,
+                "wrk_timeout_s": settings.wrk.timeout_s,
+            },
+        },
+        "results": {},
+    }
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
@@ -217,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise SystemExit("the nginx mock died during the run")
     finally:
         stop_mock(mock)
-    doc["meta"]["finished_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    doc["meta"]["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     doc["meta"]["loadavg_at_end"] = read("/proc/loadavg")
     doc["summary"] = summary.summarize(doc["results"])
     problems = summary.gateway_problems(doc["results"])

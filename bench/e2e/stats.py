@@ -1,4 +1,5 @@
 """Percentiles the way the report states them (nearest rank, like wrk's histogram)."""
+
 from __future__ import annotations
 
 import math

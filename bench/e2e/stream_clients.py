@@ -11,6 +11,7 @@ stream open: from the last stream's first event to the first stream's end), a pe
 timeline, the time to the response head and to the first paced event (which the upstream
 sends one interval after the request), and the outcome of every stream.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,7 +30,7 @@ if __package__ in (None, ""):  # run as a script: make the package importable (P
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     __package__ = "bench.e2e"
 
-from .stats import percentile, percentiles  # noqa: E402
+from .stats import percentile, percentiles
 
 TS = re.compile(rb"ts=(\d+);")
 END_MARKERS = {"openai": b"[DONE]", "anthropic": b"message_stop"}
@@ -44,8 +45,8 @@ class ChunkedDecoder:
 
     def __init__(self) -> None:
         self._buf = bytearray()
-        self._left = 0              # payload bytes still due in the current chunk
-        self._state = "size"        # size | data | crlf | trailer | done
+        self._left = 0  # payload bytes still due in the current chunk
+        self._state = "size"  # size | data | crlf | trailer | done
 
     @property
     def done(self) -> bool:
@@ -62,7 +63,7 @@ class ChunkedDecoder:
                         raise ChunkedError("chunk size line too long")
                     break
                 line = bytes(self._buf[:i])
-                del self._buf[:i + 2]
+                del self._buf[: i + 2]
                 if self._state == "trailer":
                     if not line:
                         self._state = "done"
@@ -92,22 +93,32 @@ class ChunkedDecoder:
 @dataclass
 class Target:
     port: int
-    dialect: str              # ingress dialect the client speaks
+    dialect: str  # ingress dialect the client speaks
     model: str
-    events: int               # paced events each stream should carry
+    events: int  # paced events each stream should carry
 
     def request(self) -> bytes:
         if self.dialect == "openai":
-            body = {"model": self.model, "stream": True, "max_tokens": 1024,
-                    "messages": [{"role": "user", "content": "stream the paced events"}]}
+            body = {
+                "model": self.model,
+                "stream": True,
+                "max_tokens": 1024,
+                "messages": [{"role": "user", "content": "stream the paced events"}],
+            }
             path, auth = "/v1/chat/completions", "Authorization: Bearer sk-bench-dummy\r\n"
         else:
-            body = {"model": self.model, "stream": True, "max_tokens": 1024,
-                    "messages": [{"role": "user", "content": "stream the paced events"}]}
+            body = {
+                "model": self.model,
+                "stream": True,
+                "max_tokens": 1024,
+                "messages": [{"role": "user", "content": "stream the paced events"}],
+            }
             path, auth = "/v1/messages", "x-api-key: sk-ant-bench-dummy\r\nanthropic-version: 2023-06-01\r\n"
         raw = json.dumps(body, separators=(",", ":")).encode()
-        return (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nContent-Type: application/json\r\n"
-                f"Accept: text/event-stream\r\n{auth}Content-Length: {len(raw)}\r\n\r\n").encode() + raw
+        return (
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nContent-Type: application/json\r\n"
+            f"Accept: text/event-stream\r\n{auth}Content-Length: {len(raw)}\r\n\r\n"
+        ).encode() + raw
 
 
 @dataclass
@@ -116,10 +127,10 @@ class Collected:
     recv_ns: array = field(default_factory=lambda: array("q"))
     first_event_us: array = field(default_factory=lambda: array("d"))
     head_us: array = field(default_factory=lambda: array("d"))  # request written -> response head
-    opened_ns: list[int] = field(default_factory=list)     # first paced event of each stream
-    closed_ns: list[int] = field(default_factory=list)     # end of each completed stream
+    opened_ns: list[int] = field(default_factory=list)  # first paced event of each stream
+    closed_ns: list[int] = field(default_factory=list)  # end of each completed stream
     outcomes: Counter = field(default_factory=Counter)
-    short_streams: int = 0                                 # completed with fewer paced events than due
+    short_streams: int = 0  # completed with fewer paced events than due
 
 
 async def one_stream(target: Target, request: bytes, start_at: float, deadline: float, col: Collected) -> None:
@@ -153,7 +164,7 @@ async def one_stream(target: Target, request: bytes, start_at: float, deadline: 
             pending += dec.feed(data) if dec else data
             while (i := pending.find(b"\n\n")) >= 0:
                 event = bytes(pending[:i])
-                del pending[:i + 2]
+                del pending[: i + 2]
                 m = TS.search(event)
                 if m:
                     if seen == 0:
@@ -168,7 +179,7 @@ async def one_stream(target: Target, request: bytes, start_at: float, deadline: 
         col.outcomes["completed"] += 1
         if seen < target.events:
             col.short_streams += 1
-    except asyncio.TimeoutError:
+    except TimeoutError:
         col.outcomes["deadline passed"] += 1
     except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ChunkedError, ValueError) as e:
         col.outcomes[f"{type(e).__name__}: {str(e)[:80]}"] += 1
@@ -179,8 +190,13 @@ async def one_stream(target: Target, request: bytes, start_at: float, deadline: 
 
 def summarize(col: Collected, streams: int, target: Target, t0_ns: int) -> dict:
     gaps = list(col.gaps_us)
-    res: dict = {"streams": streams, "outcomes": dict(col.outcomes), "short_streams": col.short_streams,
-                 "events_received": len(gaps), "events_expected": streams * target.events}
+    res: dict = {
+        "streams": streams,
+        "outcomes": dict(col.outcomes),
+        "short_streams": col.short_streams,
+        "events_received": len(gaps),
+        "events_expected": streams * target.events,
+    }
     if not gaps:
         return res
     res["gap_us"] = percentiles(gaps)
@@ -206,9 +222,16 @@ def summarize(col: Collected, streams: int, target: Target, t0_ns: int) -> dict:
     for sec in sorted(buckets):
         vals = sorted(buckets[sec])
         open_now = sum(1 for t in opened if t <= sec + 1) - sum(1 for t in closed if t <= sec + 1)
-        timeline.append({"t_s": sec, "open_streams": open_now, "events": len(vals),
-                         "p50_us": round(percentile(vals, 50), 1), "p99_us": round(percentile(vals, 99), 1),
-                         "max_us": round(vals[-1], 1)})
+        timeline.append(
+            {
+                "t_s": sec,
+                "open_streams": open_now,
+                "events": len(vals),
+                "p50_us": round(percentile(vals, 50), 1),
+                "p99_us": round(percentile(vals, 99), 1),
+                "max_us": round(vals[-1], 1),
+            }
+        )
     res["timeline"] = timeline
     return res
 
@@ -254,11 +277,13 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"open-file limit {limit} is too low for {args.streams} streams")
     try:
         import uvloop
+
         uvloop.install()
     except ImportError:
         pass
-    res = asyncio.run(run(Target(args.port, args.dialect, args.model, args.events), args.streams, args.ramp_s,
-                          args.deadline_s))
+    res = asyncio.run(
+        run(Target(args.port, args.dialect, args.model, args.events), args.streams, args.ramp_s, args.deadline_s)
+    )
     text = json.dumps(res)
     if args.out:
         args.out.write_text(text + "\n")

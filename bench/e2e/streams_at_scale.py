@@ -15,6 +15,7 @@ Targets (issue 6): gap p99 <= 5 ms through LunaRoute, LunaRoute RSS <= 300 MB.
 Writes bench/results/<stamp>-streams/{report.md, results.json, *.png}; scratch under
 /tmp/lunaroute-e2e/streams-<stamp>/.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,13 +34,13 @@ if __package__ in (None, ""):  # run as a script: make the package importable (P
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     __package__ = "bench.e2e"
 
-from . import procfs, streams_report  # noqa: E402
-from .gateways import GatewaySpec, Running, start_gateway, stop_gateway, tail  # noqa: E402
-from .http_probe import one_request  # noqa: E402
-from .quiet import QuietGuard, Tracked, Window, log  # noqa: E402
-from .stream_clients import raise_nofile  # noqa: E402
-from .upstream_mock import stop_group  # noqa: E402
-from .streams_config import STREAM_SCENARIOS, StreamScenario, render  # noqa: E402
+from . import procfs, streams_report
+from .gateways import GatewaySpec, Running, start_gateway, stop_gateway, tail
+from .http_probe import one_request
+from .quiet import QuietGuard, Tracked, Window, log
+from .stream_clients import raise_nofile
+from .streams_config import STREAM_SCENARIOS, StreamScenario, render
+from .upstream_mock import stop_group
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -55,8 +56,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--ramp-s", type=float, default=4.0, help="streams start evenly over this many seconds")
     ap.add_argument("--scenario", default="oai_stream", choices=sorted(STREAM_SCENARIOS))
     ap.add_argument("--no-direct", action="store_true", help="skip the clients -> upstream floor phase")
-    ap.add_argument("--lunaroute-cmd", help="command that takes `serve --config-dir D --data-dir D` "
-                                            "(default: `<this python> -m lunaroute`)")
+    ap.add_argument(
+        "--lunaroute-cmd",
+        help="command that takes `serve --config-dir D --data-dir D` (default: `<this python> -m lunaroute`)",
+    )
     ap.add_argument("--sample-ms", type=float, default=250.0, help="LunaRoute RSS/CPU sampling period")
     ap.add_argument("--target-p99-ms", type=float, default=5.0)
     ap.add_argument("--target-rss-mb", type=float, default=300.0)
@@ -74,9 +77,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def start_upstream(args: argparse.Namespace, work: Path) -> tuple[subprocess.Popen, int]:
     err = open(work / "paced-upstream.log", "wb")
-    proc = subprocess.Popen(["taskset", "-c", str(args.load_cpu), sys.executable, str(UPSTREAM), "--port", "0",
-                             "--events", str(args.events), "--interval-ms", str(args.interval_ms)],
-                            stdout=subprocess.PIPE, stderr=err, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            "taskset",
+            "-c",
+            str(args.load_cpu),
+            sys.executable,
+            str(UPSTREAM),
+            "--port",
+            "0",
+            "--events",
+            str(args.events),
+            "--interval-ms",
+            str(args.interval_ms),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=err,
+        text=True,
+        start_new_session=True,
+    )
     line = proc.stdout.readline() if proc.stdout else ""
     if not line.startswith("PORT "):
         stop_group(proc)
@@ -94,13 +113,32 @@ def upstream_stats(port: int) -> dict | None:
 
 def client_cmd(args: argparse.Namespace, port: int, dialect: str, model: str, out: Path) -> list[str]:
     deadline = args.ramp_s + args.events * args.interval_ms / 1000.0 + 60.0
-    return ["taskset", "-c", str(args.load_cpu), sys.executable, str(CLIENTS), "--port", str(port),
-            "--dialect", dialect, "--model", model, "--streams", str(args.streams), "--ramp-s", str(args.ramp_s),
-            "--events", str(args.events), "--deadline-s", str(deadline), "--out", str(out)]
+    return [
+        "taskset",
+        "-c",
+        str(args.load_cpu),
+        sys.executable,
+        str(CLIENTS),
+        "--port",
+        str(port),
+        "--dialect",
+        dialect,
+        "--model",
+        model,
+        "--streams",
+        str(args.streams),
+        "--ramp-s",
+        str(args.ramp_s),
+        "--events",
+        str(args.events),
+        "--deadline-s",
+        str(deadline),
+        "--out",
+        str(out),
+    ]
 
 
-def run_clients(args: argparse.Namespace, cmd: list[str], out: Path, tracked: Tracked,
-                gateway_pid: int | None) -> dict:
+def run_clients(args: argparse.Namespace, cmd: list[str], out: Path, tracked: Tracked, gateway_pid: int | None) -> dict:
     """Run the client process; meanwhile sample the gateway every --sample-ms."""
     w = Window(tracked)
     w.start()
@@ -116,8 +154,15 @@ def run_clients(args: argparse.Namespace, cmd: list[str], out: Path, tracked: Tr
         pids = procfs.descendants(gateway_pid)
         now, cpu = time.monotonic(), procfs.cpu_seconds(pids)
         pct = round(100.0 * (cpu - cpu_prev) / (now - t_prev), 1) if cpu_prev is not None and t_prev else None
-        samples.append({"t_s": round(now - t0, 2), "rss_kb": procfs.status_kb(pids, "VmRSS"),
-                        "hwm_kb": procfs.status_kb(pids, "VmHWM"), "fds": procfs.open_fds(pids), "cpu_pct": pct})
+        samples.append(
+            {
+                "t_s": round(now - t0, 2),
+                "rss_kb": procfs.status_kb(pids, "VmRSS"),
+                "hwm_kb": procfs.status_kb(pids, "VmHWM"),
+                "fds": procfs.open_fds(pids),
+                "cpu_pct": pct,
+            }
+        )
         cpu_prev, t_prev = cpu, now
     stderr = proc.stderr.read() if proc.stderr else ""
     acct = w.stop()
@@ -146,18 +191,35 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     out_dir = args.out_dir or REPO / "bench" / "results" / f"{stamp}-streams"
     out_dir.mkdir(parents=True, exist_ok=True)
-    doc: dict = {"meta": {
-        "stamp": stamp, "started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "command": " ".join(["python bench/e2e/streams_at_scale.py"] + (argv if argv is not None else sys.argv[1:])),
-        "scratch": str(work), "python": platform.python_version(), "kernel": platform.release(),
-        "loadavg_at_start": Path("/proc/loadavg").read_text().strip(), "nofile_limit": nofile,
-        "settings": {"streams": args.streams, "interval_ms": args.interval_ms, "events": args.events,
-                     "ramp_s": args.ramp_s, "scenario": scen.name, "client_dialect": scen.client_dialect,
-                     "upstream_dialect": scen.upstream_dialect, "gateway_cpu": args.gateway_cpu,
-                     "load_cpu": args.load_cpu, "quiet_threshold_pct": args.quiet_threshold,
-                     "aggregate_events_per_s": round(args.streams * 1000.0 / args.interval_ms, 1)},
-        "targets": {"gap_p99_ms": args.target_p99_ms, "rss_mb": args.target_rss_mb},
-    }, "phases": {}}
+    doc: dict = {
+        "meta": {
+            "stamp": stamp,
+            "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "command": " ".join(
+                ["python bench/e2e/streams_at_scale.py"] + (argv if argv is not None else sys.argv[1:])
+            ),
+            "scratch": str(work),
+            "python": platform.python_version(),
+            "kernel": platform.release(),
+            "loadavg_at_start": Path("/proc/loadavg").read_text().strip(),
+            "nofile_limit": nofile,
+            "settings": {
+                "streams": args.streams,
+                "interval_ms": args.interval_ms,
+                "events": args.events,
+                "ramp_s": args.ramp_s,
+                "scenario": scen.name,
+                "client_dialect": scen.client_dialect,
+                "upstream_dialect": scen.upstream_dialect,
+                "gateway_cpu": args.gateway_cpu,
+                "load_cpu": args.load_cpu,
+                "quiet_threshold_pct": args.quiet_threshold,
+                "aggregate_events_per_s": round(args.streams * 1000.0 / args.interval_ms, 1),
+            },
+            "targets": {"gap_p99_ms": args.target_p99_ms, "rss_mb": args.target_rss_mb},
+        },
+        "phases": {},
+    }
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     upstream, uport = start_upstream(args, work)
@@ -170,8 +232,13 @@ def main(argv: list[str] | None = None) -> int:
             waited, busy = guard.wait()
             log(f"direct: {args.streams} streams straight to the upstream ({scen.upstream_dialect})")
             model = "gpt-4o-mini" if scen.upstream_dialect == "openai" else "claude-haiku-4-5"
-            res = run_clients(args, client_cmd(args, uport, scen.upstream_dialect, model, work / "direct.json"),
-                              work / "direct.json", tracked, None)
+            res = run_clients(
+                args,
+                client_cmd(args, uport, scen.upstream_dialect, model, work / "direct.json"),
+                work / "direct.json",
+                tracked,
+                None,
+            )
             res["waited_for_quiet_s"], res["not_quiet_before_run"] = waited, busy
             doc["phases"]["direct"] = res
             log(f"direct: {streams_report.one_line(res)}")
@@ -180,8 +247,15 @@ def main(argv: list[str] | None = None) -> int:
         data = work / "lunaroute-data"
         data.mkdir(exist_ok=True)
         cmd = prefix + ["serve", "--config-dir", str(cfg.config_dir), "--data-dir", str(data)]
-        spec = GatewaySpec("lunaroute", cmd, cfg.openai_port, cfg.anthropic_port, (),
-                           env={"LUNAROUTE_BENCH_UPSTREAM_KEY": "dummy"}, config=str(cfg.config_dir))
+        spec = GatewaySpec(
+            "lunaroute",
+            cmd,
+            cfg.openai_port,
+            cfg.anthropic_port,
+            (),
+            env={"LUNAROUTE_BENCH_UPSTREAM_KEY": "dummy"},
+            config=str(cfg.config_dir),
+        )
         log(f"lunaroute: starting: {' '.join(spec.cmd or [])}")
         running = start_gateway(spec, work, args.gateway_cpu)
         tracked.gateway_pid = running.proc.pid
@@ -193,8 +267,15 @@ def main(argv: list[str] | None = None) -> int:
         pids = procfs.descendants(running.proc.pid)
         rss_before = procfs.status_kb(pids, "VmRSS")
         log(f"lunaroute: {args.streams} streams through LunaRoute ({scen.name})")
-        res = run_clients(args, client_cmd(args, cfg.port_for(scen.client_dialect), scen.client_dialect, scen.model,
-                                           work / "lunaroute.json"), work / "lunaroute.json", tracked, running.proc.pid)
+        res = run_clients(
+            args,
+            client_cmd(
+                args, cfg.port_for(scen.client_dialect), scen.client_dialect, scen.model, work / "lunaroute.json"
+            ),
+            work / "lunaroute.json",
+            tracked,
+            running.proc.pid,
+        )
         pids = procfs.descendants(running.proc.pid)
         res["rss_before_kb"] = rss_before
         res["peak_rss_kb"] = procfs.status_kb(pids, "VmHWM")
@@ -210,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
             doc["lunaroute_log_tail"] = tail(running.log_path, 2000)
         doc["upstream_stats"] = upstream_stats(uport)
         stop_group(upstream)
-    doc["meta"]["finished_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    doc["meta"]["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     doc["verdict"] = streams_report.verdict(doc)
     files = streams_report.write_plots(doc, out_dir)
     doc["meta"]["plots"] = files

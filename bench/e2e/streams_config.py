@@ -2,6 +2,7 @@
 providers (OpenAI and Anthropic dialect) on the paced upstream, four routes, and otherwise the
 benchmark's settings (one worker, no keys, no recording, metrics on, logging at error level,
 no hot reload). The upstream connection pool may open one connection per stream."""
+
 from __future__ import annotations
 
 import json
@@ -21,12 +22,15 @@ class StreamScenario:
     upstream_dialect: str
 
 
-STREAM_SCENARIOS = {s.name: s for s in (
-    StreamScenario("oai_stream", "openai", "paced-gpt", "openai"),
-    StreamScenario("anth_stream", "anthropic", "paced-claude", "anthropic"),
-    StreamScenario("oai_to_anth_stream", "openai", "paced-claude", "anthropic"),
-    StreamScenario("anth_to_oai_stream", "anthropic", "paced-gpt", "openai"),
-)}
+STREAM_SCENARIOS = {
+    s.name: s
+    for s in (
+        StreamScenario("oai_stream", "openai", "paced-gpt", "openai"),
+        StreamScenario("anth_stream", "anthropic", "paced-claude", "anthropic"),
+        StreamScenario("oai_to_anth_stream", "openai", "paced-claude", "anthropic"),
+        StreamScenario("anth_to_oai_stream", "anthropic", "paced-gpt", "openai"),
+    )
+}
 
 
 def free_port() -> int:
@@ -110,16 +114,25 @@ def render(workdir: Path, upstream_port: int, streams: int) -> StreamsConfig:
     cfg.mkdir(parents=True, exist_ok=True)
     ports = {"openai_port": free_port(), "anthropic_port": free_port(), "metrics_port": free_port()}
     max_conn = max(10000, 2 * streams)
-    providers = "".join(PROVIDER.format(name=name, type=kind, upstream_port=upstream_port, max_connections=max_conn)
-                        for name, kind in (("paced-openai", "openai"), ("paced-anthropic", "anthropic")))
+    providers = "".join(
+        PROVIDER.format(name=name, type=kind, upstream_port=upstream_port, max_connections=max_conn)
+        for name, kind in (("paced-openai", "openai"), ("paced-anthropic", "anthropic"))
+    )
     (cfg / "server.yaml").write_text(SERVER_YAML.format(max_connections=max_conn, providers=providers, **ports))
     rules = []
     prio = 100
     for listener in ("openai", "anthropic"):
         for model, (provider, upstream_model) in MODELS.items():
-            rules.append({"id": f"{listener}-{model}", "priority": prio, "listener": listener,
-                          "match": {"model": model}, "target": {"provider": provider, "model": upstream_model},
-                          "fallbacks": []})
+            rules.append(
+                {
+                    "id": f"{listener}-{model}",
+                    "priority": prio,
+                    "listener": listener,
+                    "match": {"model": model},
+                    "target": {"provider": provider, "model": upstream_model},
+                    "fallbacks": [],
+                }
+            )
             prio += 10
     (cfg / "routes.json").write_text(json.dumps({"rules": rules}, indent=2) + "\n")
     (cfg / "keys.json").write_text('{\n  "api_keys": []\n}\n')

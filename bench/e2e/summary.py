@@ -4,6 +4,7 @@ Added latency = the gateway's percentile minus the first `direct` entry's same p
 the same concurrency, for the direct scenario of the upstream's dialect (`oai_to_anth` is
 compared with direct `anth`, `anth_to_oai` with direct `oai`). TTFB overhead likewise.
 """
+
 from __future__ import annotations
 
 from .scenarios import SCENARIOS
@@ -25,8 +26,13 @@ def _keys(res: dict, scen: str, field: str) -> list[str]:
 
 def scenario_row(name: str, res: dict, scen: str, base: dict | None) -> dict:
     s = (res.get("scenarios") or {}).get(scen) or {}
-    row: dict = {"gateway": name, "scenario": scen, "stream": SCENARIOS[scen].stream,
-                 "translated": SCENARIOS[scen].translated, "baseline": SCENARIOS[scen].baseline}
+    row: dict = {
+        "gateway": name,
+        "scenario": scen,
+        "stream": SCENARIOS[scen].stream,
+        "translated": SCENARIOS[scen].translated,
+        "baseline": SCENARIOS[scen].baseline,
+    }
     if s.get("error"):
         row["error"] = (s.get("sanity") or {}).get("error", s["error"])
     foreign: list[float] = []
@@ -88,10 +94,14 @@ def drift(start: dict, end: dict) -> dict:
             r2 = _run(end, scen, c)
             if "rps" in r and "rps" in r2 and r["rps"]:
                 out.setdefault(scen, {})[c] = {
-                    "rps_start": r["rps"], "rps_end": r2["rps"],
+                    "rps_start": r["rps"],
+                    "rps_end": r2["rps"],
                     "rps_change_pct": round(100.0 * (r2["rps"] - r["rps"]) / r["rps"], 1),
-                    "p50_us_start": r["latency_us"]["p50"], "p50_us_end": r2["latency_us"]["p50"],
-                    "p99_us_start": r["latency_us"]["p99"], "p99_us_end": r2["latency_us"]["p99"]}
+                    "p50_us_start": r["latency_us"]["p50"],
+                    "p50_us_end": r2["latency_us"]["p50"],
+                    "p99_us_start": r["latency_us"]["p99"],
+                    "p99_us_end": r2["latency_us"]["p99"],
+                }
     return out
 
 
@@ -100,12 +110,18 @@ def footprint(name: str, res: dict) -> dict:
     if res.get("startup"):
         st = res["startup"]
         rss = st.get("rss_after_start_kb")
-        out.update(first_200_s=st.get("first_200_s"), port_open_s=st.get("port_open_s"),
-                   rss_after_start_mb=round(rss / 1024, 1) if rss else None)
+        out.update(
+            first_200_s=st.get("first_200_s"),
+            port_open_s=st.get("port_open_s"),
+            rss_after_start_mb=round(rss / 1024, 1) if rss else None,
+        )
     if res.get("memory"):
         m = res["memory"]
-        out.update(peak_rss_mb=round(m["peak_rss_kb"] / 1024, 1), rss_end_mb=round(m["rss_end_kb"] / 1024, 1),
-                   processes=m["processes"])
+        out.update(
+            peak_rss_mb=round(m["peak_rss_kb"] / 1024, 1),
+            rss_end_mb=round(m["rss_end_kb"] / 1024, 1),
+            processes=m["processes"],
+        )
     out["errors_total"] = res.get("errors_total")
     out["exit_code"] = res.get("exit_code")
     return out
@@ -133,9 +149,12 @@ def summarize(results: dict) -> dict:
         "footprint": feet,
         "skipped": skipped,
         "direct_drift": drift(results["direct"], results["direct-end"])
-        if "direct" in results and "direct-end" in results else {},
-        "quiet": {"max_foreign_cpu_pct": max(all_foreign) if all_foreign else None,
-                  "disturbed_runs": sum(r.get("disturbed_runs", 0) for r in rows)},
+        if "direct" in results and "direct-end" in results
+        else {},
+        "quiet": {
+            "max_foreign_cpu_pct": max(all_foreign) if all_foreign else None,
+            "disturbed_runs": sum(r.get("disturbed_runs", 0) for r in rows),
+        },
     }
 
 

@@ -1,5 +1,6 @@
 """Live tests: the paced upstream, the stream clients, the TTFB client, and one tiny run of
 the whole driver (nginx mock + LunaRoute + wrk) on 127.0.0.1. A few seconds each."""
+
 from __future__ import annotations
 
 import asyncio
@@ -23,8 +24,12 @@ HERE = Path(__file__).resolve().parent
 
 @pytest.fixture
 def paced_port() -> Iterator[int]:
-    proc = subprocess.Popen([sys.executable, str(HERE / "paced_upstream.py"), "--port", "0", "--events", "3",
-                             "--interval-ms", "20"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(HERE / "paced_upstream.py"), "--port", "0", "--events", "3", "--interval-ms", "20"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = proc.stdout.readline() if proc.stdout else ""
         assert line.startswith("PORT "), line
@@ -48,6 +53,7 @@ def test_stream_clients_measure_every_paced_event(paced_port: int, dialect: str)
 
 def test_stream_clients_report_a_refused_connection() -> None:
     import socket
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -60,24 +66,47 @@ def test_ttfb_client_times_the_paced_stream(paced_port: int) -> None:
     res = asyncio.run(measure(paced_port, SCENARIOS["oai_stream"], conc=2, duration_s=5, max_requests=6, warmup=1))
     assert res["requests"] == 6 and res["errors"] == 0 and res["bad_answers"] == 0
     assert res["headers_us"]["p50"] <= res["ttfb_us"]["p50"] <= res["first_event_us"]["p50"] <= res["total_us"]["p50"]
-    assert res["total_us"]["p50"] >= 3 * 20_000 * 0.9   # three paced events, 20 ms apart
+    assert res["total_us"]["p50"] >= 3 * 20_000 * 0.9  # three paced events, 20 ms apart
 
 
 def test_paced_upstream_refuses_unknown_paths(paced_port: int) -> None:
     from .http_probe import one_request
+
     status, _, body, _ = one_request(paced_port, "/v1/embeddings", b"{}", {"Content-Type": "application/json"})
     assert status == 404 and b"cannot serve" in body
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (shutil.which("nginx") and shutil.which("wrk") and shutil.which("taskset")),
-                    reason="needs nginx, wrk and taskset")
+@pytest.mark.skipif(
+    not (shutil.which("nginx") and shutil.which("wrk") and shutil.which("taskset")),
+    reason="needs nginx, wrk and taskset",
+)
 def test_driver_tiny_run(tmp_path: Path, port_offset: int) -> None:
     """The whole harness once: mock, direct, LunaRoute; 1-second runs at c=1, no waiting for quiet."""
     out = tmp_path / "out"
-    rc = run_bench.main(["--quick", "--conc", "1", "--duration", "1", "--warmup", "0", "--verify", "1",
-                         "--ttfb-duration", "0.3", "--quiet-wait", "0", "--port-offset", str(port_offset),
-                         "--out-dir", str(out), "--scratch", str(tmp_path / "scratch")])
+    rc = run_bench.main(
+        [
+            "--quick",
+            "--conc",
+            "1",
+            "--duration",
+            "1",
+            "--warmup",
+            "0",
+            "--verify",
+            "1",
+            "--ttfb-duration",
+            "0.3",
+            "--quiet-wait",
+            "0",
+            "--port-offset",
+            str(port_offset),
+            "--out-dir",
+            str(out),
+            "--scratch",
+            str(tmp_path / "scratch"),
+        ]
+    )
     doc = json.loads((out / "results.json").read_text())
     assert doc["summary"]["lunaroute_problems"] == [] and rc == 0
     rows = {(r["gateway"], r["scenario"]): r for r in doc["summary"]["rows"]}

@@ -1,4 +1,5 @@
 """Unit tests of the harness's parsers, statistics, config rendering and report."""
+
 from __future__ import annotations
 
 import json
@@ -30,7 +31,7 @@ def test_chunked_decoder_reassembles_any_split(parts: list[bytes], cuts: list[in
     wire = _chunked(parts)
     dec, out, i = ChunkedDecoder(), bytearray(), 0
     for n in cuts + [len(wire)]:
-        out += dec.feed(wire[i:i + n])
+        out += dec.feed(wire[i : i + n])
         i += n
         if i >= len(wire):
             break
@@ -76,10 +77,12 @@ def test_percentiles_are_ordered_members(values: list[float]) -> None:
 
 # ---------------------------------------------------------------- wrk and HTTP parsing
 def test_parse_wrk_output() -> None:
-    line = ('WRKJSON {"requests":2000,"duration_us":2000000,"bytes":1400000,"errors":{"connect":0,"read":1,'
-            '"write":0,"status":2,"timeout":0},"verify":{"enabled":false,"checked":0,"bad":0},"latency_us":'
-            '{"min":5,"mean":10.0,"stdev":1.0,"max":90,"p50":9,"p75":11,"p90":12,"p99":40,"p999":80},'
-            '"request_body_bytes":436}')
+    line = (
+        'WRKJSON {"requests":2000,"duration_us":2000000,"bytes":1400000,"errors":{"connect":0,"read":1,'
+        '"write":0,"status":2,"timeout":0},"verify":{"enabled":false,"checked":0,"bad":0},"latency_us":'
+        '{"min":5,"mean":10.0,"stdev":1.0,"max":90,"p50":9,"p75":11,"p90":12,"p99":40,"p999":80},'
+        '"request_body_bytes":436}'
+    )
     r = parse_wrk_output("Running 2s test\n" + line + "\n")
     assert r["rps"] == 1000.0 and r["error_total"] == 3 and r["bytes_per_response"] == 700
     assert r["latency_us"]["p99"] == 40
@@ -88,8 +91,9 @@ def test_parse_wrk_output() -> None:
 
 
 def test_parse_head() -> None:
-    status, headers = parse_head(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
-                                 b"Transfer-Encoding: chunked\r\n\r\n")
+    status, headers = parse_head(
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
     assert status == 200 and headers["transfer-encoding"] == "chunked"
     with pytest.raises(ProtocolError):
         parse_head(b"SSH-2.0-OpenSSH\r\n\r\n")
@@ -108,8 +112,12 @@ def test_scenarios_translate_against_the_upstream_dialect() -> None:
 
 # ---------------------------------------------------------------- configs
 def test_committed_mock_conf_matches_its_generator() -> None:
-    conf = gen_conf.mock_conf(gen_conf.openai_chat(), gen_conf.anthropic_message(), gen_conf.openai_stream_events(),
-                              gen_conf.anthropic_stream_events())
+    conf = gen_conf.mock_conf(
+        gen_conf.openai_chat(),
+        gen_conf.anthropic_message(),
+        gen_conf.openai_stream_events(),
+        gen_conf.anthropic_stream_events(),
+    )
     assert conf == configs.MOCK_CONF.read_text()
     fixtures = configs.HERE / "nginx" / "fixtures"
     assert (fixtures / "openai_chat.json").read_text() == gen_conf.openai_chat()
@@ -147,9 +155,15 @@ def test_streams_config_loads(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------- summary and report
 def _run(rps: float, p50: int, p99: int, errors: int = 0, gw_cpu: float | None = None) -> dict:
-    r = {"rps": rps, "requests": int(rps), "latency_us": {"p50": p50, "p90": p50, "p99": p99}, "error_total": errors,
-         "errors": {"status": errors}, "cpu": {"cpu0": {"busy_pct": 50.0}, "cpu1": {"busy_pct": 90.0}},
-         "foreign_cpu_pct": 1.0}
+    r = {
+        "rps": rps,
+        "requests": int(rps),
+        "latency_us": {"p50": p50, "p90": p50, "p99": p99},
+        "error_total": errors,
+        "errors": {"status": errors},
+        "cpu": {"cpu0": {"busy_pct": 50.0}, "cpu1": {"busy_pct": 90.0}},
+        "foreign_cpu_pct": 1.0,
+    }
     if gw_cpu is not None:
         r.update(gateway_cpu_us_per_req=gw_cpu, gateway_cpu_pct=99.0)
     return r
@@ -157,19 +171,41 @@ def _run(rps: float, p50: int, p99: int, errors: int = 0, gw_cpu: float | None =
 
 def _results() -> dict:
     ttfb = {"c1": {"requests": 100, "bad_answers": 0, "errors": 0, "ttfb_us": {"p50": 50.0, "p99": 90.0}}}
-    direct = {"name": "direct", "scenarios": {
-        "anth": {"runs": {"c1": _run(50000, 15, 30), "c64": _run(90000, 500, 900)}},
-        "anth_stream": {"runs": {"c1": _run(40000, 20, 40)}, "ttfb": ttfb}}}
-    lr_ttfb = {"c1": {"requests": 100, "bad_answers": 0, "errors": 0, "ttfb_us": {"p50": 450.0, "p99": 990.0},
-                      "gateway_cpu_us_per_req": 300.0}}
-    lunaroute = {"name": "lunaroute", "cmd": ["x"], "startup": {"first_200_s": 0.7, "rss_after_start_kb": 48 * 1024},
-                 "memory": {"peak_rss_kb": 60 * 1024, "rss_end_kb": 59 * 1024, "processes": 1},
-                 "gateway_alive_at_end": True, "errors_total": 1, "exit_code": 0,
-                 "scenarios": {
-                     "oai_to_anth": {"runs": {"c1": _run(2000, 415, 1030, gw_cpu=400.0),
-                                              "c64": _run(9000, 7500, 9900, errors=1, gw_cpu=110.0)},
-                                     "verify": {"bad_bodies": 0, "errors": 0}},
-                     "oai_to_anth_stream": {"runs": {"c1": _run(1000, 820, 2040, gw_cpu=800.0)}, "ttfb": lr_ttfb}}}
+    direct = {
+        "name": "direct",
+        "scenarios": {
+            "anth": {"runs": {"c1": _run(50000, 15, 30), "c64": _run(90000, 500, 900)}},
+            "anth_stream": {"runs": {"c1": _run(40000, 20, 40)}, "ttfb": ttfb},
+        },
+    }
+    lr_ttfb = {
+        "c1": {
+            "requests": 100,
+            "bad_answers": 0,
+            "errors": 0,
+            "ttfb_us": {"p50": 450.0, "p99": 990.0},
+            "gateway_cpu_us_per_req": 300.0,
+        }
+    }
+    lunaroute = {
+        "name": "lunaroute",
+        "cmd": ["x"],
+        "startup": {"first_200_s": 0.7, "rss_after_start_kb": 48 * 1024},
+        "memory": {"peak_rss_kb": 60 * 1024, "rss_end_kb": 59 * 1024, "processes": 1},
+        "gateway_alive_at_end": True,
+        "errors_total": 1,
+        "exit_code": 0,
+        "scenarios": {
+            "oai_to_anth": {
+                "runs": {
+                    "c1": _run(2000, 415, 1030, gw_cpu=400.0),
+                    "c64": _run(9000, 7500, 9900, errors=1, gw_cpu=110.0),
+                },
+                "verify": {"bad_bodies": 0, "errors": 0},
+            },
+            "oai_to_anth_stream": {"runs": {"c1": _run(1000, 820, 2040, gw_cpu=800.0)}, "ttfb": lr_ttfb},
+        },
+    }
     return {"direct": direct, "lunaroute": lunaroute}
 
 
@@ -188,17 +224,51 @@ def test_summary_compares_translated_scenarios_with_the_upstream_dialect() -> No
 
 def test_report_renders_every_section() -> None:
     results = _results()
-    doc = {"meta": {"stamp": "s", "command": "c", "started_at": "a", "finished_at": "b", "ports": {},
-                    "machine": {"cpu_model": "cpu", "cpus": 2, "kernel": "k", "nginx": "n", "wrk": "w",
-                                "python": "3.11", "loadavg_at_start": "0"},
-                    "settings": {"quick": True, "concurrency": [1, 64], "ttfb_concurrency": [1], "duration_s": 2,
-                                 "warmup_s": 1, "verify_s": 1, "ttfb_duration_s": 1, "ttfb_max_requests": 10,
-                                 "gateway_cpu": 0, "load_cpu": 1, "quiet_threshold_pct": 5, "quiet_max_wait_s": 20,
-                                 "retries": 0}},
-           "results": results, "summary": summary.summarize(results)}
+    doc = {
+        "meta": {
+            "stamp": "s",
+            "command": "c",
+            "started_at": "a",
+            "finished_at": "b",
+            "ports": {},
+            "machine": {
+                "cpu_model": "cpu",
+                "cpus": 2,
+                "kernel": "k",
+                "nginx": "n",
+                "wrk": "w",
+                "python": "3.11",
+                "loadavg_at_start": "0",
+            },
+            "settings": {
+                "quick": True,
+                "concurrency": [1, 64],
+                "ttfb_concurrency": [1],
+                "duration_s": 2,
+                "warmup_s": 1,
+                "verify_s": 1,
+                "ttfb_duration_s": 1,
+                "ttfb_max_requests": 10,
+                "gateway_cpu": 0,
+                "load_cpu": 1,
+                "quiet_threshold_pct": 5,
+                "quiet_max_wait_s": 20,
+                "retries": 0,
+            },
+        },
+        "results": results,
+        "summary": summary.summarize(results),
+    }
     md = report_md.render(doc, ["throughput.png"], None, summary.gateway_problems(results))
-    for heading in ("## Headline: `lunaroute` vs direct", "## Footprint", "## All runs", "## Added latency",
-                    "## Streams: time to first body byte", "## Gateway process cost", "![throughput](throughput.png)"):
+    for heading in (
+        "## Headline: `lunaroute` vs direct",
+        "## Footprint",
+        "## All runs",
+        "## Added latency",
+        "## Streams: time to first body byte",
+        "## Gateway process cost",
+        "![throughput](throughput.png)",
+    ):
         assert heading in md
     assert "| oai_to_anth | translated | 9,000 | 0.100 | +400 / +1,000 | +7,000 / +9,000 |" in md
     assert "wrk errors" in md
@@ -207,6 +277,7 @@ def test_report_renders_every_section() -> None:
 # ---------------------------------------------------------------- entries
 def test_litellm_entry_is_skipped_without_its_venv_and_configured_with_it(tmp_path: Path) -> None:
     from .gateways import litellm_spec, lunaroute_spec
+
     ports = configs.Ports.with_offset(7)
     missing = litellm_spec(ports, tmp_path, venv=tmp_path / "no-venv")
     assert missing.skipped and "setup.sh --with-litellm" in missing.skipped
@@ -227,8 +298,10 @@ def test_compare_revisions_reports_ratios_per_pair():
     from bench.e2e import compare_revisions as cr
 
     args = cr.parse_args(["--base", "HEAD~1", "--scenarios", "oai", "--rounds", "2"])
-    rows = [{"label": lbl, "scenario": "oai", "rps": v}
-            for lbl, v in (("base", 1000.0), ("head", 1500.0), ("base", 2000.0), ("head", 2200.0))]
+    rows = [
+        {"label": lbl, "scenario": "oai", "rps": v}
+        for lbl, v in (("base", 1000.0), ("head", 1500.0), ("base", 2000.0), ("head", 2200.0))
+    ]
     out = cr.render(rows, args)
     assert "| oai | 1,000 / 2,000 | 1,500 / 2,200 | 1.10–1.50× |" in out
     with pytest.raises(SystemExit):

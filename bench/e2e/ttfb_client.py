@@ -13,6 +13,7 @@ Run by the harness as a subprocess pinned beside the mock (CPU 1):
     python bench/e2e/ttfb_client.py --port 8080 --scenario oai_stream --conc 1 --duration 5
 It prints one JSON object.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,8 @@ if __package__ in (None, ""):  # run as a script: make the package importable (P
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     __package__ = "bench.e2e"
 
-from .scenarios import SCENARIOS, Scenario, request_body, request_headers, request_path  # noqa: E402
-from .stats import percentiles  # noqa: E402
+from .scenarios import SCENARIOS, Scenario, request_body, request_headers, request_path
+from .stats import percentiles
 
 
 class ProtocolError(Exception):
@@ -46,16 +47,20 @@ class Timing:
 @dataclass
 class Tally:
     timings: list[Timing] = field(default_factory=list)
-    bad: int = 0            # non-200 or body without the end marker
-    errors: int = 0         # connection / protocol errors
+    bad: int = 0  # non-200 or body without the end marker
+    errors: int = 0  # connection / protocol errors
     reconnects: int = 0
     first_problem: str | None = None
 
 
 def build_request(scen: Scenario, port: int, stream_prefix: str) -> bytes:
     body = request_body(scen)
-    lines = [f"POST {request_path(scen, stream_prefix)} HTTP/1.1", f"Host: 127.0.0.1:{port}",
-             f"Content-Length: {len(body)}", "Connection: keep-alive"]
+    lines = [
+        f"POST {request_path(scen, stream_prefix)} HTTP/1.1",
+        f"Host: 127.0.0.1:{port}",
+        f"Content-Length: {len(body)}",
+        "Connection: keep-alive",
+    ]
     lines += [f"{k}: {v}" for k, v in request_headers(scen).items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
@@ -127,8 +132,9 @@ async def read_response(reader: asyncio.StreamReader, t0: int) -> tuple[int, dic
     return status, headers, bytes(body), timing
 
 
-async def connection_loop(port: int, request: bytes, marker: bytes, deadline: float, budget: list[int],
-                          warmup: int, tally: Tally) -> None:
+async def connection_loop(
+    port: int, request: bytes, marker: bytes, deadline: float, budget: list[int], warmup: int, tally: Tally
+) -> None:
     """Back-to-back requests on one keep-alive connection. `budget` (shared by all connections)
     is the number of measured requests still wanted; a connection reserves one before sending."""
     reader = writer = None
@@ -190,14 +196,19 @@ def summarize(tally: Tally, wall_s: float) -> dict:
     }
 
 
-async def measure(port: int, scen: Scenario, conc: int, duration_s: float, max_requests: int,
-                  warmup: int, stream_prefix: str = "") -> dict:
+async def measure(
+    port: int, scen: Scenario, conc: int, duration_s: float, max_requests: int, warmup: int, stream_prefix: str = ""
+) -> dict:
     request = build_request(scen, port, stream_prefix)
     tally = Tally()
     budget = [max_requests]
     t0 = time.monotonic()
-    await asyncio.gather(*(connection_loop(port, request, scen.marker.encode(), t0 + duration_s, budget,
-                                           warmup, tally) for _ in range(conc)))
+    await asyncio.gather(
+        *(
+            connection_loop(port, request, scen.marker.encode(), t0 + duration_s, budget, warmup, tally)
+            for _ in range(conc)
+        )
+    )
     res = summarize(tally, time.monotonic() - t0)
     res.update({"scenario": scen.name, "concurrency": conc})
     return res
@@ -215,11 +226,21 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     try:
         import uvloop
+
         uvloop.install()
     except ImportError:
         pass
-    res = asyncio.run(measure(args.port, SCENARIOS[args.scenario], args.conc, args.duration,
-                              args.max_requests, args.warmup, args.stream_prefix))
+    res = asyncio.run(
+        measure(
+            args.port,
+            SCENARIOS[args.scenario],
+            args.conc,
+            args.duration,
+            args.max_requests,
+            args.warmup,
+            args.stream_prefix,
+        )
+    )
     print(json.dumps(res))
     return 0 if res["requests"] and not res["errors"] and not res["bad_answers"] else 1
 

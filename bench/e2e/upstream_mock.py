@@ -1,6 +1,7 @@
 """The canned upstream: nginx (1 worker) answering from memory on 127.0.0.1:18000 (or the
 run's port), pinned to the load CPU. Config and bodies come from nginx/gen_conf.py (committed);
 configs.render_mock_conf() sets the port."""
+
 from __future__ import annotations
 
 import os

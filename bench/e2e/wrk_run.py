@@ -2,6 +2,7 @@
 
 Latency is wrk's: request written -> whole response (whole SSE stream) read, in microseconds.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,22 +25,40 @@ class WrkError(RuntimeError):
 @dataclass(frozen=True)
 class WrkSettings:
     wrk: str = shutil.which("wrk") or "wrk"
-    load_cpu: int = 1          # wrk is pinned here (with the mock)
-    timeout_s: int = 10        # per-request timeout: a slower answer counts as an error
+    load_cpu: int = 1  # wrk is pinned here (with the mock)
+    timeout_s: int = 10  # per-request timeout: a slower answer counts as an error
 
 
 def wrk_command(settings: WrkSettings, port: int, conc: int, duration_s: float) -> list[str]:
-    return ["taskset", "-c", str(settings.load_cpu), settings.wrk, "-t", "1", "-c", str(conc),
-            "-d", f"{max(1, round(duration_s))}s", "--timeout", f"{settings.timeout_s}s", "-s", str(LUA),
-            f"http://127.0.0.1:{port}"]
+    return [
+        "taskset",
+        "-c",
+        str(settings.load_cpu),
+        settings.wrk,
+        "-t",
+        "1",
+        "-c",
+        str(conc),
+        "-d",
+        f"{max(1, round(duration_s))}s",
+        "--timeout",
+        f"{settings.timeout_s}s",
+        "-s",
+        str(LUA),
+        f"http://127.0.0.1:{port}",
+    ]
 
 
 def wrk_env(scen: Scenario, body_file: str, stream_prefix: str, verify: bool) -> dict[str, str]:
-    return dict(os.environ,
-                BENCH_BODY_FILE=body_file, BENCH_DIALECT=scen.dialect,
-                BENCH_PATH=request_path(scen, stream_prefix),
-                BENCH_STREAM="1" if scen.stream else "0", BENCH_VERIFY="1" if verify else "0",
-                BENCH_MARKER=scen.marker)
+    return dict(
+        os.environ,
+        BENCH_BODY_FILE=body_file,
+        BENCH_DIALECT=scen.dialect,
+        BENCH_PATH=request_path(scen, stream_prefix),
+        BENCH_STREAM="1" if scen.stream else "0",
+        BENCH_VERIFY="1" if verify else "0",
+        BENCH_MARKER=scen.marker,
+    )
 
 
 def parse_wrk_output(stdout: str) -> dict:
@@ -47,7 +66,7 @@ def parse_wrk_output(stdout: str) -> dict:
     line = next((ln for ln in stdout.splitlines() if ln.startswith(PREFIX)), None)
     if line is None:
         raise WrkError(f"no {PREFIX.strip()} line in wrk output: {stdout[-400:]!r}")
-    w = json.loads(line[len(PREFIX):])
+    w = json.loads(line[len(PREFIX) :])
     secs = w["duration_us"] / 1e6
     n = w["requests"]
     return {
@@ -62,11 +81,24 @@ def parse_wrk_output(stdout: str) -> dict:
     }
 
 
-def run_wrk(settings: WrkSettings, port: int, scen: Scenario, conc: int, duration_s: float,
-            body_file: str, stream_prefix: str = "", verify: bool = False) -> dict:
+def run_wrk(
+    settings: WrkSettings,
+    port: int,
+    scen: Scenario,
+    conc: int,
+    duration_s: float,
+    body_file: str,
+    stream_prefix: str = "",
+    verify: bool = False,
+) -> dict:
     cmd = wrk_command(settings, port, conc, duration_s)
-    out = subprocess.run(cmd, env=wrk_env(scen, body_file, stream_prefix, verify), capture_output=True,
-                         text=True, timeout=duration_s + settings.timeout_s + 60)
+    out = subprocess.run(
+        cmd,
+        env=wrk_env(scen, body_file, stream_prefix, verify),
+        capture_output=True,
+        text=True,
+        timeout=duration_s + settings.timeout_s + 60,
+    )
     if out.returncode != 0:
         raise WrkError(f"wrk rc={out.returncode}: {out.stderr.strip()[-400:]} {out.stdout.strip()[-400:]}")
     res = parse_wrk_output(out.stdout)

@@ -5,6 +5,7 @@
 
 Each backend's result is checked against the python backend's before anything is timed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -13,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from kernel_workloads import BACKENDS, interleaved_medians, load, workloads  # noqa: E402
+from kernel_workloads import BACKENDS, interleaved_medians, load, workloads
 
 
 def main(argv: list[str]) -> int:
@@ -36,8 +37,7 @@ def main(argv: list[str]) -> int:
         for backend, seconds in medians.items():
             rate = work.amount / seconds / 1e6
             ratio = medians["python"] / seconds
-            print(f"{work.name:<20}{backend:<9}{seconds * 1e3:>9.3f}ms"
-                  f"{rate:>11.1f} {work.unit}/s{ratio:>10.1f}x")
+            print(f"{work.name:<20}{backend:<9}{seconds * 1e3:>9.3f}ms{rate:>11.1f} {work.unit}/s{ratio:>10.1f}x")
     return 0
 
 

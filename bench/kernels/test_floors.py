@@ -7,13 +7,13 @@ bench/kernels/report.py); a failure means a native tier lost most of its reason 
 exist, e.g. a debug build, a lost SIMD path or an accidental per-byte Python call.
 A backend that is not built is skipped, except under CI=true, where it fails.
 """
+
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 
 import pytest
-
 from kernel_workloads import Workload, by_name, interleaved_medians, load, matcher_workload
 
 
@@ -93,12 +93,11 @@ def test_native_beats_python_by_the_floor(gate: Gate) -> None:
 
     ratio = 0.0
     for attempt in range(2):  # one re-measure absorbs a burst of load from a neighbour
-        medians = interleaved_medians(work, {"python": python, gate.backend: native},
-                                      rounds=7 + 4 * attempt, budget_s=1.0 + attempt)
+        medians = interleaved_medians(
+            work, {"python": python, gate.backend: native}, rounds=7 + 4 * attempt, budget_s=1.0 + attempt
+        )
         ratio = medians["python"] / medians[gate.backend]
         if ratio >= gate.floor:
             break
     print(f"{gate}: measured {ratio:.1f}x")
-    assert ratio >= gate.floor, (
-        f"{gate.backend} {work.name} is only {ratio:.2f}x python (floor {gate.floor}x)"
-    )
+    assert ratio >= gate.floor, f"{gate.backend} {work.name} is only {ratio:.2f}x python (floor {gate.floor}x)"

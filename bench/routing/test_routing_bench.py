@@ -4,6 +4,7 @@ Run: python -m pytest bench/routing -q -p no:cacheprovider --benchmark-columns=m
 Each case runs for well under a second. The asserted bounds are loose on purpose (a shared
 CI machine is noisy); they catch a lost cache (a 100-rule scan costs tens of µs), not drift.
 """
+
 from __future__ import annotations
 
 import random
@@ -20,34 +21,42 @@ def hundred_rules(*, with_headers: bool) -> list[dict[str, Any]]:
     for i in range(99):
         kind = i % 3
         model = [f"model-{i}", f"family-{i}-*", f"re:^v{i}\\.[0-9]+$"][kind]
-        rule: dict[str, Any] = {"id": f"r{i}", "priority": i, "match": {"model": model},
-                                "target": {"provider": "openai", "model": f"m{i}"}}
+        rule: dict[str, Any] = {
+            "id": f"r{i}",
+            "priority": i,
+            "match": {"model": model},
+            "target": {"provider": "openai", "model": f"m{i}"},
+        }
         if with_headers and i % 5 == 0:
             rule["match"]["headers"] = {"X-Tier": "re:^(paid|pro)$"}
         if i % 7 == 0:
             rule["listener"] = "anthropic"
         rules.append(rule)
-    rules.append({"id": "last", "priority": 1000, "match": {"model": "gpt-*"},
-                  "targets": [{"provider": "openai", "weight": 3},
-                              {"provider": "anthropic", "model": "claude", "weight": 1}],
-                  "fallbacks": [{"provider": "local"}]})
+    rules.append(
+        {
+            "id": "last",
+            "priority": 1000,
+            "match": {"model": "gpt-*"},
+            "targets": [{"provider": "openai", "weight": 3}, {"provider": "anthropic", "model": "claude", "weight": 1}],
+            "fallbacks": [{"provider": "local"}],
+        }
+    )
     return rules
 
 
 def table(*, with_headers: bool, cache_size: int = 4096) -> RouteTable:
-    rules = parse_rules({"rules": hundred_rules(with_headers=with_headers)}, file="bench",
-                        provider_names=PROVIDERS)
+    rules = parse_rules({"rules": hundred_rules(with_headers=with_headers)}, file="bench", provider_names=PROVIDERS)
     return RouteTable.compile(rules, cache_size=cache_size, rng=random.Random(0))
 
 
-REQUEST = RouteRequest("openai_primary", "openai", "gpt-4o-mini",
-                       {"x-tier": "free", "content-type": "application/json"})
+REQUEST = RouteRequest(
+    "openai_primary", "openai", "gpt-4o-mini", {"x-tier": "free", "content-type": "application/json"}
+)
 
 
 def measure(benchmark: Any, t: RouteTable, *, rounds: int, iterations: int) -> Any:
     """Fixed work (well under a second), after one warm-up call that fills the cache."""
-    return benchmark.pedantic(t.decide, args=(REQUEST,), rounds=rounds, iterations=iterations,
-                              warmup_rounds=1)
+    return benchmark.pedantic(t.decide, args=(REQUEST,), rounds=rounds, iterations=iterations, warmup_rounds=1)
 
 
 def test_decide_warm_cache_model_rules(benchmark: Any) -> None:

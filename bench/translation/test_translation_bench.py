@@ -9,9 +9,11 @@
 Rounds are few and short: the whole file runs in seconds. Figures land in extra_info and
 are printed in the summary.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import orjson
 import pytest
@@ -65,7 +67,9 @@ def test_request_response_translation(benchmark: Any, name: str) -> None:
     # time would count the moments another process held the core.
     cost = _timed(translate, 500)
     base = _timed(_nonstream_passthrough(req_bytes, answer_bytes), 500)
-    benchmark.extra_info.update(translate_us=cost * 1e6, passthrough_us=base * 1e6, added_us=(cost - base) * 1e6, ratio=cost / base)
+    benchmark.extra_info.update(
+        translate_us=cost * 1e6, passthrough_us=base * 1e6, added_us=(cost - base) * 1e6, ratio=cost / base
+    )
     RESULTS[f"{name} request+response, with JSON I/O: us"] = cost * 1e6
     RESULTS[f"{name} passthrough-like (JSON decode+encode only): us"] = base * 1e6
     RESULTS[f"{name} added by translation: us"] = (cost - base) * 1e6
@@ -83,8 +87,13 @@ def test_stream_translation(benchmark: Any, name: str) -> None:
     provider, client, make_events = STREAMS[name]
     events = make_events(STREAM_DELTAS)
     c, p = get_dialect(client), get_dialect(provider)
-    req = c.parse_request(orjson.loads(orjson.dumps(
-        {"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": True, "max_tokens": 5})))
+    req = c.parse_request(
+        orjson.loads(
+            orjson.dumps(
+                {"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": True, "max_tokens": 5}
+            )
+        )
+    )
 
     def translate() -> int:
         decoder, encoder = p.stream_decoder(), c.stream_encoder(model="client-model", request=req)
@@ -105,7 +114,9 @@ def test_stream_translation(benchmark: Any, name: str) -> None:
     benchmark.pedantic(translate, rounds=8, iterations=1, warmup_rounds=1)
     cost = _timed(translate, 3)
     base = _timed(relay, 3)
-    benchmark.extra_info.update(events_per_s=len(events) / cost, relay_events_per_s=len(events) / base, ratio=cost / base)
+    benchmark.extra_info.update(
+        events_per_s=len(events) / cost, relay_events_per_s=len(events) / base, ratio=cost / base
+    )
     RESULTS[f"{name} stream translation: events/s"] = len(events) / cost
     RESULTS[f"{name} stream relay (decode JSON, re-frame): events/s"] = len(events) / base
     RESULTS[f"{name} stream ratio to relay"] = cost / base
@@ -115,7 +126,10 @@ def test_zz_report(capsys: pytest.CaptureFixture[str]) -> None:
     """Prints every figure (run last: names sort after the benchmarks)."""
     loop = _timed(lambda: None, 20000)
     with capsys.disabled():
-        print("\ntranslation figures (thread CPU time, best of 5; an empty Python call costs %.0f ns here):" % (loop * 1e9))
+        print(
+            "\ntranslation figures (thread CPU time, best of 5; an empty Python call costs %.0f ns here):"
+            % (loop * 1e9)
+        )
         for key, value in RESULTS.items():
             print(f"  {key:62s} {value:12,.1f}")
 

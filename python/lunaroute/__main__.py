@@ -1,4 +1,5 @@
 """`python -m lunaroute ...` is the `lunaroute` command."""
+
 import sys
 
 from .cli.main import main

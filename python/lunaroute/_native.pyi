@@ -2,6 +2,7 @@
 
 The contract every backend keeps is docs/KERNELS.md; errors come from `lunaroute.errors`.
 """
+
 from collections.abc import Sequence
 from typing import ClassVar, Final
 
@@ -16,25 +17,19 @@ def cpu_supported() -> bool:
 def simd_level() -> str:
     """The delimiter scan's instruction set: "avx2", "sse2", "neon" or "scalar"."""
 
-def find_any(
-    data: Buffer, delims: bytes | bytearray, start: int = 0, end: int | None = None
-) -> int:
+def find_any(data: Buffer, delims: bytes | bytearray, start: int = 0, end: int | None = None) -> int:
     """The smallest index i in [start, end) with data[i] in delims, else -1."""
 
 def top_level_span(body: Buffer, key: Buffer) -> tuple[int, int] | None:
     """(start, end) of the value of top-level key `key` in the JSON object `body`, or None."""
 
-def parse_response_head(
-    buf: Buffer, max_head: int = 65536
-) -> tuple[int, int, list[tuple[str, str]], int, int] | None:
+def parse_response_head(buf: Buffer, max_head: int = 65536) -> tuple[int, int, list[tuple[str, str]], int, int] | None:
     """(head_len, status, headers, content_length, flags) of an HTTP/1.x response head,
     or None while it is incomplete."""
 
 class SseFramer:
     def __init__(self, max_line_bytes: int = 1_048_576) -> None: ...
-    def feed(
-        self, chunk: bytes | bytearray | memoryview
-    ) -> list[tuple[str, str, str, int | None]]: ...
+    def feed(self, chunk: bytes | bytearray | memoryview) -> list[tuple[str, str, str, int | None]]: ...
     def close(self) -> list[tuple[str, str, str, int | None]]: ...
     @property
     def last_event_id(self) -> str: ...

@@ -6,6 +6,7 @@ validating the config directory. Exit code: 0 when everything is usable (a missi
 directory is fine: `serve` writes one), 2 for an invalid config, 1 when the kernels cannot
 load at all.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -19,8 +20,17 @@ from . import __version__
 from .errors import ConfigError
 
 LIBRARIES = (
-    "granian", "httpx", "h2", "orjson", "pyyaml", "zstandard", "cryptography", "argon2-cffi",
-    "prometheus-client", "uvloop", "watchfiles",
+    "granian",
+    "httpx",
+    "h2",
+    "orjson",
+    "pyyaml",
+    "zstandard",
+    "cryptography",
+    "argon2-cffi",
+    "prometheus-client",
+    "uvloop",
+    "watchfiles",
 )
 
 
@@ -66,9 +76,7 @@ def _kernel_lines() -> tuple[list[str], bool]:
     except ImportError as exc:
         return [f"kernels: ERROR {' '.join(str(exc).split())}"], False
     lines = ["kernels:"]
-    forced = [
-        f"{k}={os.environ[k]}" for k in ("LUNAROUTE_BACKEND", "LUNAROUTE_NATIVE") if k in os.environ
-    ]
+    forced = [f"{k}={os.environ[k]}" for k in ("LUNAROUTE_BACKEND", "LUNAROUTE_NATIVE") if k in os.environ]
     if forced:
         lines[0] = f"kernels ({', '.join(forced)}):"
     for kernel, backend in kernels.backends().items():
@@ -86,8 +94,7 @@ def _config_line(config_dir: Path, data_dir: Path | None) -> tuple[str, int]:
     from .config.defaults import existing_config_files
 
     if not existing_config_files(config_dir):
-        return (f"config: none at {config_dir} (`lunaroute init` or `lunaroute serve` writes "
-                "the defaults)"), 0
+        return (f"config: none at {config_dir} (`lunaroute init` or `lunaroute serve` writes the defaults)"), 0
     try:
         config = load_config(config_dir, data_dir)
     except ConfigError as err:
@@ -97,20 +104,19 @@ def _config_line(config_dir: Path, data_dir: Path | None) -> tuple[str, int]:
         f"{len(config.routes)} routes, {len(config.keys)} keys, {len(config.budgets)} budgets"
     )
     missing = sorted(
-        f"{p.name}:{p.api_key_env}" for p in config.providers.values()
-        if p.api_key is None and p.api_key_env
+        f"{p.name}:{p.api_key_env}" for p in config.providers.values() if p.api_key is None and p.api_key_env
     )
     lines = [f"config: OK {config.config_dir} ({summary})", f"data dir: {config.data_dir}"]
     if missing:
-        lines.append(
-            "provider keys not set (client credentials are passed through): " + ", ".join(missing)
-        )
+        lines.append("provider keys not set (client credentials are passed through): " + ", ".join(missing))
     return "\n".join(lines), 0
 
 
 def run(config_dir: Path, data_dir: Path | None = None) -> int:
-    print(f"lunaroute {__version__} (python {platform.python_version()}, "
-          f"{platform.system().lower()}-{platform.machine()})")
+    print(
+        f"lunaroute {__version__} (python {platform.python_version()}, "
+        f"{platform.system().lower()}-{platform.machine()})"
+    )
     print(f"native extension: {_native_line()}")
     kernel_lines, kernels_ok = _kernel_lines()
     print("\n".join(kernel_lines))

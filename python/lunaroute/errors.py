@@ -4,6 +4,7 @@ Every backend of every kernel (Rust, Cython, Python) raises these same classes, 
 never need to know which backend served them. Gateway errors carry what the HTTP layer needs
 to answer in the caller's dialect (status, error type, code, param, retry-after).
 """
+
 from __future__ import annotations
 
 
@@ -50,8 +51,9 @@ class ConfigError(LunaRouteError):
         self.reason = reason
         # One line, always: a key or value from the file may itself hold line breaks.
         where = _one_line(field)
-        super().__init__(f"{_one_line(file)}: {where}: {_one_line(reason)}" if field
-                         else f"{_one_line(file)}: {_one_line(reason)}")
+        super().__init__(
+            f"{_one_line(file)}: {where}: {_one_line(reason)}" if field else f"{_one_line(file)}: {_one_line(reason)}"
+        )
 
 
 def _one_line(text: str) -> str:

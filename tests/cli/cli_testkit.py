@@ -1,11 +1,11 @@
 """Running the real `python -m lunaroute` in a subprocess, isolated from the user's setup."""
+
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
 from pathlib import Path
-
 
 # Variables of the developer's shell that would change what the CLI does.
 _SCRUB = ("LUNAROUTE_CONFIG_DIR", "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "LUNAROUTE_DEBUG")

@@ -1,4 +1,5 @@
 """The command line as a real subprocess: init, doctor, usage errors, bad configs, serve."""
+
 from __future__ import annotations
 
 import stat
@@ -55,7 +56,9 @@ def test_doctor_module_and_python_fallback(cfg: Path, home: Path) -> None:
 
     done = subprocess.run(
         [sys.executable, "-m", "lunaroute.doctor", "--config-dir", str(cfg)],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
         env=cli_env(home, LUNAROUTE_NATIVE="0"),
     )
     assert done.returncode == 0, done.stderr
@@ -83,16 +86,20 @@ def test_bad_config_is_one_line_exit_2(cfg: Path, home: Path) -> None:
             assert done.returncode == 2 and "x.json" in one_line(done.stderr)
             continue
         assert done.returncode == 2, (command, done.stderr)
-        assert one_line(done.stderr) == (
-            "lunaroute: server.yaml: listeners[1].bind: expected host:port, got 'abc'"
-        )
+        assert one_line(done.stderr) == ("lunaroute: server.yaml: listeners[1].bind: expected host:port, got 'abc'")
 
 
 def test_usage_errors_are_one_line_exit_2(home: Path) -> None:
-    for args in (["frobnicate"], ["keys"], ["keys", "create"], ["init", "--bogus"],
-                 ["keys", "create", "n", "--rps", "fast"],
-                 ["keys", "create", "n", "--scope", "admin"],
-                 ["metrics", "--window", "soon"], ["serve", "--log-level", "loud"]):
+    for args in (
+        ["frobnicate"],
+        ["keys"],
+        ["keys", "create"],
+        ["init", "--bogus"],
+        ["keys", "create", "n", "--rps", "fast"],
+        ["keys", "create", "n", "--scope", "admin"],
+        ["metrics", "--window", "soon"],
+        ["serve", "--log-level", "loud"],
+    ):
         done = run_cli(*args, home=home)
         assert done.returncode == 2, (args, done.stderr)
         assert one_line(done.stderr).startswith("lunaroute"), args
@@ -114,8 +121,7 @@ def test_serve_writes_defaults_into_an_empty_dir_first(tmp_path: Path, home: Pat
     blocker.write_text("a file where the data dir should go")
     # The data dir cannot be created, so serve stops right after writing the defaults and
     # loading them, before it would bind any port.
-    done = run_cli("serve", "--config-dir", str(empty), "--data-dir", str(blocker / "data"),
-                   home=home)
+    done = run_cli("serve", "--config-dir", str(empty), "--data-dir", str(blocker / "data"), home=home)
     assert (empty / "server.yaml").is_file() and (empty / "keys" / "session.key").is_file()
     assert f"wrote a default config to {empty}" in done.stderr
     assert done.returncode == 1

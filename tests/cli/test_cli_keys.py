@@ -1,4 +1,5 @@
 """`lunaroute keys create/list/delete` end to end, and the key store underneath."""
+
 from __future__ import annotations
 
 import json
@@ -18,9 +19,22 @@ from lunaroute.tenancy.auth import Authenticator
 
 def test_create_list_delete(cfg: Path, home: Path) -> None:
     done = run_cli(
-        "keys", "create", "CI runner", "--scope", "openai_ingress", "--tenant", "acme",
-        "--rps", "5", "--burst", "10", "--expires", "2099-01-01T00:00:00Z",
-        "--config-dir", str(cfg), home=home,
+        "keys",
+        "create",
+        "CI runner",
+        "--scope",
+        "openai_ingress",
+        "--tenant",
+        "acme",
+        "--rps",
+        "5",
+        "--burst",
+        "10",
+        "--expires",
+        "2099-01-01T00:00:00Z",
+        "--config-dir",
+        str(cfg),
+        home=home,
     )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
@@ -75,11 +89,9 @@ def test_default_scopes_and_empty_list(cfg: Path, home: Path) -> None:
 
 
 def test_create_refuses_bad_arguments(cfg: Path, home: Path) -> None:
-    past = run_cli("keys", "create", "x", "--expires", "2001-01-01", "--config-dir", str(cfg),
-                   home=home)
+    past = run_cli("keys", "create", "x", "--expires", "2001-01-01", "--config-dir", str(cfg), home=home)
     assert past.returncode == 2 and "in the past" in one_line(past.stderr)
-    bad = run_cli("keys", "create", "x", "--expires", "tomorrow", "--config-dir", str(cfg),
-                  home=home)
+    bad = run_cli("keys", "create", "x", "--expires", "tomorrow", "--config-dir", str(cfg), home=home)
     assert bad.returncode == 2 and "ISO 8601" in one_line(bad.stderr)
     budget = run_cli("keys", "create", "x", "--budget", "b9", "--config-dir", str(cfg), home=home)
     assert budget.returncode == 2
@@ -96,10 +108,19 @@ def test_broken_keys_file_is_not_rewritten(cfg: Path, home: Path) -> None:
 
 
 def test_budget_reference_and_yaml_keys_file(cfg: Path) -> None:
-    (cfg / "budgets.json").write_bytes(orjson.dumps({"budgets": [
-        {"id": "b1", "scope": {"type": "tenant", "id": "t"},
-         "windows": [{"type": "daily", "limits": {"tokens": 5}}]}
-    ]}))
+    (cfg / "budgets.json").write_bytes(
+        orjson.dumps(
+            {
+                "budgets": [
+                    {
+                        "id": "b1",
+                        "scope": {"type": "tenant", "id": "t"},
+                        "windows": [{"type": "daily", "limits": {"tokens": 5}}],
+                    }
+                ]
+            }
+        )
+    )
     (cfg / "keys.json").unlink()
     (cfg / "keys.yaml").write_text("# my keys\napi_keys: []\n")
     key, entry = key_store.create_key(cfg, "yaml key", budget_id="b1")

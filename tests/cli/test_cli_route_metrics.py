@@ -1,4 +1,5 @@
 """`lunaroute route --dry-run` and `lunaroute metrics` against real files and a real endpoint."""
+
 from __future__ import annotations
 
 import json
@@ -18,21 +19,40 @@ from lunaroute.cli.cmd_route import guess_dialect
 from lunaroute.cli.metrics_summary import Histogram, parse_metrics, render
 from lunaroute.observability.metrics import Metrics
 
-ROUTES = {"rules": [
-    {"id": "paid-gpt", "priority": 10, "listener": "openai",
-     "match": {"model": "gpt-4o", "headers": {"X-User-Tier": "paid"}},
-     "target": {"provider": "anthropic", "model": "claude-sonnet"},
-     "fallbacks": [{"provider": "openai", "model": "gpt-4o-mini"}]},
-    {"id": "gpt", "priority": 20, "listener": "openai", "match": {"model": "gpt-*"},
-     "target": {"provider": "openai"}},
-    {"id": "claude", "priority": 30, "listener": "anthropic", "match": {"model": "claude-*"},
-     "target": {"provider": "anthropic"}},
-]}
+ROUTES = {
+    "rules": [
+        {
+            "id": "paid-gpt",
+            "priority": 10,
+            "listener": "openai",
+            "match": {"model": "gpt-4o", "headers": {"X-User-Tier": "paid"}},
+            "target": {"provider": "anthropic", "model": "claude-sonnet"},
+            "fallbacks": [{"provider": "openai", "model": "gpt-4o-mini"}],
+        },
+        {
+            "id": "gpt",
+            "priority": 20,
+            "listener": "openai",
+            "match": {"model": "gpt-*"},
+            "target": {"provider": "openai"},
+        },
+        {
+            "id": "claude",
+            "priority": 30,
+            "listener": "anthropic",
+            "match": {"model": "claude-*"},
+            "target": {"provider": "anthropic"},
+        },
+    ]
+}
 USER_MESSAGE = {"role": "user", "content": "x"}
-OPENAI_BODY = {"model": "gpt-4o", "messages": [{"role": "system", "content": "s"},
-                                               {"role": "user", "content": "hi"}]}
-ANTHROPIC_BODY = {"model": "claude-haiku", "max_tokens": 64, "system": "s",
-                  "messages": [{"role": "user", "content": "hi"}]}
+OPENAI_BODY = {"model": "gpt-4o", "messages": [{"role": "system", "content": "s"}, {"role": "user", "content": "hi"}]}
+ANTHROPIC_BODY = {
+    "model": "claude-haiku",
+    "max_tokens": 64,
+    "system": "s",
+    "messages": [{"role": "user", "content": "hi"}],
+}
 
 
 @pytest.fixture
@@ -60,9 +80,7 @@ def test_route_dry_run_with_headers_and_fallbacks(routed: Path, tmp_path: Path, 
     assert [s["rule_id"] for s in free["skipped"]] == ["paid-gpt"]
 
 
-def test_route_guesses_the_dialect_or_obeys_listener(
-    routed: Path, tmp_path: Path, home: Path
-) -> None:
+def test_route_guesses_the_dialect_or_obeys_listener(routed: Path, tmp_path: Path, home: Path) -> None:
     request = str(tmp_path / "anthropic.json")
     guessed = _route(routed, home, "--request", request)
     assert guessed["rule_id"] == "claude"
@@ -71,8 +89,16 @@ def test_route_guesses_the_dialect_or_obeys_listener(
 
 
 def test_route_reads_stdin(routed: Path, home: Path) -> None:
-    done = run_cli("route", "--request", "-", "--dry-run", "--config-dir", str(routed),
-                   home=home, stdin=json.dumps({"model": "gpt-5", "messages": [USER_MESSAGE]}))
+    done = run_cli(
+        "route",
+        "--request",
+        "-",
+        "--dry-run",
+        "--config-dir",
+        str(routed),
+        home=home,
+        stdin=json.dumps({"model": "gpt-5", "messages": [USER_MESSAGE]}),
+    )
     assert done.returncode == 0 and json.loads(done.stdout)["rule_id"] == "gpt"
 
 
@@ -82,19 +108,16 @@ def test_route_reads_stdin(routed: Path, home: Path) -> None:
         ("{not json", [], "lunaroute: req.json: invalid JSON"),
         ("[1, 2]", [], "lunaroute: req.json: expected a JSON object"),
         ('{"messages": []}', [], "lunaroute: req.json: model: "),
-        ('{"model": "gpt-4o", "messages": "hi"}', [],
-         "lunaroute: req.json: messages: not a valid openai request"),
-        ('{"model": "gpt-4o"}', ["--listener", "grpc"],
-         "lunaroute: --listener: unknown listener 'grpc'"),
-        ('{"model": "gpt-4o"}', ["--header", "no colon"],
-         "lunaroute: --header: expected 'Name: value'"),
+        ('{"model": "gpt-4o", "messages": "hi"}', [], "lunaroute: req.json: messages: not a valid openai request"),
+        ('{"model": "gpt-4o"}', ["--listener", "grpc"], "lunaroute: --listener: unknown listener 'grpc'"),
+        ('{"model": "gpt-4o"}', ["--header", "no colon"], "lunaroute: --header: expected 'Name: value'"),
     ],
 )
-def test_route_bad_input(routed: Path, tmp_path: Path, home: Path, content: str,
-                         args: list[str], message: str) -> None:
+def test_route_bad_input(routed: Path, tmp_path: Path, home: Path, content: str, args: list[str], message: str) -> None:
     (tmp_path / "req.json").write_text(content)
-    done = run_cli("route", "--request", str(tmp_path / "req.json"), *args, "--dry-run",
-                   "--config-dir", str(routed), home=home)
+    done = run_cli(
+        "route", "--request", str(tmp_path / "req.json"), *args, "--dry-run", "--config-dir", str(routed), home=home
+    )
     assert done.returncode == 2
     assert one_line(done.stderr).startswith(message)
 
@@ -125,7 +148,7 @@ class _MetricsServer:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            def do_GET(self) -> None:
                 for _ in range(3):
                     owner.metrics.request_done("openai", "openai", "gpt-4o", 200)
                 body = owner.metrics.render()
@@ -155,8 +178,7 @@ def metrics_server() -> Iterator[_MetricsServer]:
     server.close()
 
 
-def test_metrics_summary_from_the_configured_bind(cfg: Path, home: Path,
-                                                  metrics_server: _MetricsServer) -> None:
+def test_metrics_summary_from_the_configured_bind(cfg: Path, home: Path, metrics_server: _MetricsServer) -> None:
     doc = yaml.safe_load((cfg / "server.yaml").read_text())
     doc["observability"]["metrics"]["bind"] = f"0.0.0.0:{metrics_server.port}"
     (cfg / "server.yaml").write_text(yaml.safe_dump(doc))
@@ -174,8 +196,7 @@ def test_metrics_summary_from_the_configured_bind(cfg: Path, home: Path,
 
 def test_metrics_window_and_provider_filter(home: Path, metrics_server: _MetricsServer) -> None:
     url = f"http://127.0.0.1:{metrics_server.port}/metrics"
-    done = run_cli("metrics", "--url", url, "--window", "200ms", "--provider", "anthropic",
-                   home=home)
+    done = run_cli("metrics", "--url", url, "--window", "200ms", "--provider", "anthropic", home=home)
     assert done.returncode == 0, done.stderr
     assert "requests for provider anthropic in the last 0.2 s: 0" in done.stdout
     assert "circuit breakers: anthropic open" in done.stdout and "openai closed" not in done.stdout

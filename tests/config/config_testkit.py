@@ -1,4 +1,5 @@
 """Helpers for the config tests (fixtures live in conftest.py)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,7 +7,6 @@ from typing import Any
 
 import orjson
 import yaml
-
 
 BENCH_CONFIG = Path("/work/shared/bench/lunaroute-config")
 
@@ -24,7 +24,4 @@ def write_json(path: Path, doc: Any) -> None:
 
 
 # A syntactically valid argon2id hash (of "lr-test"), for hand-written keys files.
-SAMPLE_HASH = (
-    "$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHRzb21lc2FsdA$"
-    "3bDKw5Ie9fvUWfHrV0w7ik6A9KkQ0y1sXSMPbKZTYk0"
-)
+SAMPLE_HASH = "$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHRzb21lc2FsdA$3bDKw5Ie9fvUWfHrV0w7ik6A9KkQ0y1sXSMPbKZTYk0"

@@ -1,4 +1,5 @@
 """`${ENV_VAR}` substitution in every string value of every config file."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -30,15 +31,12 @@ def test_unset_variable_names_file_field_and_variable(cfg_dir: Path) -> None:
     write_server(cfg_dir, doc)
     with pytest.raises(ConfigError) as info:
         load_config(cfg_dir, env={})
-    assert str(info.value) == (
-        "server.yaml: providers[1].base_url: environment variable ANTHROPIC_HOST is not set"
-    )
+    assert str(info.value) == ("server.yaml: providers[1].base_url: environment variable ANTHROPIC_HOST is not set")
 
 
 def test_substitution_in_json_files(cfg_dir: Path) -> None:
     (cfg_dir / "routes.json").write_text(
-        '{"rules": [{"id": "r", "match": {"model": "${MODEL}"},'
-        ' "target": {"provider": "openai"}}]}'
+        '{"rules": [{"id": "r", "match": {"model": "${MODEL}"}, "target": {"provider": "openai"}}]}'
     )
     cfg = load_config(cfg_dir, env={"MODEL": "gpt-x"})
     assert cfg.routes[0].match.models[0].source == "gpt-x"
@@ -77,6 +75,4 @@ def test_text_without_references_is_unchanged(text: str) -> None:
 )
 def test_reference_is_replaced_by_value(name: str, value: str, around: str) -> None:
     around = around.replace("$", "")  # keep the surrounding text free of references
-    assert substitute_string(f"{around}${{{name}}}{around}", "f", "x", {name: value}) == (
-        f"{around}{value}{around}"
-    )
+    assert substitute_string(f"{around}${{{name}}}{around}", "f", "x", {name: value}) == (f"{around}{value}{around}")

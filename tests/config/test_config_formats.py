@@ -1,4 +1,5 @@
 """One stem, four formats: .yaml, .yml, .json and .toml read the same; two files per stem fail."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -38,9 +39,11 @@ def test_server_file_in_every_format(cfg_dir: Path, ext: str) -> None:
 
 @pytest.mark.parametrize("ext", [".yaml", ".toml"])
 def test_routes_keys_budgets_in_other_formats(cfg_dir: Path, ext: str) -> None:
-    (cfg_dir / "keys.json").write_bytes(orjson.dumps({"api_keys": [
-        {"id": "k1", "name": "n", "key_hash": SAMPLE_HASH, "created_at": "2025-01-01T00:00:00Z"}
-    ]}))
+    (cfg_dir / "keys.json").write_bytes(
+        orjson.dumps(
+            {"api_keys": [{"id": "k1", "name": "n", "key_hash": SAMPLE_HASH, "created_at": "2025-01-01T00:00:00Z"}]}
+        )
+    )
     for stem in ("routes", "keys", "budgets"):
         _rewrite(cfg_dir, stem, ".json", ext)
     cfg = load_config(cfg_dir, env={})
@@ -52,7 +55,7 @@ def test_routes_keys_budgets_in_other_formats(cfg_dir: Path, ext: str) -> None:
 def test_unquoted_timestamps_of_yaml_and_toml(cfg_dir: Path) -> None:
     (cfg_dir / "keys.json").unlink()
     (cfg_dir / "keys.toml").write_text(
-        f"[[api_keys]]\nid = \"k\"\nname = \"n\"\nkey_hash = '{SAMPLE_HASH}'\n"
+        f'[[api_keys]]\nid = "k"\nname = "n"\nkey_hash = \'{SAMPLE_HASH}\'\n'
         "created_at = 2025-10-01T02:00:00+02:00\nexpires_at = 2030-01-01\n"
     )
     key = load_config(cfg_dir, env={}).keys[0]

@@ -1,4 +1,5 @@
 """Whatever a user writes, loading raises ConfigError or succeeds: never anything else."""
+
 from __future__ import annotations
 
 import copy
@@ -17,9 +18,7 @@ from lunaroute.config import ConfigError, load_config, write_default_config
 from lunaroute.config.files import decode
 from lunaroute.config.writers import dump_toml
 
-SETTINGS = settings(
-    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _base_docs() -> dict[str, dict[str, Any]]:
@@ -30,16 +29,31 @@ def _base_docs() -> dict[str, dict[str, Any]]:
             stem: yaml.safe_load((target / name).read_text())
             for stem, name in (("server", "server.yaml"), ("routes", "routes.json"))
         }
-    docs["keys"] = {"api_keys": [{
-        "id": "key_1", "name": "n", "key_hash": SAMPLE_HASH, "tenant": "t",
-        "scopes": ["openai_ingress"], "rate_limit": {"requests_per_second": 5, "burst": 10},
-        "budget_id": "b1", "created_at": "2025-10-01T00:00:00Z", "expires_at": None,
-    }]}
-    docs["budgets"] = {"budgets": [{
-        "id": "b1", "scope": {"type": "key", "id": "key_1"},
-        "windows": [{"type": "daily", "limits": {"tokens": 100, "requests": 5}}],
-        "enforcement": {"soft_limit_percent": 80, "actions": ["throttle"]},
-    }]}
+    docs["keys"] = {
+        "api_keys": [
+            {
+                "id": "key_1",
+                "name": "n",
+                "key_hash": SAMPLE_HASH,
+                "tenant": "t",
+                "scopes": ["openai_ingress"],
+                "rate_limit": {"requests_per_second": 5, "burst": 10},
+                "budget_id": "b1",
+                "created_at": "2025-10-01T00:00:00Z",
+                "expires_at": None,
+            }
+        ]
+    }
+    docs["budgets"] = {
+        "budgets": [
+            {
+                "id": "b1",
+                "scope": {"type": "key", "id": "key_1"},
+                "windows": [{"type": "daily", "limits": {"tokens": 100, "requests": 5}}],
+                "enforcement": {"soft_limit_percent": 80, "actions": ["throttle"]},
+            }
+        ]
+    }
     return docs
 
 
@@ -55,8 +69,25 @@ scalars = st.one_of(
     st.integers(min_value=-(2**63), max_value=2**63 - 1),
     st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=12),
-    st.sampled_from(["auto", "openai", "anthropic", "both", "127.0.0.1:1", "[::1]:9", "*",
-                     "${HOME}", "$${X}", "http://h", "https://h/v1", "zstd", "redis", "", " "]),
+    st.sampled_from(
+        [
+            "auto",
+            "openai",
+            "anthropic",
+            "both",
+            "127.0.0.1:1",
+            "[::1]:9",
+            "*",
+            "${HOME}",
+            "$${X}",
+            "http://h",
+            "https://h/v1",
+            "zstd",
+            "redis",
+            "",
+            " ",
+        ]
+    ),
 )
 values = st.recursive(
     scalars,
@@ -136,11 +167,13 @@ def _load_or_config_error(directory: Path) -> None:
 
 
 @SETTINGS
-@given(data=st.data(), base=st.sampled_from(["defaults", "bench"]),
-       fmt=st.sampled_from(["json", "yaml", "toml"]), rounds=st.integers(1, 3))
-def test_mutated_configs_only_raise_config_error(
-    data: st.DataObject, base: str, fmt: str, rounds: int
-) -> None:
+@given(
+    data=st.data(),
+    base=st.sampled_from(["defaults", "bench"]),
+    fmt=st.sampled_from(["json", "yaml", "toml"]),
+    rounds=st.integers(1, 3),
+)
+def test_mutated_configs_only_raise_config_error(data: st.DataObject, base: str, fmt: str, rounds: int) -> None:
     docs = copy.deepcopy(BASE)
     if base == "bench":
         docs.update(copy.deepcopy(BENCH))
@@ -155,9 +188,11 @@ def test_mutated_configs_only_raise_config_error(
 
 
 @SETTINGS
-@given(stem=st.sampled_from(["server", "routes", "keys", "budgets", "prompts"]),
-       ext=st.sampled_from(["json", "yaml", "yml", "toml"]),
-       garbage=st.binary(max_size=200))
+@given(
+    stem=st.sampled_from(["server", "routes", "keys", "budgets", "prompts"]),
+    ext=st.sampled_from(["json", "yaml", "yml", "toml"]),
+    garbage=st.binary(max_size=200),
+)
 def test_garbage_bytes_only_raise_config_error(stem: str, ext: str, garbage: bytes) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)

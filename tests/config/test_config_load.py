@@ -1,4 +1,5 @@
 """Loading whole config directories: the defaults, the shared bench config, the spec example."""
+
 from __future__ import annotations
 
 import os
@@ -53,9 +54,7 @@ def test_provider_keys_come_from_the_environment(cfg_dir: Path) -> None:
 def test_init_files_and_session_key(tmp_path: Path) -> None:
     target = tmp_path / "new" / "cfg"
     written = write_default_config(target)
-    assert {p.name for p in written} == {
-        "server.yaml", "routes.json", "keys.json", "budgets.json", "session.key"
-    }
+    assert {p.name for p in written} == {"server.yaml", "routes.json", "keys.json", "budgets.json", "session.key"}
     for folder in ("data", "certs", "keys"):
         assert (target / folder).is_dir()
     key = target / "keys" / "session.key"
@@ -80,9 +79,7 @@ def test_init_refuses_then_force_keeps_session_key(cfg_dir: Path) -> None:
 def test_shared_bench_config_loads() -> None:
     cfg = load_config(BENCH_CONFIG, env={"LUNAROUTE_BENCH_UPSTREAM_KEY": "k"})
     assert cfg.server.workers == 1 and cfg.server.hot_reload is False
-    assert set(cfg.providers) == {
-        "mock-openai", "mock-openai-stream", "mock-anthropic", "mock-anthropic-stream"
-    }
+    assert set(cfg.providers) == {"mock-openai", "mock-openai-stream", "mock-anthropic", "mock-anthropic-stream"}
     stream = cfg.providers["mock-anthropic-stream"]
     assert stream.url("/v1/messages") == "http://127.0.0.1:18000/stream/v1/messages"
     assert stream.api_key == "k" and stream.max_retries == 0
@@ -165,14 +162,18 @@ performance:
 SPEC_ROUTES = {
     "rules": [
         {
-            "id": "rule_01", "priority": 100, "listener": "openai",
+            "id": "rule_01",
+            "priority": 100,
+            "listener": "openai",
             "match": {"model": "gpt-4o", "headers": {"X-User-Tier": "paid"}},
             "target": {"provider": "anthropic", "model": "claude-3.5-sonnet"},
             "fallbacks": [{"provider": "openai", "model": "gpt-4o-mini"}],
             "options": {"strip_unsupported_tools": True, "timeout_ms": 20000},
         },
         {
-            "id": "rule_02", "priority": 200, "listener": "anthropic",
+            "id": "rule_02",
+            "priority": 200,
+            "listener": "anthropic",
             "match": {"model": "claude-3.5-haiku"},
             "target": {"provider": "openai", "model": "gpt-4o-mini"},
             "fallbacks": [],
@@ -181,31 +182,34 @@ SPEC_ROUTES = {
 }
 
 SPEC_KEYS = {
-    "api_keys": [{
-        "id": "key_001",
-        "key_hash": "$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHRzb21lc2FsdA$"
-                    "3bDKw5Ie9fvUWfHrV0w7ik6A9KkQ0y1sXSMPbKZTYk0",
-        "name": "Production API Key",
-        "tenant": "default",
-        "scopes": ["openai_ingress", "anthropic_ingress"],
-        "rate_limit": {"requests_per_second": 100, "burst": 200},
-        "budget_id": "budget_001",
-        "created_at": "2025-10-01T00:00:00Z",
-        "expires_at": None,
-    }]
+    "api_keys": [
+        {
+            "id": "key_001",
+            "key_hash": "$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHRzb21lc2FsdA$"
+            "3bDKw5Ie9fvUWfHrV0w7ik6A9KkQ0y1sXSMPbKZTYk0",
+            "name": "Production API Key",
+            "tenant": "default",
+            "scopes": ["openai_ingress", "anthropic_ingress"],
+            "rate_limit": {"requests_per_second": 100, "burst": 200},
+            "budget_id": "budget_001",
+            "created_at": "2025-10-01T00:00:00Z",
+            "expires_at": None,
+        }
+    ]
 }
 
 SPEC_BUDGETS = {
-    "budgets": [{
-        "id": "budget_001",
-        "scope": {"type": "key", "id": "key_001"},
-        "windows": [
-            {"type": "daily", "limits": {"tokens": 1000000, "requests": 10000, "cost_cents": 5000}},
-            {"type": "monthly",
-             "limits": {"tokens": 20000000, "requests": 200000, "cost_cents": 100000}},
-        ],
-        "enforcement": {"soft_limit_percent": 80, "actions": ["throttle", "reroute_to_cheaper"]},
-    }]
+    "budgets": [
+        {
+            "id": "budget_001",
+            "scope": {"type": "key", "id": "key_001"},
+            "windows": [
+                {"type": "daily", "limits": {"tokens": 1000000, "requests": 10000, "cost_cents": 5000}},
+                {"type": "monthly", "limits": {"tokens": 20000000, "requests": 200000, "cost_cents": 100000}},
+            ],
+            "enforcement": {"soft_limit_percent": 80, "actions": ["throttle", "reroute_to_cheaper"]},
+        }
+    ]
 }
 
 
@@ -232,7 +236,10 @@ def test_spec_example_loads(tmp_path: Path) -> None:
     assert cfg.performance.state_persist_interval_secs == 10.0
     key = cfg.keys[0]
     assert (key.rps, key.burst, key.budget_id, key.scopes) == (
-        100.0, 200, "budget_001", ("openai_ingress", "anthropic_ingress")
+        100.0,
+        200,
+        "budget_001",
+        ("openai_ingress", "anthropic_ingress"),
     )
     assert key.created_at == "2025-10-01T00:00:00Z" and key.expires_at is None
     assert cfg.budgets[0]["windows"][1] == {

@@ -1,4 +1,5 @@
 """ProviderConfig derived values: dialect, URLs, credentials, defaults by type."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,11 +19,9 @@ def _provider(base_url: str, kind: str = "openai") -> ProviderConfig:
 @pytest.mark.parametrize(
     ("base", "path", "url"),
     [
-        ("https://api.openai.com", "/v1/chat/completions",
-         "https://api.openai.com/v1/chat/completions"),
+        ("https://api.openai.com", "/v1/chat/completions", "https://api.openai.com/v1/chat/completions"),
         ("https://gw.example/v1", "/v1/chat/completions", "https://gw.example/v1/chat/completions"),
-        ("http://127.0.0.1:18000/stream", "/v1/messages",
-         "http://127.0.0.1:18000/stream/v1/messages"),
+        ("http://127.0.0.1:18000/stream", "/v1/messages", "http://127.0.0.1:18000/stream/v1/messages"),
         ("http://h/openai/v1", "/v1/models", "http://h/openai/v1/models"),
         ("http://h/v1beta", "/v1/models", "http://h/v1beta/v1/models"),
         ("http://h", "v1/models", "http://h/v1/models"),
@@ -43,11 +42,20 @@ def test_base_url_normalised_and_defaults_by_type(cfg_dir: Path) -> None:
     doc["providers"] = [
         {"name": "openai"},
         {"name": "claude", "type": "anthropic"},
-        {"name": "local", "type": "openai_compatible", "base_url": "http://127.0.0.1:8000/v1/",
-         "api_key_env": "LOCAL_KEY", "http2": False, "transport": "fast",
-         "extra_headers": {"X-Org": "acme"}, "health_check": {"enabled": True, "path": "/health"},
-         "connection_pool": {"min_idle": 2, "max_idle": 4, "max_connections": 8},
-         "warmup_connections": 2, "default_max_tokens": 1024, "anthropic_version": "2024-01-01"},
+        {
+            "name": "local",
+            "type": "openai_compatible",
+            "base_url": "http://127.0.0.1:8000/v1/",
+            "api_key_env": "LOCAL_KEY",
+            "http2": False,
+            "transport": "fast",
+            "extra_headers": {"X-Org": "acme"},
+            "health_check": {"enabled": True, "path": "/health"},
+            "connection_pool": {"min_idle": 2, "max_idle": 4, "max_connections": 8},
+            "warmup_connections": 2,
+            "default_max_tokens": 1024,
+            "anthropic_version": "2024-01-01",
+        },
     ]
     write_server(cfg_dir, doc)
     (cfg_dir / "routes.json").write_text('{"rules": []}')

@@ -1,4 +1,5 @@
 """Hot reload with real file edits: a good edit reaches on_change, a broken one on_error."""
+
 from __future__ import annotations
 
 import asyncio
@@ -41,8 +42,7 @@ def test_edits_reload_and_broken_edits_report(cfg_dir: Path) -> None:
             assert err.file == "routes.json" and "invalid JSON" in str(err)
 
             (cfg_dir / "routes.json").write_text(
-                '{"rules": [{"id": "only", "match": {"model": "*"}, '
-                '"target": {"provider": "anthropic"}}]}'
+                '{"rules": [{"id": "only", "match": {"model": "*"}, "target": {"provider": "anthropic"}}]}'
             )
             config = await asyncio.wait_for(rec.changes.get(), TIMEOUT)
             assert [r.id for r in config.routes] == ["only"]

@@ -1,9 +1,10 @@
 """Documents written back (keys create/delete) read back identically in every format."""
+
 from __future__ import annotations
 
 import math
 import tomllib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import orjson
 import yaml
@@ -25,7 +26,9 @@ tables = st.recursive(
     lambda inner: st.dictionaries(
         keys,
         st.one_of(
-            scalars, inner, st.lists(scalars, max_size=3),
+            scalars,
+            inner,
+            st.lists(scalars, max_size=3),
             st.lists(inner, min_size=1, max_size=2),
         ),
         max_size=4,
@@ -58,14 +61,24 @@ def test_every_format_reads_back(doc: dict) -> None:
 
 
 def test_toml_leaves_out_nulls_and_writes_datetimes() -> None:
-    when = datetime(2025, 10, 1, tzinfo=timezone.utc)
-    doc = {"api_keys": [{"id": "k", "expires_at": None, "created_at": when,
-                         "rate_limit": {"burst": 3}, "scopes": ["a", "b"]}]}
+    when = datetime(2025, 10, 1, tzinfo=UTC)
+    doc = {
+        "api_keys": [
+            {"id": "k", "expires_at": None, "created_at": when, "rate_limit": {"burst": 3}, "scopes": ["a", "b"]}
+        ]
+    }
     text = dump_toml(doc)
     assert "expires_at" not in text
-    assert tomllib.loads(text) == {"api_keys": [{
-        "id": "k", "created_at": when, "rate_limit": {"burst": 3}, "scopes": ["a", "b"],
-    }]}
+    assert tomllib.loads(text) == {
+        "api_keys": [
+            {
+                "id": "k",
+                "created_at": when,
+                "rate_limit": {"burst": 3},
+                "scopes": ["a", "b"],
+            }
+        ]
+    }
 
 
 def test_json_and_yaml_keep_nulls() -> None:

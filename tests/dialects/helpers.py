@@ -1,9 +1,11 @@
 """Test helpers for the dialect tests: SSE parsing, fixture loading, upstream validators."""
+
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "translation"
 

@@ -1,5 +1,6 @@
 """Hypothesis strategies: valid requests of each dialect (as the real APIs accept them) and
 JSON-ish garbage for the parsers."""
+
 from __future__ import annotations
 
 import base64
@@ -9,19 +10,36 @@ from typing import Any
 from hypothesis import strategies as st
 
 # Text the providers accept as message content: at least one non-space character.
-TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=24).filter(lambda s: s.strip())
+TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=24).filter(
+    lambda s: s.strip()
+)
 TOOL_NAME = st.from_regex(r"[a-zA-Z][a-zA-Z0-9_-]{0,20}", fullmatch=True)
 MEDIA = st.sampled_from(["image/png", "image/jpeg", "image/gif", "image/webp"])
 B64 = st.binary(min_size=1, max_size=24).map(lambda b: base64.b64encode(b).decode())
 URL = st.from_regex(r"https://example\.com/[a-z]{1,8}\.(png|jpg)", fullmatch=True)
-SCHEMA = st.sampled_from([
-    {"type": "object", "properties": {}},
-    {"type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]},
-    {"type": "object", "properties": {"n": {"type": "integer"}, "tags": {"type": "array", "items": {"type": "string"}}}},
-])
-ARGS = st.dictionaries(st.sampled_from(["q", "n", "city", "tags"]), st.one_of(st.integers(-5, 5), TEXT, st.lists(TEXT, max_size=2)), max_size=3)
-JSON_LEAF = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=8))
-JSON = st.recursive(JSON_LEAF, lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)), max_leaves=12)
+SCHEMA = st.sampled_from(
+    [
+        {"type": "object", "properties": {}},
+        {"type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]},
+        {
+            "type": "object",
+            "properties": {"n": {"type": "integer"}, "tags": {"type": "array", "items": {"type": "string"}}},
+        },
+    ]
+)
+ARGS = st.dictionaries(
+    st.sampled_from(["q", "n", "city", "tags"]),
+    st.one_of(st.integers(-5, 5), TEXT, st.lists(TEXT, max_size=2)),
+    max_size=3,
+)
+JSON_LEAF = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=8)
+)
+JSON = st.recursive(
+    JSON_LEAF,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+    max_leaves=12,
+)
 
 
 def _maybe(draw: Any, strategy: Any) -> Any:
@@ -69,11 +87,21 @@ def openai_request(draw: Any) -> dict[str, Any]:
                     # ids with characters Anthropic refuses exercise the id sanitizing rule
                     call_id = f"call{call_no}" + draw(st.sampled_from(["", "_x", ".a", ":b", "-c"]))
                     args = draw(ARGS)
-                    calls.append({"id": call_id, "type": "function", "function": {"name": draw(st.sampled_from(tools)), "arguments": json.dumps(args)}})
+                    calls.append(
+                        {
+                            "id": call_id,
+                            "type": "function",
+                            "function": {"name": draw(st.sampled_from(tools)), "arguments": json.dumps(args)},
+                        }
+                    )
                 msg: dict[str, Any] = {"role": "assistant", "content": _maybe(draw, TEXT), "tool_calls": calls}
                 messages.append(msg)
                 for call in calls:
-                    content: Any = draw(st.one_of(TEXT, st.lists(TEXT.map(lambda t: {"type": "text", "text": t}), min_size=1, max_size=2)))
+                    content: Any = draw(
+                        st.one_of(
+                            TEXT, st.lists(TEXT.map(lambda t: {"type": "text", "text": t}), min_size=1, max_size=2)
+                        )
+                    )
                     messages.append({"role": "tool", "tool_call_id": call["id"], "content": content})
             else:
                 messages.append({"role": "assistant", "content": draw(TEXT)})
@@ -92,7 +120,8 @@ def openai_request(draw: Any) -> dict[str, Any]:
     _put(body, "logprobs", _maybe(draw, st.booleans()))
     if tools:
         body["tools"] = [
-            {"type": "function", "function": {"name": name, "description": draw(TEXT), "parameters": draw(SCHEMA)}} for name in tools
+            {"type": "function", "function": {"name": name, "description": draw(TEXT), "parameters": draw(SCHEMA)}}
+            for name in tools
         ]
         choice = draw(st.one_of(st.none(), st.sampled_from(["auto", "none", "required"]), st.sampled_from(tools)))
         if choice in tools:
@@ -141,10 +170,14 @@ def anthropic_request(draw: Any) -> dict[str, Any]:
                 if shape == "str":
                     result["content"] = draw(TEXT)
                 elif shape == "blocks":
-                    result["content"] = [{"type": "text", "text": t} for t in draw(st.lists(TEXT, min_size=1, max_size=2))]
+                    result["content"] = [
+                        {"type": "text", "text": t} for t in draw(st.lists(TEXT, min_size=1, max_size=2))
+                    ]
                 elif shape == "image":
-                    result["content"] = [{"type": "text", "text": draw(TEXT)},
-                                         {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": draw(B64)}}]
+                    result["content"] = [
+                        {"type": "text", "text": draw(TEXT)},
+                        {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": draw(B64)}},
+                    ]
                 _put(result, "is_error", _maybe(draw, st.booleans()))
                 results.append(result)
             content = results + (draw(anthropic_user_blocks()) if draw(st.booleans()) else [])
@@ -163,16 +196,26 @@ def anthropic_request(draw: Any) -> dict[str, Any]:
             for _ in range(draw(st.integers(1, 3))):
                 tool_no += 1
                 tool_id = f"toolu_{tool_no:02d}"
-                blocks.append({"type": "tool_use", "id": tool_id, "name": draw(st.sampled_from(tools)), "input": draw(ARGS)})
+                blocks.append(
+                    {"type": "tool_use", "id": tool_id, "name": draw(st.sampled_from(tools)), "input": draw(ARGS)}
+                )
                 pending.append(tool_id)
             messages.append({"role": "assistant", "content": blocks})
         elif turn < turns - 1 or draw(st.booleans()):
             messages.append({"role": "assistant", "content": draw(TEXT).rstrip() or "ok"})
     if pending:  # the last assistant turn called tools: answer them
-        messages.append({"role": "user", "content": [{"type": "tool_result", "tool_use_id": t, "content": "done"} for t in pending]})
+        messages.append(
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": t, "content": "done"} for t in pending]}
+        )
     _cap_cache_breakpoints(messages)
-    body: dict[str, Any] = {"model": "claude-sonnet-4-5", "max_tokens": draw(st.integers(1, 8192)), "messages": messages}
-    system = draw(st.one_of(st.none(), TEXT, st.lists(TEXT.map(lambda t: {"type": "text", "text": t}), min_size=1, max_size=3)))
+    body: dict[str, Any] = {
+        "model": "claude-sonnet-4-5",
+        "max_tokens": draw(st.integers(1, 8192)),
+        "messages": messages,
+    }
+    system = draw(
+        st.one_of(st.none(), TEXT, st.lists(TEXT.map(lambda t: {"type": "text", "text": t}), min_size=1, max_size=3))
+    )
     _put(body, "system", system)
     _put(body, "temperature", _maybe(draw, st.floats(0, 1)))
     _put(body, "top_p", _maybe(draw, st.floats(0, 1)))

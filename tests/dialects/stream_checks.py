@@ -1,5 +1,6 @@
 """Stream well-formedness checkers (assert the dialect's event grammar while assembling the
 answer a client would see) and renderers of an answer plan as upstream SSE of each dialect."""
+
 from __future__ import annotations
 
 import json
@@ -132,7 +133,11 @@ def assemble_anthropic(raw: bytes) -> Assembled:
         elif name == "content_block_delta":
             assert data["index"] == open_index, "delta for the open block only"
             delta = data["delta"]
-            expected = {"text": "text_delta", "tool_use": "input_json_delta", "thinking": ("thinking_delta", "signature_delta")}
+            expected = {
+                "text": "text_delta",
+                "tool_use": "input_json_delta",
+                "thinking": ("thinking_delta", "signature_delta"),
+            }
             want = expected[kinds[-1]]
             assert delta["type"] == want or delta["type"] in want
             if delta["type"] == "text_delta":
@@ -171,26 +176,72 @@ OPENAI_FINISH = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "len
 
 def render_anthropic(plan: dict[str, Any]) -> list[tuple[str, str]]:
     i, o, cr, cc = plan["usage"]
-    ev: list[dict[str, Any]] = [{"type": "message_start", "message": {
-        "id": "msg_plan", "type": "message", "role": "assistant", "content": [], "model": "claude-x", "stop_reason": None,
-        "stop_sequence": None, "usage": {"input_tokens": i, "cache_creation_input_tokens": cc, "cache_read_input_tokens": cr, "output_tokens": 1}}}]
+    ev: list[dict[str, Any]] = [
+        {
+            "type": "message_start",
+            "message": {
+                "id": "msg_plan",
+                "type": "message",
+                "role": "assistant",
+                "content": [],
+                "model": "claude-x",
+                "stop_reason": None,
+                "stop_sequence": None,
+                "usage": {
+                    "input_tokens": i,
+                    "cache_creation_input_tokens": cc,
+                    "cache_read_input_tokens": cr,
+                    "output_tokens": 1,
+                },
+            },
+        }
+    ]
     for idx, block in enumerate(plan["blocks"]):
         kind = block[0]
         if kind == "text":
             ev.append({"type": "content_block_start", "index": idx, "content_block": {"type": "text", "text": ""}})
-            ev += [{"type": "content_block_delta", "index": idx, "delta": {"type": "text_delta", "text": c}} for c in block[1]]
+            ev += [
+                {"type": "content_block_delta", "index": idx, "delta": {"type": "text_delta", "text": c}}
+                for c in block[1]
+            ]
         elif kind == "tool":
-            ev.append({"type": "content_block_start", "index": idx, "content_block": {"type": "tool_use", "id": block[1], "name": block[2], "input": {}}})
-            ev += [{"type": "content_block_delta", "index": idx, "delta": {"type": "input_json_delta", "partial_json": c}} for c in block[3]]
+            ev.append(
+                {
+                    "type": "content_block_start",
+                    "index": idx,
+                    "content_block": {"type": "tool_use", "id": block[1], "name": block[2], "input": {}},
+                }
+            )
+            ev += [
+                {"type": "content_block_delta", "index": idx, "delta": {"type": "input_json_delta", "partial_json": c}}
+                for c in block[3]
+            ]
         else:
-            ev.append({"type": "content_block_start", "index": idx, "content_block": {"type": "thinking", "thinking": "", "signature": ""}})
-            ev += [{"type": "content_block_delta", "index": idx, "delta": {"type": "thinking_delta", "thinking": c}} for c in block[1]]
-            ev.append({"type": "content_block_delta", "index": idx, "delta": {"type": "signature_delta", "signature": "sig"}})
+            ev.append(
+                {
+                    "type": "content_block_start",
+                    "index": idx,
+                    "content_block": {"type": "thinking", "thinking": "", "signature": ""},
+                }
+            )
+            ev += [
+                {"type": "content_block_delta", "index": idx, "delta": {"type": "thinking_delta", "thinking": c}}
+                for c in block[1]
+            ]
+            ev.append(
+                {"type": "content_block_delta", "index": idx, "delta": {"type": "signature_delta", "signature": "sig"}}
+            )
         if plan["pings"]:
             ev.append({"type": "ping"})
         ev.append({"type": "content_block_stop", "index": idx})
     seq = "STOP" if plan["stop"] == "stop_sequence" else None
-    ev.append({"type": "message_delta", "delta": {"stop_reason": plan["stop"], "stop_sequence": seq}, "usage": {"output_tokens": o}})
+    ev.append(
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": plan["stop"], "stop_sequence": seq},
+            "usage": {"output_tokens": o},
+        }
+    )
     ev.append({"type": "message_stop"})
     return [(e["type"], json.dumps(e)) for e in ev]
 
@@ -199,8 +250,19 @@ def render_openai(plan: dict[str, Any]) -> list[tuple[str, str]]:
     i, o, cr, cc = plan["usage"]
 
     def chunk(delta: dict[str, Any], finish: str | None = None) -> tuple[str, str]:
-        return ("message", json.dumps({"id": "chatcmpl-plan", "object": "chat.completion.chunk", "created": 1, "model": "gpt-x",
-                                       "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}], "usage": None}))
+        return (
+            "message",
+            json.dumps(
+                {
+                    "id": "chatcmpl-plan",
+                    "object": "chat.completion.chunk",
+                    "created": 1,
+                    "model": "gpt-x",
+                    "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+                    "usage": None,
+                }
+            ),
+        )
 
     out = [chunk({"role": "assistant", "content": ""})]
     k = 0
@@ -208,11 +270,43 @@ def render_openai(plan: dict[str, Any]) -> list[tuple[str, str]]:
         if block[0] == "text":
             out += [chunk({"content": c}) for c in block[1]]
         elif block[0] == "tool":
-            out.append(chunk({"tool_calls": [{"index": k, "id": block[1], "type": "function", "function": {"name": block[2], "arguments": ""}}]}))
+            out.append(
+                chunk(
+                    {
+                        "tool_calls": [
+                            {
+                                "index": k,
+                                "id": block[1],
+                                "type": "function",
+                                "function": {"name": block[2], "arguments": ""},
+                            }
+                        ]
+                    }
+                )
+            )
             out += [chunk({"tool_calls": [{"index": k, "function": {"arguments": c}}]}) for c in block[3]]
             k += 1
     out.append(chunk({}, OPENAI_FINISH[plan["stop"]]))
-    usage = {"prompt_tokens": i + cr + cc, "completion_tokens": o, "total_tokens": i + cr + cc + o, "prompt_tokens_details": {"cached_tokens": cr}}
-    out.append(("message", json.dumps({"id": "chatcmpl-plan", "object": "chat.completion.chunk", "created": 1, "model": "gpt-x", "choices": [], "usage": usage})))
+    usage = {
+        "prompt_tokens": i + cr + cc,
+        "completion_tokens": o,
+        "total_tokens": i + cr + cc + o,
+        "prompt_tokens_details": {"cached_tokens": cr},
+    }
+    out.append(
+        (
+            "message",
+            json.dumps(
+                {
+                    "id": "chatcmpl-plan",
+                    "object": "chat.completion.chunk",
+                    "created": 1,
+                    "model": "gpt-x",
+                    "choices": [],
+                    "usage": usage,
+                }
+            ),
+        )
+    )
     out.append(("message", "[DONE]"))
     return out

@@ -1,4 +1,5 @@
 """Anthropic request parsing (strict validation) and building (the Anthropic-target rules)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -32,12 +33,35 @@ def _body(**extra: Any) -> dict[str, Any]:
         (_body(messages=[{"role": "user", "content": 1}]), "messages[0].content"),
         (_body(messages=[{"role": "user", "content": [{"text": "no type"}]}]), "messages[0].content[0].type"),
         (_body(messages=[{"role": "user", "content": [{"type": "text", "text": 1}]}]), "messages[0].content[0].text"),
-        (_body(messages=[{"role": "user", "content": [{"type": "image", "source": {"type": "base64", "data": "x"}}]}]), "messages[0].content[0].source.media_type"),
+        (
+            _body(
+                messages=[{"role": "user", "content": [{"type": "image", "source": {"type": "base64", "data": "x"}}]}]
+            ),
+            "messages[0].content[0].source.media_type",
+        ),
         (_body(messages=[{"role": "user", "content": [{"type": "image"}]}]), "messages[0].content[0].source"),
-        (_body(messages=[{"role": "assistant", "content": [{"type": "tool_use", "id": "a", "name": "f", "input": "{}"}]}]), "messages[0].content[0].input"),
-        (_body(messages=[{"role": "user", "content": [{"type": "tool_result", "content": "x"}]}]), "messages[0].content[0].tool_use_id"),
-        (_body(messages=[{"role": "user", "content": [{"type": "tool_result", "tool_use_id": "a", "is_error": "yes"}]}]), "messages[0].content[0].is_error"),
-        (_body(messages=[{"role": "user", "content": [{"type": "tool_result", "tool_use_id": "a", "content": 3}]}]), "messages[0].content[0].content"),
+        (
+            _body(
+                messages=[
+                    {"role": "assistant", "content": [{"type": "tool_use", "id": "a", "name": "f", "input": "{}"}]}
+                ]
+            ),
+            "messages[0].content[0].input",
+        ),
+        (
+            _body(messages=[{"role": "user", "content": [{"type": "tool_result", "content": "x"}]}]),
+            "messages[0].content[0].tool_use_id",
+        ),
+        (
+            _body(
+                messages=[{"role": "user", "content": [{"type": "tool_result", "tool_use_id": "a", "is_error": "yes"}]}]
+            ),
+            "messages[0].content[0].is_error",
+        ),
+        (
+            _body(messages=[{"role": "user", "content": [{"type": "tool_result", "tool_use_id": "a", "content": 3}]}]),
+            "messages[0].content[0].content",
+        ),
         (_body(messages=[{"role": "assistant", "content": [{"type": "thinking"}]}]), "messages[0].content[0].thinking"),
         (_body(system=5), "system"),
         (_body(system=[{"type": "image"}]), "system[0].type"),
@@ -64,15 +88,33 @@ def test_invalid_bodies_name_the_field(body: Any, param: str | None) -> None:
 
 
 def test_system_forms_and_system_role_messages() -> None:
-    req = ANTHROPIC.parse_request(_body(system=[{"type": "text", "text": "A", "cache_control": {"type": "ephemeral"}}, {"type": "text", "text": "B"}],
-                                        messages=[{"role": "user", "content": "u"}, {"role": "system", "content": "C"}, {"role": "user", "content": "v"}]))
+    req = ANTHROPIC.parse_request(
+        _body(
+            system=[
+                {"type": "text", "text": "A", "cache_control": {"type": "ephemeral"}},
+                {"type": "text", "text": "B"},
+            ],
+            messages=[
+                {"role": "user", "content": "u"},
+                {"role": "system", "content": "C"},
+                {"role": "user", "content": "v"},
+            ],
+        )
+    )
     assert [(p.text, p.position) for p in req.system] == [("A", 0), ("B", 0), ("C", 1)]
     assert req.system[0].cache_control == {"type": "ephemeral"}
     # to Anthropic: blocks kept (same dialect); a system turn is hoisted into `system`
     same = ANTHROPIC.build_request(req, model="c", stream=False, options=TargetOptions())
-    assert same["system"] == [{"type": "text", "text": "A", "cache_control": {"type": "ephemeral"}}, {"type": "text", "text": "B"}, {"type": "text", "text": "C"}]
+    assert same["system"] == [
+        {"type": "text", "text": "A", "cache_control": {"type": "ephemeral"}},
+        {"type": "text", "text": "B"},
+        {"type": "text", "text": "C"},
+    ]
     # to OpenAI: one system message, joined by a blank line
-    assert OPENAI.build_request(req, model="m", stream=False, options=TargetOptions())["messages"][0] == {"role": "system", "content": "A\n\nB\n\nC"}
+    assert OPENAI.build_request(req, model="m", stream=False, options=TargetOptions())["messages"][0] == {
+        "role": "system",
+        "content": "A\n\nB\n\nC",
+    }
 
 
 def test_server_tools_and_unknown_blocks_are_kept_verbatim() -> None:
@@ -109,8 +151,12 @@ def test_n_above_one_is_refused(n: int) -> None:
 
 
 def test_n_of_one_and_openai_only_parameters_are_dropped() -> None:
-    out = ANTHROPIC.build_request(_openai_req(n=1, seed=3, presence_penalty=1, frequency_penalty=1, logprobs=True, metadata={"a": "b"}),
-                                  model="c", stream=False, options=TargetOptions())
+    out = ANTHROPIC.build_request(
+        _openai_req(n=1, seed=3, presence_penalty=1, frequency_penalty=1, logprobs=True, metadata={"a": "b"}),
+        model="c",
+        stream=False,
+        options=TargetOptions(),
+    )
     assert out == {"model": "c", "max_tokens": 4096, "messages": [{"role": "user", "content": "hi"}]}
 
 
@@ -121,10 +167,17 @@ def test_user_becomes_metadata_user_id() -> None:
 
 def test_parallel_tool_calls_false_without_tool_choice() -> None:
     tools = [{"type": "function", "function": {"name": "f"}}]
-    out = ANTHROPIC.build_request(_openai_req(tools=tools, parallel_tool_calls=False), model="c", stream=False, options=TargetOptions())
+    out = ANTHROPIC.build_request(
+        _openai_req(tools=tools, parallel_tool_calls=False), model="c", stream=False, options=TargetOptions()
+    )
     assert out["tool_choice"] == {"type": "auto", "disable_parallel_tool_use": True}
     assert out["tools"] == [{"name": "f", "input_schema": {"type": "object", "properties": {}}}]
-    out = ANTHROPIC.build_request(_openai_req(tools=tools, tool_choice="none", parallel_tool_calls=False), model="c", stream=False, options=TargetOptions())
+    out = ANTHROPIC.build_request(
+        _openai_req(tools=tools, tool_choice="none", parallel_tool_calls=False),
+        model="c",
+        stream=False,
+        options=TargetOptions(),
+    )
     assert out["tool_choice"] == {"type": "none"}
 
 
@@ -135,11 +188,17 @@ def test_schema_without_type_gets_object_type() -> None:
 
 
 def test_tool_ids_are_sanitized_consistently() -> None:
-    req = _openai_req(messages=[
-        {"role": "user", "content": "u"},
-        {"role": "assistant", "content": None, "tool_calls": [{"id": "call:1/x", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
-        {"role": "tool", "tool_call_id": "call:1/x", "content": "r"},
-    ])
+    req = _openai_req(
+        messages=[
+            {"role": "user", "content": "u"},
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [{"id": "call:1/x", "type": "function", "function": {"name": "f", "arguments": "{}"}}],
+            },
+            {"role": "tool", "tool_call_id": "call:1/x", "content": "r"},
+        ]
+    )
     msgs = ANTHROPIC.build_request(req, model="c", stream=False, options=TargetOptions())["messages"]
     assert msgs[1]["content"][0]["id"] == "call_1_x"
     assert msgs[2]["content"][0]["tool_use_id"] == "call_1_x"
@@ -147,11 +206,17 @@ def test_tool_ids_are_sanitized_consistently() -> None:
 
 @pytest.mark.parametrize("arguments", ["[1, 2]", "{not json", '"text"'])
 def test_tool_arguments_that_are_not_an_object_are_refused(arguments: str) -> None:
-    req = _openai_req(messages=[
-        {"role": "user", "content": "u"},
-        {"role": "assistant", "content": None, "tool_calls": [{"id": "c", "type": "function", "function": {"name": "f", "arguments": arguments}}]},
-        {"role": "tool", "tool_call_id": "c", "content": "r"},
-    ])
+    req = _openai_req(
+        messages=[
+            {"role": "user", "content": "u"},
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [{"id": "c", "type": "function", "function": {"name": "f", "arguments": arguments}}],
+            },
+            {"role": "tool", "tool_call_id": "c", "content": "r"},
+        ]
+    )
     with pytest.raises(InvalidRequestError, match="JSON object"):
         ANTHROPIC.build_request(req, model="c", stream=False, options=TargetOptions())
 
@@ -164,12 +229,14 @@ def test_empty_arguments_mean_no_arguments() -> None:
 
 
 def test_blank_assistant_turns_and_blocks_are_dropped_and_the_prefill_trimmed() -> None:
-    req = _openai_req(messages=[
-        {"role": "user", "content": "a"},
-        {"role": "assistant", "content": "   "},
-        {"role": "user", "content": [{"type": "text", "text": "b"}, {"type": "text", "text": " "}]},
-        {"role": "assistant", "content": "The answer is "},
-    ])
+    req = _openai_req(
+        messages=[
+            {"role": "user", "content": "a"},
+            {"role": "assistant", "content": "   "},
+            {"role": "user", "content": [{"type": "text", "text": "b"}, {"type": "text", "text": " "}]},
+            {"role": "assistant", "content": "The answer is "},
+        ]
+    )
     msgs = ANTHROPIC.build_request(req, model="c", stream=False, options=TargetOptions())["messages"]
     assert msgs == [
         {"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]},
@@ -178,11 +245,17 @@ def test_blank_assistant_turns_and_blocks_are_dropped_and_the_prefill_trimmed() 
 
 
 def test_thinking_follows_supports_thinking() -> None:
-    body = _body(thinking={"type": "enabled", "budget_tokens": 1024}, messages=[
-        {"role": "user", "content": "q"},
-        {"role": "assistant", "content": [{"type": "thinking", "thinking": "t", "signature": "s"}, {"type": "text", "text": "a"}]},
-        {"role": "user", "content": "q2"},
-    ])
+    body = _body(
+        thinking={"type": "enabled", "budget_tokens": 1024},
+        messages=[
+            {"role": "user", "content": "q"},
+            {
+                "role": "assistant",
+                "content": [{"type": "thinking", "thinking": "t", "signature": "s"}, {"type": "text", "text": "a"}],
+            },
+            {"role": "user", "content": "q2"},
+        ],
+    )
     req = ANTHROPIC.parse_request(body)
     on = ANTHROPIC.build_request(req, model="c", stream=False, options=TargetOptions(supports_thinking=True))
     assert on["thinking"] == body["thinking"] and on["messages"][1]["content"][0]["type"] == "thinking"
@@ -192,7 +265,20 @@ def test_thinking_follows_supports_thinking() -> None:
 
 def test_text_block_extras_are_kept_only_same_dialect() -> None:
     block = {"type": "text", "text": "t", "citations": [{"type": "char_location", "cited_text": "x"}]}
-    req = ANTHROPIC.parse_request(_body(messages=[{"role": "user", "content": "q"}, {"role": "assistant", "content": [block]}, {"role": "user", "content": "q"}]))
+    req = ANTHROPIC.parse_request(
+        _body(
+            messages=[
+                {"role": "user", "content": "q"},
+                {"role": "assistant", "content": [block]},
+                {"role": "user", "content": "q"},
+            ]
+        )
+    )
     assert req.messages[1].content == [TextBlock("t", extra={"citations": block["citations"]})]
-    assert ANTHROPIC.build_request(req, model="c", stream=False, options=TargetOptions())["messages"][1]["content"] == [block]
-    assert OPENAI.build_request(req, model="m", stream=False, options=TargetOptions())["messages"][1] == {"role": "assistant", "content": "t"}
+    assert ANTHROPIC.build_request(req, model="c", stream=False, options=TargetOptions())["messages"][1]["content"] == [
+        block
+    ]
+    assert OPENAI.build_request(req, model="m", stream=False, options=TargetOptions())["messages"][1] == {
+        "role": "assistant",
+        "content": "t",
+    }

@@ -1,4 +1,5 @@
 """Error bodies (CONTRACT §4) and upstream error translation."""
+
 from __future__ import annotations
 
 import orjson
@@ -38,10 +39,17 @@ TABLE = [
 
 
 @pytest.mark.parametrize(("err", "status", "openai_type", "anthropic_type"), TABLE)
-def test_error_bodies_follow_the_contract(err: GatewayError, status: int, openai_type: str, anthropic_type: str) -> None:
+def test_error_bodies_follow_the_contract(
+    err: GatewayError, status: int, openai_type: str, anthropic_type: str
+) -> None:
     assert err.status == status
-    assert orjson.loads(OPENAI.error_body(err)) == {"error": {"message": err.message, "type": openai_type, "param": err.param, "code": err.code}}
-    assert orjson.loads(ANTHROPIC.error_body(err)) == {"type": "error", "error": {"type": anthropic_type, "message": err.message}}
+    assert orjson.loads(OPENAI.error_body(err)) == {
+        "error": {"message": err.message, "type": openai_type, "param": err.param, "code": err.code}
+    }
+    assert orjson.loads(ANTHROPIC.error_body(err)) == {
+        "type": "error",
+        "error": {"type": anthropic_type, "message": err.message},
+    }
 
 
 def test_budget_code_reaches_openai_clients() -> None:
@@ -61,7 +69,9 @@ def test_budget_code_reaches_openai_clients() -> None:
         (None, 401, "authentication_error", "authentication_error"),
     ],
 )
-def test_upstream_4xx_types_are_kept_or_translated(upstream_type: str | None, status: int, openai_type: str, anthropic_type: str) -> None:
+def test_upstream_4xx_types_are_kept_or_translated(
+    upstream_type: str | None, status: int, openai_type: str, anthropic_type: str
+) -> None:
     err = UpstreamStatusError("upstream says no", status=status, upstream_type=upstream_type)
     assert orjson.loads(OPENAI.error_body(err))["error"]["type"] == openai_type
     assert orjson.loads(ANTHROPIC.error_body(err))["error"]["type"] == anthropic_type
@@ -71,10 +81,21 @@ def test_parse_openai_upstream_errors() -> None:
     body = b'{"error": {"message": "Invalid model", "type": "invalid_request_error", "param": "model", "code": "model_not_found"}}'
     err = OPENAI.parse_upstream_error(404, body)
     assert isinstance(err, UpstreamStatusError)
-    assert (err.status, err.message, err.upstream_type, err.param, err.code) == (404, "Invalid model", "invalid_request_error", "model", "model_not_found")
+    assert (err.status, err.message, err.upstream_type, err.param, err.code) == (
+        404,
+        "Invalid model",
+        "invalid_request_error",
+        "model",
+        "model_not_found",
+    )
     # relayed to an Anthropic client, the upstream message and a fitting type survive
-    assert orjson.loads(ANTHROPIC.error_body(err)) == {"type": "error", "error": {"type": "invalid_request_error", "message": "Invalid model"}}
-    limited = OPENAI.parse_upstream_error(429, b'{"error": {"message": "Rate limit reached", "type": "requests", "code": "rate_limit_exceeded"}}')
+    assert orjson.loads(ANTHROPIC.error_body(err)) == {
+        "type": "error",
+        "error": {"type": "invalid_request_error", "message": "Invalid model"},
+    }
+    limited = OPENAI.parse_upstream_error(
+        429, b'{"error": {"message": "Rate limit reached", "type": "requests", "code": "rate_limit_exceeded"}}'
+    )
     assert isinstance(limited, RateLimitedError) and limited.status == 429 and limited.code == "rate_limit_exceeded"
     server = OPENAI.parse_upstream_error(500, b'{"error": {"message": "boom", "type": "server_error"}}')
     assert type(server) is UpstreamError and server.status == 502 and server.message == "boom"
@@ -97,12 +118,27 @@ def test_parse_loose_openai_compatible_error_bodies(body: bytes, message: str) -
 
 
 def test_parse_anthropic_upstream_errors() -> None:
-    err = ANTHROPIC.parse_upstream_error(400, b'{"type": "error", "error": {"type": "invalid_request_error", "message": "max_tokens: too big"}}')
-    assert isinstance(err, UpstreamStatusError) and err.upstream_type == "invalid_request_error" and err.message == "max_tokens: too big"
-    assert orjson.loads(OPENAI.error_body(err))["error"] == {"message": "max_tokens: too big", "type": "invalid_request_error", "param": None, "code": None}
-    over = ANTHROPIC.parse_upstream_error(529, b'{"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}')
+    err = ANTHROPIC.parse_upstream_error(
+        400, b'{"type": "error", "error": {"type": "invalid_request_error", "message": "max_tokens: too big"}}'
+    )
+    assert (
+        isinstance(err, UpstreamStatusError)
+        and err.upstream_type == "invalid_request_error"
+        and err.message == "max_tokens: too big"
+    )
+    assert orjson.loads(OPENAI.error_body(err))["error"] == {
+        "message": "max_tokens: too big",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": None,
+    }
+    over = ANTHROPIC.parse_upstream_error(
+        529, b'{"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}'
+    )
     assert isinstance(over, UpstreamError) and over.upstream_type == "overloaded_error"
-    big = ANTHROPIC.parse_upstream_error(413, b'{"type": "error", "error": {"type": "request_too_large", "message": "too large"}}')
+    big = ANTHROPIC.parse_upstream_error(
+        413, b'{"type": "error", "error": {"type": "request_too_large", "message": "too large"}}'
+    )
     assert orjson.loads(OPENAI.error_body(big))["error"]["type"] == "invalid_request_error"
     assert orjson.loads(ANTHROPIC.error_body(big))["error"]["type"] == "request_too_large"
     assert ANTHROPIC.parse_upstream_error(418, b"teapot").message == "upstream answered HTTP 418: teapot"
@@ -111,10 +147,15 @@ def test_parse_anthropic_upstream_errors() -> None:
 def test_in_stream_error_forms() -> None:
     err = UpstreamError("upstream died")
     enc = OPENAI.stream_encoder(model="m", request=_req("openai"))
-    assert enc.error(err) == b'data: {"error":{"message":"upstream died","type":"api_error","param":null,"code":null}}\n\n'
+    assert (
+        enc.error(err) == b'data: {"error":{"message":"upstream died","type":"api_error","param":null,"code":null}}\n\n'
+    )
     assert enc.error(err) == b"" and enc.finish() == b"" and enc.encode([]) == b""
     enc = ANTHROPIC.stream_encoder(model="m", request=_req("anthropic"))
-    assert enc.error(err) == b'event: error\ndata: {"type":"error","error":{"type":"api_error","message":"upstream died"}}\n\n'
+    assert (
+        enc.error(err)
+        == b'event: error\ndata: {"type":"error","error":{"type":"api_error","message":"upstream died"}}\n\n'
+    )
     assert enc.finish() == b""
 
 

@@ -5,6 +5,7 @@ Each case: the client request, the upstream request LunaRoute must send, the ups
 references. `case.json` names the dialects, models, target options and the keys to ignore
 (generated timestamps only).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -29,7 +30,9 @@ def _setup(case_dir: Path):
 
 
 def _build(case, provider, req):
-    return provider.build_request(req, model=case["upstream_model"], stream=req.stream, options=TargetOptions(**case["options"]))
+    return provider.build_request(
+        req, model=case["upstream_model"], stream=req.stream, options=TargetOptions(**case["options"])
+    )
 
 
 def test_fixture_set_covers_both_directions_and_modes() -> None:
@@ -69,7 +72,9 @@ def test_upstream_request(case_dir: Path) -> None:
     assert upstream_validator(case["provider_dialect"])(body) == []
 
 
-@pytest.mark.parametrize("case_dir", [d for d in CASES if (d / "upstream_response.json").exists()], ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "case_dir", [d for d in CASES if (d / "upstream_response.json").exists()], ids=lambda p: p.name
+)
 def test_client_response(case_dir: Path) -> None:
     case, client, provider, req = _setup(case_dir)
     resp = provider.parse_response(load_json(case_dir / "upstream_response.json"))

@@ -1,4 +1,5 @@
 """The dialect registry and the interface the server pipeline calls."""
+
 from __future__ import annotations
 
 import inspect

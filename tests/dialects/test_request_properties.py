@@ -1,6 +1,7 @@
 """Property tests: any valid request of one dialect becomes a request the other dialect's
 strict validator (tests/mock_upstream/validators.py) accepts; any malformed body gives an
 InvalidRequestError and nothing else."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -57,7 +58,9 @@ def test_openai_requests_translate_to_valid_anthropic_requests(body: dict[str, A
 
 @SETTINGS
 @given(anthropic_request(), st.sampled_from(["openai", "openai_compatible"]), st.booleans())
-def test_anthropic_requests_translate_to_valid_openai_requests(body: dict[str, Any], provider_type: str, stream: bool) -> None:
+def test_anthropic_requests_translate_to_valid_openai_requests(
+    body: dict[str, Any], provider_type: str, stream: bool
+) -> None:
     req = ANTHROPIC.parse_request(body)
     out = OPENAI.build_request(req, model="gpt-4o", stream=stream, options=TargetOptions(provider_type=provider_type))
     assert upstream_validator("openai")(out) == []
@@ -91,7 +94,9 @@ def test_same_dialect_rebuild_is_identity(case: tuple[dict[str, Any], str]) -> N
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.one_of(JSON, mutated(openai_request()), mutated(anthropic_request())), st.sampled_from(["openai", "anthropic"]))
+@given(
+    st.one_of(JSON, mutated(openai_request()), mutated(anthropic_request())), st.sampled_from(["openai", "anthropic"])
+)
 def test_malformed_bodies_give_invalid_request_error_only(body: Any, name: str) -> None:
     dialect = get_dialect(name)
     try:

@@ -4,6 +4,7 @@ A small HTTP server on 127.0.0.1 answers the SDK's request with bytes made by th
 translation code from the golden fixtures' upstream answers; the SDKs' own parsers and stream
 accumulators must accept them and see the right content.
 """
+
 from __future__ import annotations
 
 import threading
@@ -29,7 +30,7 @@ class _Canned:
 class _Handler(BaseHTTPRequestHandler):
     canned: _Canned
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server naming
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("content-length") or 0))
         c = self.server.canned  # type: ignore[attr-defined]
         self.send_response(c.status)
@@ -98,8 +99,16 @@ def _serve(canned: _Canned, body: bytes, stream: bool, status: int = 200) -> Non
 def test_openai_sdk_stream_helper_assembles_translated_tool_calls(server: tuple[str, _Canned]) -> None:
     base, canned = server
     _serve(canned, _translated_stream("openai_to_anthropic_stream_tools"), True)
-    tool = {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}
-    with _openai_client(base).chat.completions.stream(model="gpt-4o", messages=[{"role": "user", "content": "x"}], tools=[tool]) as stream:
+    tool = {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+        },
+    }
+    with _openai_client(base).chat.completions.stream(
+        model="gpt-4o", messages=[{"role": "user", "content": "x"}], tools=[tool]
+    ) as stream:
         final = stream.get_final_completion()
     msg = final.choices[0].message
     assert msg.content == "Checking both."
@@ -114,8 +123,14 @@ def test_openai_sdk_stream_helper_assembles_translated_tool_calls(server: tuple[
 def test_openai_sdk_raw_stream_with_usage_chunk(server: tuple[str, _Canned]) -> None:
     base, canned = server
     _serve(canned, _translated_stream("openai_to_anthropic_stream_text"), True)
-    chunks = list(_openai_client(base).chat.completions.create(
-        model="gpt-4o", messages=[{"role": "user", "content": "x"}], stream=True, stream_options={"include_usage": True}))
+    chunks = list(
+        _openai_client(base).chat.completions.create(
+            model="gpt-4o",
+            messages=[{"role": "user", "content": "x"}],
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert text == "Hello, world!"
     assert chunks[-1].choices == [] and chunks[-1].usage.total_tokens == 18
@@ -128,7 +143,9 @@ def test_openai_sdk_raises_on_translated_in_stream_error(server: tuple[str, _Can
     _serve(canned, _translated_stream("openai_to_anthropic_stream_error"), True)
     seen = []
     with pytest.raises(openai.APIError, match="Overloaded"):
-        for chunk in _openai_client(base).chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "x"}], stream=True):
+        for chunk in _openai_client(base).chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": "x"}], stream=True
+        ):
             seen.append(chunk)
     assert seen[-1].choices[0].delta.content == "Once upon"
 
@@ -145,20 +162,28 @@ def test_openai_sdk_reads_translated_answer(server: tuple[str, _Canned]) -> None
 def test_anthropic_sdk_stream_helper_assembles_translated_tool_use(server: tuple[str, _Canned]) -> None:
     base, canned = server
     _serve(canned, _translated_stream("anthropic_to_openai_stream_tools"), True)
-    with _anthropic_client(base).messages.stream(model="claude-sonnet-4-5", max_tokens=10, messages=[{"role": "user", "content": "x"}]) as stream:
+    with _anthropic_client(base).messages.stream(
+        model="claude-sonnet-4-5", max_tokens=10, messages=[{"role": "user", "content": "x"}]
+    ) as stream:
         message = stream.get_final_message()
     assert [(b.type, b.id, b.name, b.input) for b in message.content] == [
         ("tool_use", "call_A", "get_weather", {"city": "Paris"}),
         ("tool_use", "call_B", "get_weather", {"city": "Rome"}),
     ]
     assert message.stop_reason == "tool_use"
-    assert (message.usage.input_tokens, message.usage.cache_read_input_tokens, message.usage.output_tokens) == (72, 128, 40)
+    assert (message.usage.input_tokens, message.usage.cache_read_input_tokens, message.usage.output_tokens) == (
+        72,
+        128,
+        40,
+    )
 
 
 def test_anthropic_sdk_text_stream(server: tuple[str, _Canned]) -> None:
     base, canned = server
     _serve(canned, _translated_stream("anthropic_to_openai_stream_text_then_tool_length"), True)
-    with _anthropic_client(base).messages.stream(model="claude-sonnet-4-5", max_tokens=10, messages=[{"role": "user", "content": "x"}]) as stream:
+    with _anthropic_client(base).messages.stream(
+        model="claude-sonnet-4-5", max_tokens=10, messages=[{"role": "user", "content": "x"}]
+    ) as stream:
         text = "".join(stream.text_stream)
         message = stream.get_final_message()
     assert text == "Searching."
@@ -172,26 +197,44 @@ def test_anthropic_sdk_raises_on_translated_in_stream_error(server: tuple[str, _
     base, canned = server
     _serve(canned, _translated_stream("anthropic_to_openai_stream_cut"), True)
     with pytest.raises(anthropic.APIStatusError, match="before the answer was complete"):
-        with _anthropic_client(base).messages.stream(model="claude-sonnet-4-5", max_tokens=10, messages=[{"role": "user", "content": "x"}]) as stream:
+        with _anthropic_client(base).messages.stream(
+            model="claude-sonnet-4-5", max_tokens=10, messages=[{"role": "user", "content": "x"}]
+        ) as stream:
             stream.get_final_message()
 
 
 def test_anthropic_sdk_reads_translated_answer(server: tuple[str, _Canned]) -> None:
     base, canned = server
     _serve(canned, _translated_answer("anthropic_to_openai_tools"), False)
-    message = _anthropic_client(base).messages.create(model="claude-sonnet-4-5", max_tokens=10, messages=[{"role": "user", "content": "x"}])
+    message = _anthropic_client(base).messages.create(
+        model="claude-sonnet-4-5", max_tokens=10, messages=[{"role": "user", "content": "x"}]
+    )
     assert message.content[0].input == {"city": "Rome"} and message.stop_reason == "tool_use"
 
 
 @pytest.mark.parametrize(
     ("error", "status", "openai_exc", "anthropic_exc", "anthropic_type"),
     [
-        (InvalidRequestError("bad field", param="messages"), 400, "BadRequestError", "BadRequestError", "invalid_request_error"),
-        (RateLimitedError("slow down", code="budget_exceeded"), 429, "RateLimitError", "RateLimitError", "rate_limit_error"),
+        (
+            InvalidRequestError("bad field", param="messages"),
+            400,
+            "BadRequestError",
+            "BadRequestError",
+            "invalid_request_error",
+        ),
+        (
+            RateLimitedError("slow down", code="budget_exceeded"),
+            429,
+            "RateLimitError",
+            "RateLimitError",
+            "rate_limit_error",
+        ),
         (UpstreamError("every target failed"), 502, "InternalServerError", "InternalServerError", "api_error"),
     ],
 )
-def test_sdks_read_error_bodies(server: tuple[str, _Canned], error, status, openai_exc, anthropic_exc, anthropic_type) -> None:
+def test_sdks_read_error_bodies(
+    server: tuple[str, _Canned], error, status, openai_exc, anthropic_exc, anthropic_type
+) -> None:
     import anthropic
     import openai
 

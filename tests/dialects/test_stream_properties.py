@@ -1,6 +1,7 @@
 """Property tests for streamed translation: random answers rendered as upstream SSE of one
 dialect come out as well-formed streams of the other (and of the same) dialect carrying the
 same text, tool calls, stop reason and usage; random garbage never breaks a stream."""
+
 from __future__ import annotations
 
 import json
@@ -29,12 +30,19 @@ def plans(draw: Any, thinking: bool = True) -> dict[str, Any]:
             args = json.dumps(draw(st.dictionaries(st.sampled_from(["a", "b", "c"]), st.integers(), max_size=3)))
             cuts = sorted(draw(st.lists(st.integers(0, len(args)), max_size=3)))
             pieces = [args[i:j] for i, j in zip([0] + cuts, cuts + [len(args)])]
-            blocks.append(("tool", f"toolu_{n}", draw(st.sampled_from(["get", "put", "find_all"])), [p for p in pieces if p]))
+            blocks.append(
+                ("tool", f"toolu_{n}", draw(st.sampled_from(["get", "put", "find_all"])), [p for p in pieces if p])
+            )
         else:
             blocks.append(("thinking", draw(st.lists(CHUNK, min_size=1, max_size=3))))
     has_tool = any(b[0] == "tool" for b in blocks)
     stop = draw(st.sampled_from(["tool_use"] if has_tool else ["end_turn", "max_tokens", "stop_sequence"]))
-    usage = (draw(st.integers(0, 5000)), draw(st.integers(0, 5000)), draw(st.integers(0, 3000)), draw(st.integers(0, 300)))
+    usage = (
+        draw(st.integers(0, 5000)),
+        draw(st.integers(0, 5000)),
+        draw(st.integers(0, 3000)),
+        draw(st.integers(0, 300)),
+    )
     return {"blocks": blocks, "stop": stop, "usage": usage, "pings": draw(st.booleans())}
 
 
@@ -79,8 +87,12 @@ def test_anthropic_upstream_to_openai_client(plan: dict[str, Any], include_usage
     assert got.tools == _plan_tools(plan)
     assert got.stop == OPENAI_FINISH[plan["stop"]]
     i, o, cr, cc = plan["usage"]
-    assert got.usage == {"prompt_tokens": i + cr + cc, "completion_tokens": o, "total_tokens": i + cr + cc + o,
-                         "prompt_tokens_details": {"cached_tokens": cr}}
+    assert got.usage == {
+        "prompt_tokens": i + cr + cc,
+        "completion_tokens": o,
+        "total_tokens": i + cr + cc + o,
+        "prompt_tokens_details": {"cached_tokens": cr},
+    }
 
 
 @SETTINGS
@@ -96,7 +108,12 @@ def test_openai_upstream_to_anthropic_client(plan: dict[str, Any], split: int) -
     assert got.stop == expected_stop
     i, o, cr, cc = plan["usage"]
     # OpenAI reports no cache writes: they stay in input_tokens
-    assert got.usage == {"input_tokens": i + cc, "cache_creation_input_tokens": 0, "cache_read_input_tokens": cr, "output_tokens": o}
+    assert got.usage == {
+        "input_tokens": i + cc,
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": cr,
+        "output_tokens": o,
+    }
     # OpenAI marks no block boundaries: consecutive text pieces make one text block
     assert all(not (a == b == "text") for a, b in zip(got.blocks, got.blocks[1:]))
 
@@ -112,7 +129,12 @@ def test_anthropic_same_dialect_stream_keeps_everything(plan: dict[str, Any], sp
     assert got.tools == _plan_tools(plan)
     assert got.stop == plan["stop"]
     i, o, cr, cc = plan["usage"]
-    assert got.usage == {"input_tokens": i, "cache_creation_input_tokens": cc, "cache_read_input_tokens": cr, "output_tokens": o}
+    assert got.usage == {
+        "input_tokens": i,
+        "cache_creation_input_tokens": cc,
+        "cache_read_input_tokens": cr,
+        "output_tokens": o,
+    }
 
 
 @SETTINGS
@@ -133,7 +155,19 @@ def truncated(draw: Any) -> tuple[str, list[tuple[str, str]]]:
     cut = draw(st.integers(0, len(events)))
     events = events[:cut]
     # sprinkle garbage: unknown events, non-JSON data, wrong shapes
-    garbage = st.sampled_from([("message", "{not json"), ("mystery", "{}"), ("message", "[1,2]"), ("content_block_delta", '{"type":"content_block_delta","index":9,"delta":{"type":"text_delta","text":"x"}}'), ("message", '{"choices":[{"index":0,"delta":{"tool_calls":[{"index":5,"function":{"arguments":"z"}}]}}]}'), ("message", '{"choices": 3}')])
+    garbage = st.sampled_from(
+        [
+            ("message", "{not json"),
+            ("mystery", "{}"),
+            ("message", "[1,2]"),
+            (
+                "content_block_delta",
+                '{"type":"content_block_delta","index":9,"delta":{"type":"text_delta","text":"x"}}',
+            ),
+            ("message", '{"choices":[{"index":0,"delta":{"tool_calls":[{"index":5,"function":{"arguments":"z"}}]}}]}'),
+            ("message", '{"choices": 3}'),
+        ]
+    )
     for _ in range(draw(st.integers(0, 2))):
         events.insert(draw(st.integers(0, len(events))), draw(garbage))
     return source, events
@@ -141,7 +175,9 @@ def truncated(draw: Any) -> tuple[str, list[tuple[str, str]]]:
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(truncated(), st.sampled_from(["openai", "anthropic"]), st.booleans())
-def test_cut_or_garbled_upstream_streams_still_end_well_formed(case: tuple[str, list[tuple[str, str]]], target: str, include_usage: bool) -> None:
+def test_cut_or_garbled_upstream_streams_still_end_well_formed(
+    case: tuple[str, list[tuple[str, str]]], target: str, include_usage: bool
+) -> None:
     source, events = case
     decoder = get_dialect(source).stream_decoder()
     encoder = get_dialect(target).stream_encoder(model="m", request=_request(target, include_usage))

@@ -1,4 +1,5 @@
 """Stream decoders and encoders, event by event."""
+
 from __future__ import annotations
 
 import json
@@ -58,15 +59,28 @@ def test_openai_decoder_full_sequence() -> None:
     for data in [
         _chunk({"role": "assistant", "content": ""}),
         _chunk({"content": "a"}),
-        _chunk({"tool_calls": [{"index": 0, "id": "c0", "type": "function", "function": {"name": "f", "arguments": "{"}}]}),
+        _chunk(
+            {"tool_calls": [{"index": 0, "id": "c0", "type": "function", "function": {"name": "f", "arguments": "{"}}]}
+        ),
         _chunk({"tool_calls": [{"index": 0, "function": {"arguments": "}"}}]}),
         _chunk({}, "tool_calls"),
         _chunk(None, usage={"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}),
         "[DONE]",
     ]:
         events += dec.feed("message", data)
-    assert _kinds(events) == ["MessageStart", "BlockStart", "TextDelta", "BlockStop", "BlockStart", "InputJsonDelta",
-                              "InputJsonDelta", "BlockStop", "MessageDelta", "MessageDelta", "MessageStop"]
+    assert _kinds(events) == [
+        "MessageStart",
+        "BlockStart",
+        "TextDelta",
+        "BlockStop",
+        "BlockStart",
+        "InputJsonDelta",
+        "InputJsonDelta",
+        "BlockStop",
+        "MessageDelta",
+        "MessageDelta",
+        "MessageStop",
+    ]
     assert events[4].block == ToolUseBlock("c0", "f") and events[4].index == 1
     assert events[8].stop_reason == "tool_use" and events[9].usage == Usage(5, 2)
     assert dec.feed("message", _chunk({"content": "late"})) == [] and dec.finish() == []
@@ -100,7 +114,11 @@ def test_openai_decoder_in_stream_error() -> None:
     dec = get_dialect("openai").stream_decoder()
     dec.feed("message", _chunk({"role": "assistant"}))
     out = dec.feed("message", json.dumps({"error": {"message": "server overloaded", "type": "server_error"}}))
-    assert isinstance(out[0], StreamError) and out[0].error.message == "server overloaded" and out[0].error.upstream_type == "server_error"
+    assert (
+        isinstance(out[0], StreamError)
+        and out[0].error.message == "server overloaded"
+        and out[0].error.upstream_type == "server_error"
+    )
 
 
 def test_openai_decoder_finish_cases() -> None:
@@ -125,8 +143,19 @@ def test_anthropic_decoder_skips_unknown_blocks_and_renumbers() -> None:
     dec = get_dialect("anthropic").stream_decoder()
     out = []
     for event in [
-        _ev("message_start", message={"id": "msg_1", "model": "c", "usage": {"input_tokens": 3, "cache_read_input_tokens": 4, "output_tokens": 1}}),
-        _ev("content_block_start", index=0, content_block={"type": "server_tool_use", "id": "s", "name": "web_search", "input": {}}),
+        _ev(
+            "message_start",
+            message={
+                "id": "msg_1",
+                "model": "c",
+                "usage": {"input_tokens": 3, "cache_read_input_tokens": 4, "output_tokens": 1},
+            },
+        ),
+        _ev(
+            "content_block_start",
+            index=0,
+            content_block={"type": "server_tool_use", "id": "s", "name": "web_search", "input": {}},
+        ),
         _ev("content_block_delta", index=0, delta={"type": "input_json_delta", "partial_json": "{}"}),
         _ev("content_block_stop", index=0),
         _ev("content_block_start", index=1, content_block={"type": "text", "text": "Hel"}),
@@ -139,7 +168,16 @@ def test_anthropic_decoder_skips_unknown_blocks_and_renumbers() -> None:
         _ev("message_stop"),
     ]:
         out += dec.feed(*event)
-    assert _kinds(out) == ["MessageStart", "BlockStart", "TextDelta", "Ping", "TextDelta", "BlockStop", "MessageDelta", "MessageStop"]
+    assert _kinds(out) == [
+        "MessageStart",
+        "BlockStart",
+        "TextDelta",
+        "Ping",
+        "TextDelta",
+        "BlockStop",
+        "MessageDelta",
+        "MessageStop",
+    ]
     assert out[0].usage == Usage(7, 1, 4, 0)
     assert out[1].index == 0 and out[2].text == "Hel"
     assert out[6].usage == Usage(7, 9, 4, 0)
@@ -148,7 +186,13 @@ def test_anthropic_decoder_skips_unknown_blocks_and_renumbers() -> None:
 def test_anthropic_decoder_tool_use_with_initial_input() -> None:
     dec = get_dialect("anthropic").stream_decoder()
     dec.feed(*_ev("message_start", message={"id": "m", "model": "c"}))
-    out = dec.feed(*_ev("content_block_start", index=0, content_block={"type": "tool_use", "id": "t", "name": "f", "input": {"a": 1}}))
+    out = dec.feed(
+        *_ev(
+            "content_block_start",
+            index=0,
+            content_block={"type": "tool_use", "id": "t", "name": "f", "input": {"a": 1}},
+        )
+    )
     assert _kinds(out) == ["BlockStart", "InputJsonDelta"] and json.loads(out[1].partial_json) == {"a": 1}
 
 
@@ -160,7 +204,16 @@ def test_anthropic_decoder_in_stream_error_keeps_type() -> None:
     assert dec.feed(*_ev("message_stop")) == []
 
 
-@pytest.mark.parametrize("data", ["nope", "[]", '{"type": "content_block_delta", "index": 0}', '{"type": "message_start"}', '{"type": "content_block_start", "index": [1], "content_block": {"type": "text"}}'])
+@pytest.mark.parametrize(
+    "data",
+    [
+        "nope",
+        "[]",
+        '{"type": "content_block_delta", "index": 0}',
+        '{"type": "message_start"}',
+        '{"type": "content_block_start", "index": [1], "content_block": {"type": "text"}}',
+    ],
+)
 def test_anthropic_decoder_unreadable_events_become_stream_errors(data: str) -> None:
     dec = get_dialect("anthropic").stream_decoder()
     dec.feed(*_ev("message_start", message={"id": "m", "model": "c"}))
@@ -202,25 +255,50 @@ def test_encoders_synthesize_a_start_when_the_first_event_is_a_block() -> None:
         enc = get_dialect(name).stream_encoder(model="x", request=_req(name))
         raw = enc.encode([BlockStart(0, TextBlock("")), TextDelta(0, "hi")]) + enc.finish()
         events = decoded_events(raw)
-        assert events[0][0] == "message_start" if name == "anthropic" else events[0][1]["choices"][0]["delta"]["role"] == "assistant"
+        assert (
+            events[0][0] == "message_start"
+            if name == "anthropic"
+            else events[0][1]["choices"][0]["delta"]["role"] == "assistant"
+        )
         assert enc.finish() == b"" and enc.encode([TextDelta(0, "late")]) == b""
 
 
 def test_anthropic_encoder_stops_an_open_block_before_the_next_and_at_the_end() -> None:
     enc = get_dialect("anthropic").stream_encoder(model="c", request=_req("anthropic"))
-    raw = enc.encode([
-        MessageStart("chatcmpl-7", "g"),
-        BlockStart(0, TextBlock("")), TextDelta(0, "a"),
-        BlockStart(1, ToolUseBlock("call:1", "f")), InputJsonDelta(1, "{}"),
-        MessageDelta("tool_use", None, Usage(10, 2, 4, 0)),
-    ]) + enc.finish()
+    raw = (
+        enc.encode(
+            [
+                MessageStart("chatcmpl-7", "g"),
+                BlockStart(0, TextBlock("")),
+                TextDelta(0, "a"),
+                BlockStart(1, ToolUseBlock("call:1", "f")),
+                InputJsonDelta(1, "{}"),
+                MessageDelta("tool_use", None, Usage(10, 2, 4, 0)),
+            ]
+        )
+        + enc.finish()
+    )
     names = [e for e, _ in decoded_events(raw)]
-    assert names == ["message_start", "content_block_start", "content_block_delta", "content_block_stop", "content_block_start",
-                     "content_block_delta", "content_block_stop", "message_delta", "message_stop"]
+    assert names == [
+        "message_start",
+        "content_block_start",
+        "content_block_delta",
+        "content_block_stop",
+        "content_block_start",
+        "content_block_delta",
+        "content_block_stop",
+        "message_delta",
+        "message_stop",
+    ]
     events = decoded_events(raw)
     assert events[0][1]["message"]["id"] == "msg_7"
     assert events[4][1]["content_block"]["id"] == "call_1"  # sanitized for Anthropic clients
-    assert events[7][1]["usage"] == {"input_tokens": 6, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 4, "output_tokens": 2}
+    assert events[7][1]["usage"] == {
+        "input_tokens": 6,
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": 4,
+        "output_tokens": 2,
+    }
 
 
 def test_stream_error_event_ends_the_stream_in_both_encoders() -> None:

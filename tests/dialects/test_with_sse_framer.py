@@ -1,5 +1,6 @@
 """The golden upstream streams, cut into arbitrary byte chunks and framed by the real SSE
 framer kernel (lunaroute.kernels.SseFramer), translate exactly as event by event."""
+
 from __future__ import annotations
 
 from pathlib import Path

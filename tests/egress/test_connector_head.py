@@ -1,4 +1,5 @@
 """The pre-encoded HTTP/1.1 request head says exactly what `request_headers` says."""
+
 from __future__ import annotations
 
 from hypothesis import given, settings
@@ -7,12 +8,24 @@ from hypothesis import strategies as st
 from lunaroute.config.schema import ProviderConfig
 from lunaroute.egress.connector import ProviderConnector
 
-_VALUE = st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f"),
-                 min_size=0, max_size=20)
+_VALUE = st.text(
+    st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f"), min_size=0, max_size=20
+)
 _CLIENT = st.dictionaries(
-    st.sampled_from(["authorization", "x-api-key", "anthropic-version", "anthropic-beta",
-                     "openai-organization", "openai-project", "openai-beta", "x-other"]),
-    _VALUE, max_size=6,
+    st.sampled_from(
+        [
+            "authorization",
+            "x-api-key",
+            "anthropic-version",
+            "anthropic-beta",
+            "openai-organization",
+            "openai-project",
+            "openai-beta",
+            "x-other",
+        ]
+    ),
+    _VALUE,
+    max_size=6,
 ).map(lambda d: {k: (f"Bearer {v}" if k == "authorization" and v[:1] != "x" else v) for k, v in d.items()})
 
 
@@ -34,8 +47,7 @@ def _general_head(conn: ProviderConnector, client: dict, stream: bool, n: int) -
     n=st.integers(0, 10**7),
 )
 def test_fast_head_matches_the_general_one(ptype, key, extra, client, stream, n):
-    cfg = ProviderConfig(name="p", type=ptype, base_url="http://127.0.0.1:9/prefix", api_key=key,
-                         extra_headers=extra)
+    cfg = ProviderConfig(name="p", type=ptype, base_url="http://127.0.0.1:9/prefix", api_key=key, extra_headers=extra)
     conn = ProviderConnector(cfg)
     assert conn._h1_head(client, stream, n) == _general_head(conn, client, stream, n)
     assert conn._h1_head(client, stream, n).endswith(b"content-length: %d\r\n\r\n" % n)

@@ -1,4 +1,5 @@
 """Deadlines: one heap and one loop timer instead of a timer handle per request."""
+
 from __future__ import annotations
 
 import asyncio
@@ -33,6 +34,7 @@ def test_fires_once_after_the_deadline():
         assert len(it.fired_at) == 1
         assert 0.045 <= it.fired_at[0] - t0 < 0.15
         assert it.deadline == 0.0 and len(d) == 0
+
     run(main())
 
 
@@ -44,6 +46,7 @@ def test_disarm_prevents_firing_and_the_entry_is_dropped():
         await asyncio.sleep(0.1)
         assert it.fired_at == []
         assert len(d) == 0
+
     run(main())
 
 
@@ -61,6 +64,7 @@ def test_rearming_later_postpones_without_a_second_entry():
         await asyncio.sleep(0.15)
         assert len(it.fired_at) == 1
         assert it.fired_at[0] - t0 >= 0.1 + 0.04 - 0.002
+
     run(main())
 
 
@@ -74,6 +78,7 @@ def test_rearming_earlier_moves_the_deadline_up():
         d.arm(it, 0.03)  # a reused connection with a shorter timeout
         await asyncio.sleep(0.12)
         assert len(it.fired_at) == 1 and it.fired_at[0] - t0 < 0.1
+
     run(main())
 
 
@@ -91,6 +96,7 @@ def test_a_callback_may_arm_again():
         d.arm(it, 0.01)
         await asyncio.sleep(0.2)
         assert len(it.fired_at) == 3
+
     run(main())
 
 
@@ -112,10 +118,14 @@ def test_a_new_loop_starts_over():
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 5), st.sampled_from(["arm", "disarm"]),
-                          st.integers(1, 40)), min_size=1, max_size=30))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 5), st.sampled_from(["arm", "disarm"]), st.integers(1, 40)), min_size=1, max_size=30
+    )
+)
 def test_fires_exactly_the_items_left_armed(ops):
     """Whatever the order of arms and disarms, exactly the items armed last fire, once."""
+
     async def main():
         d = Deadlines()
         items = [Item() for _ in range(6)]
@@ -130,6 +140,7 @@ def test_fires_exactly_the_items_left_armed(ops):
         for idx, it in enumerate(items):
             assert len(it.fired_at) == (1 if last.get(idx) == "arm" else 0), (idx, ops)
         assert len(d) == 0
+
     run(main())
 
 
@@ -150,4 +161,5 @@ def test_an_armed_item_nobody_holds_is_freed_before_its_deadline():
         d.arm(keep, 0.02)  # the heap still works around the dead entry
         await asyncio.sleep(0.08)
         assert len(keep.fired_at) == 1
+
     run(main())

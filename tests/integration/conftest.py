@@ -1,4 +1,5 @@
 """Integration fixtures: one strict mock upstream and one real `lunaroute serve` per module."""
+
 from __future__ import annotations
 
 import anthropic

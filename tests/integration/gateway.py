@@ -1,4 +1,5 @@
 """A real `lunaroute serve` in a subprocess, configured in a temp dir, for integration tests."""
+
 from __future__ import annotations
 
 import json
@@ -26,10 +27,23 @@ def provider(name: str, ptype: str, base_url: str, **extra) -> dict:
     return doc
 
 
-def rule(rid: str, listener: str | None, model: str, provider_name: str, target_model: str | None = None,
-         priority: int = 100, fallbacks: list[dict] | None = None, **extra) -> dict:
-    doc: dict = {"id": rid, "priority": priority, "match": {"model": model},
-                 "target": {"provider": provider_name}, "fallbacks": fallbacks or []}
+def rule(
+    rid: str,
+    listener: str | None,
+    model: str,
+    provider_name: str,
+    target_model: str | None = None,
+    priority: int = 100,
+    fallbacks: list[dict] | None = None,
+    **extra,
+) -> dict:
+    doc: dict = {
+        "id": rid,
+        "priority": priority,
+        "match": {"model": model},
+        "target": {"provider": provider_name},
+        "fallbacks": fallbacks or [],
+    }
     if listener:
         doc["listener"] = listener
     if target_model:
@@ -39,9 +53,18 @@ def rule(rid: str, listener: str | None, model: str, provider_name: str, target_
 
 
 class Gateway:
-    def __init__(self, root: Path, providers: list[dict], rules: list[dict], *, workers: int = 1,
-                 server: dict | None = None, keys: list[dict] | None = None, listeners: list[dict] | None = None,
-                 env: dict | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        providers: list[dict],
+        rules: list[dict],
+        *,
+        workers: int = 1,
+        server: dict | None = None,
+        keys: list[dict] | None = None,
+        listeners: list[dict] | None = None,
+        env: dict | None = None,
+    ) -> None:
         self.root = root
         self.config_dir = root / "config"
         self.config_dir.mkdir(parents=True, exist_ok=True)
@@ -54,14 +77,17 @@ class Gateway:
         server_doc.update(server or {})
         self.server_yaml = {
             "server": server_doc,
-            "listeners": listeners or [
+            "listeners": listeners
+            or [
                 {"id": "openai", "type": "openai", "bind": f"127.0.0.1:{self.openai_port}"},
                 {"id": "anthropic", "type": "anthropic", "bind": f"127.0.0.1:{self.anthropic_port}"},
             ],
             "providers": providers,
             "storage": {"sessions": {"enabled": False}},
-            "observability": {"metrics": {"enabled": True, "bind": f"127.0.0.1:{self.metrics_port}"},
-                              "logging": {"level": "info", "format": "json"}},
+            "observability": {
+                "metrics": {"enabled": True, "bind": f"127.0.0.1:{self.metrics_port}"},
+                "logging": {"level": "info", "format": "json"},
+            },
         }
         self.write("server.yaml", yaml.safe_dump(self.server_yaml))
         self.write_routes(rules)
@@ -88,15 +114,16 @@ class Gateway:
     def metrics_url(self) -> str:
         return f"http://127.0.0.1:{self.metrics_port}"
 
-    def start(self, timeout: float = 20.0) -> "Gateway":
+    def start(self, timeout: float = 20.0) -> Gateway:
         env = dict(os.environ)
         env.update(self.env)
         self.log_path = self.root / "lunaroute.log"
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "lunaroute", "serve", "--config-dir", str(self.config_dir),
-             "--log-level", "info"],
-            stdout=self._log, stderr=subprocess.STDOUT, env=env,
+            [sys.executable, "-m", "lunaroute", "serve", "--config-dir", str(self.config_dir), "--log-level", "info"],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=env,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

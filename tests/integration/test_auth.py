@@ -1,4 +1,5 @@
 """Client keys from `lunaroute keys create`, enforced by a running server (CONTRACT §4)."""
+
 from __future__ import annotations
 
 import subprocess
@@ -27,21 +28,28 @@ def test_keys_are_required_and_scoped(tmp_path, mock_upstream):
     gw.start()
     try:
         ok = openai.OpenAI(base_url=gw.openai_url + "/v1", api_key=both, max_retries=0)
-        assert ok.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}]) \
-            .choices[0].message.content == "echo: hi"
+        assert (
+            ok.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+            .choices[0]
+            .message.content
+            == "echo: hi"
+        )
         assert ok.models.list().data is not None
         with pytest.raises(openai.AuthenticationError):
             openai.OpenAI(base_url=gw.openai_url + "/v1", api_key="lr-wrong", max_retries=0).models.list()
         with pytest.raises(openai.AuthenticationError) as ei:
-            openai.OpenAI(base_url=gw.openai_url + "/v1", api_key="lr-wrong", max_retries=0) \
-                .chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+            openai.OpenAI(base_url=gw.openai_url + "/v1", api_key="lr-wrong", max_retries=0).chat.completions.create(
+                model="gpt-4o", messages=[{"role": "user", "content": "hi"}]
+            )
         assert ei.value.body["type"] == "authentication_error"
         with pytest.raises(anthropic.PermissionDeniedError) as ei2:
             anthropic.Anthropic(base_url=gw.anthropic_url, api_key=oai_only, max_retries=0).messages.create(
-                model="claude-x", max_tokens=10, messages=[{"role": "user", "content": "hi"}])
+                model="claude-x", max_tokens=10, messages=[{"role": "user", "content": "hi"}]
+            )
         assert ei2.value.body["error"]["type"] == "permission_error"
         m = anthropic.Anthropic(base_url=gw.anthropic_url, api_key=both, max_retries=0).messages.create(
-            model="claude-x", max_tokens=10, messages=[{"role": "user", "content": "hi"}])
+            model="claude-x", max_tokens=10, messages=[{"role": "user", "content": "hi"}]
+        )
         assert m.content[0].text == "echo: hi"
         # the client's own key never reaches the provider: the configured provider key does
         hdrs = {k.lower(): v for k, v in mock_upstream.requests()[-1]["headers"]}

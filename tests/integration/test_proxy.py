@@ -1,4 +1,5 @@
 """The proxy as users drive it: official SDKs → `lunaroute serve` → strict mock provider."""
+
 from __future__ import annotations
 
 import json
@@ -28,14 +29,19 @@ def test_openai_non_streaming_passthrough(oai, mock_upstream):
     assert raw.headers["x-content-type-options"] == "nosniff"
     up = mock_upstream.requests("/v1/chat/completions")[-1]
     # the configured provider key replaced the client's
-    assert dict((k.lower(), v) for k, v in up["headers"])["authorization"] == f"Bearer {UPSTREAM_KEY}"
+    assert {k.lower(): v for k, v in up["headers"]}["authorization"] == f"Bearer {UPSTREAM_KEY}"
 
 
 def test_passthrough_body_is_byte_for_byte_except_model(gateway, mock_upstream):
-    body = (b'{ "messages" : [ {"role":"user","content":"say \\"model\\": \\"x\\""} ],\n'
-            b'  "model":"renamed", "temperature": 0.50, "metadata": {"model": "renamed"} }')
-    r = httpx.post(gateway.openai_url + "/v1/chat/completions", content=body,
-                   headers={"content-type": "application/json", "authorization": "Bearer c"})
+    body = (
+        b'{ "messages" : [ {"role":"user","content":"say \\"model\\": \\"x\\""} ],\n'
+        b'  "model":"renamed", "temperature": 0.50, "metadata": {"model": "renamed"} }'
+    )
+    r = httpx.post(
+        gateway.openai_url + "/v1/chat/completions",
+        content=body,
+        headers={"content-type": "application/json", "authorization": "Bearer c"},
+    )
     assert r.status_code == 200, r.text
     up = mock_upstream.requests("/v1/chat/completions")[-1]
     assert up["body"].encode() == body.replace(b'"model":"renamed"', b'"model":"gpt-4o-mini"')
@@ -44,8 +50,10 @@ def test_passthrough_body_is_byte_for_byte_except_model(gateway, mock_upstream):
 
 def test_openai_streaming_passthrough(oai, mock_upstream):
     stream = oai.chat.completions.create(
-        model="gpt-4o", messages=[{"role": "user", "content": "stream these words please"}],
-        stream=True, stream_options={"include_usage": True},
+        model="gpt-4o",
+        messages=[{"role": "user", "content": "stream these words please"}],
+        stream=True,
+        stream_options={"include_usage": True},
     )
     text, usage = "", None
     for chunk in stream:
@@ -58,12 +66,12 @@ def test_openai_streaming_passthrough(oai, mock_upstream):
 
 
 def test_anthropic_non_streaming_and_stream_passthrough(anth):
-    r = anth.messages.create(model="claude-sonnet-4", max_tokens=50,
-                             messages=[{"role": "user", "content": "hi there"}])
+    r = anth.messages.create(model="claude-sonnet-4", max_tokens=50, messages=[{"role": "user", "content": "hi there"}])
     assert r.content[0].text == "echo: hi there"
     assert r.usage.input_tokens == 2
-    with anth.messages.stream(model="claude-sonnet-4", max_tokens=50,
-                              messages=[{"role": "user", "content": "stream me"}]) as s:
+    with anth.messages.stream(
+        model="claude-sonnet-4", max_tokens=50, messages=[{"role": "user", "content": "stream me"}]
+    ) as s:
         final = s.get_final_message()
     assert final.content[0].text == "echo: stream me"
     assert final.stop_reason == "end_turn"
@@ -72,30 +80,35 @@ def test_anthropic_non_streaming_and_stream_passthrough(anth):
 
 def test_tool_calls_pass_through_both_dialects(oai, anth):
     r = oai.chat.completions.create(
-        model="gpt-4o", tools=TOOLS_OAI,
+        model="gpt-4o",
+        tools=TOOLS_OAI,
         messages=[{"role": "user", "content": "use tool for Paris"}],
     )
     call = r.choices[0].message.tool_calls[0]
     assert call.function.name == "get_weather"
     assert r.choices[0].finish_reason == "tool_calls"
     json.loads(call.function.arguments)
-    m = anth.messages.create(model="claude-x", max_tokens=100, tools=TOOLS_ANTH,
-                             messages=[{"role": "user", "content": "use tool for Paris"}])
+    m = anth.messages.create(
+        model="claude-x", max_tokens=100, tools=TOOLS_ANTH, messages=[{"role": "user", "content": "use tool for Paris"}]
+    )
     assert m.stop_reason == "tool_use"
     assert [b.type for b in m.content if b.type == "tool_use"] == ["tool_use"]
 
 
 # ----------------------------------------------------------------------------- errors
 def test_malformed_json_is_400_in_each_dialect(gateway):
-    r = httpx.post(gateway.openai_url + "/v1/chat/completions", content=b"{nope",
-                   headers={"content-type": "application/json"})
+    r = httpx.post(
+        gateway.openai_url + "/v1/chat/completions", content=b"{nope", headers={"content-type": "application/json"}
+    )
     assert r.status_code == 400
     assert r.json()["error"]["type"] == "invalid_request_error"
     assert set(r.json()["error"]) >= {"message", "type", "param", "code"}
     r = httpx.post(gateway.anthropic_url + "/v1/messages", content=b"[1,2]")
     assert r.status_code == 400
-    assert r.json() == {"type": "error", "error": {"type": "invalid_request_error",
-                                                   "message": r.json()["error"]["message"]}}
+    assert r.json() == {
+        "type": "error",
+        "error": {"type": "invalid_request_error", "message": r.json()["error"]["message"]},
+    }
 
 
 def test_no_route_is_404(oai):
@@ -145,10 +158,16 @@ def test_upstream_429_reaches_client_with_retry_after(oai, mock_upstream):
 
 def test_stream_dying_after_start_ends_with_in_stream_error(gateway, mock_upstream):
     mock_upstream.script([{"stream_die_after": 3}])
-    with httpx.stream("POST", gateway.anthropic_url + "/v1/messages", json={
-        "model": "claude-x", "max_tokens": 50, "stream": True,
-        "messages": [{"role": "user", "content": "a long answer with many words in it"}],
-    }) as r:
+    with httpx.stream(
+        "POST",
+        gateway.anthropic_url + "/v1/messages",
+        json={
+            "model": "claude-x",
+            "max_tokens": 50,
+            "stream": True,
+            "messages": [{"role": "user", "content": "a long answer with many words in it"}],
+        },
+    ) as r:
         assert r.status_code == 200
         body = b"".join(r.iter_bytes())
     assert b"event: message_start" in body
@@ -174,11 +193,18 @@ def test_models_and_metrics_and_health(gateway, oai):
 
 def test_client_disconnect_mid_stream_closes_upstream(gateway, mock_upstream):
     mock_upstream.script([{"delay_between_events_ms": 200}])
-    payload = json.dumps({"model": "gpt-4o", "stream": True,
-                          "messages": [{"role": "user", "content": "one two three four five six seven"}]}).encode()
+    payload = json.dumps(
+        {
+            "model": "gpt-4o",
+            "stream": True,
+            "messages": [{"role": "user", "content": "one two three four five six seven"}],
+        }
+    ).encode()
     s = socket.create_connection(("127.0.0.1", gateway.openai_port))
-    s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-              b"Content-Length: " + str(len(payload)).encode() + b"\r\n\r\n" + payload)
+    s.sendall(
+        b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: " + str(len(payload)).encode() + b"\r\n\r\n" + payload
+    )
     first = s.recv(4096)
     assert b"200" in first.split(b"\r\n")[0]
     s.close()  # the client walks away mid-stream

@@ -1,4 +1,5 @@
 """Retries, fallbacks, circuit breakers and hot reload against a mock that fails on demand."""
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -17,18 +18,23 @@ BODY = {"messages": [{"role": "user", "content": "hello"}]}
 def _providers(url: str, **breaker) -> list[dict]:
     cb = {"failure_threshold": 2, "reset_timeout_ms": 1500, "half_open_requests": 1, **breaker}
     return [
-        provider("primary", "openai", url, api_key_env="LR_TEST_UPSTREAM_KEY", max_retries=1,
-                 timeout_ms=800),
+        provider("primary", "openai", url, api_key_env="LR_TEST_UPSTREAM_KEY", max_retries=1, timeout_ms=800),
         provider("backup", "anthropic", url, api_key_env="LR_TEST_UPSTREAM_KEY", max_retries=0),
-        provider("lonely", "openai", url, api_key_env="LR_TEST_UPSTREAM_KEY", max_retries=0,
-                 circuit_breaker=cb),
+        provider("lonely", "openai", url, api_key_env="LR_TEST_UPSTREAM_KEY", max_retries=0, circuit_breaker=cb),
     ]
 
 
 def _rules() -> list[dict]:
     return [
-        rule("with-fallback", "openai", "gpt-main", "primary", target_model="gpt-primary",
-             fallbacks=[{"provider": "backup", "model": "claude-backup"}], priority=1),
+        rule(
+            "with-fallback",
+            "openai",
+            "gpt-main",
+            "primary",
+            target_model="gpt-primary",
+            fallbacks=[{"provider": "backup", "model": "claude-backup"}],
+            priority=1,
+        ),
         rule("alone", "openai", "gpt-alone", "lonely", target_model="gpt-lonely", priority=2),
     ]
 
@@ -76,8 +82,13 @@ def test_429_is_retried_after_retry_after(gw, mock_upstream):
 def test_reset_and_hang_fall_through_to_backup(gw, mock_upstream):
     # (a reset on a pooled keep-alive connection gets one transparent re-send on a fresh
     # connection, as for any stale connection; the second reset is a real failure)
-    mock_upstream.script([{"reset": True, "model": "gpt-primary"}, {"reset": True, "model": "gpt-primary"},
-                          {"hang_ms": 3000, "model": "gpt-primary"}])
+    mock_upstream.script(
+        [
+            {"reset": True, "model": "gpt-primary"},
+            {"reset": True, "model": "gpt-primary"},
+            {"hang_ms": 3000, "model": "gpt-primary"},
+        ]
+    )
     r = post(gw, "gpt-main")
     assert r.status_code == 200
     assert r.headers["x-lunaroute-provider"] == "backup"
@@ -93,8 +104,9 @@ def test_4xx_is_not_retried_nor_fallen_back(gw, mock_upstream):
 
 def test_started_stream_is_never_retried(gw, mock_upstream):
     mock_upstream.script([{"stream_die_after": 2, "model": "gpt-primary"}])
-    with httpx.stream("POST", gw.openai_url + "/v1/chat/completions", timeout=20,
-                      json={"model": "gpt-main", "stream": True, **BODY}) as r:
+    with httpx.stream(
+        "POST", gw.openai_url + "/v1/chat/completions", timeout=20, json={"model": "gpt-main", "stream": True, **BODY}
+    ) as r:
         body = b"".join(r.iter_bytes())
     assert r.status_code == 200
     assert b'"error"' in body
@@ -119,8 +131,9 @@ def test_breaker_opens_then_recovers_half_open(gw, mock_upstream):
 
 
 def test_two_workers_share_one_breaker(tmp_path, mock_upstream):
-    g = Gateway(tmp_path, _providers(mock_upstream.url, reset_timeout_ms=60000), _rules(),
-                env=KEY_ENV, workers=2).start()
+    g = Gateway(
+        tmp_path, _providers(mock_upstream.url, reset_timeout_ms=60000), _rules(), env=KEY_ENV, workers=2
+    ).start()
     try:
         time.sleep(1.0)  # both workers listening
         mock_upstream.script([{"status": 500, "model": "gpt-lonely"}] * 20)
@@ -150,8 +163,10 @@ def test_hot_reload_under_load_loses_no_request(tmp_path, mock_upstream):
     try:
         writer = threading.Thread(target=rewrite)
         writer.start()
-        with httpx.Client(limits=httpx.Limits(max_connections=8)) as c, \
-                concurrent.futures.ThreadPoolExecutor(8) as pool:
+        with (
+            httpx.Client(limits=httpx.Limits(max_connections=8)) as c,
+            concurrent.futures.ThreadPoolExecutor(8) as pool,
+        ):
             codes = list(pool.map(lambda _: post(g, "gpt-x", c).status_code, range(1000)))
         writer.join()
         assert codes.count(200) == 1000, {c: codes.count(c) for c in set(codes)}

@@ -1,14 +1,14 @@
 """An independent, obviously-correct model of the circuit breaker of docs/KERNELS.md §4,
 kept as plain fields (no slot, no packing) so that it cannot share a bug with the kernels.
 """
+
 from __future__ import annotations
 
 CLOSED, OPEN, HALF_OPEN = 0, 1, 2
 
 
 class BreakerModel:
-    def __init__(self, failure_threshold: int, reset_timeout_ms: int,
-                 half_open_requests: int) -> None:
+    def __init__(self, failure_threshold: int, reset_timeout_ms: int, half_open_requests: int) -> None:
         self.threshold = failure_threshold
         self.timeout = reset_timeout_ms
         self.trials = half_open_requests

@@ -1,4 +1,5 @@
 """Child-process side of the cross-process breaker tests (importable by `spawn`)."""
+
 from __future__ import annotations
 
 import mmap
@@ -27,8 +28,7 @@ def open_breaker(backend: str, path: str, offset: int, now_ms: int) -> None:
     assert mod is not None, backend
     with open(path, "r+b") as fh:
         mm = mmap.mmap(fh.fileno(), 0)
-        breaker = mod.CircuitBreaker(failure_threshold=2, reset_timeout_ms=500,
-                                     buffer=mm, offset=offset)
+        breaker = mod.CircuitBreaker(failure_threshold=2, reset_timeout_ms=500, buffer=mm, offset=offset)
         breaker.record_failure(now_ms)
         breaker.record_failure(now_ms)
         del breaker

@@ -9,6 +9,7 @@ H1Error is LegacyChunkedError, the end of the body is the `done` flag instead of
 pushed on the connection's queue, and every size line is recorded in `size_lines` (the
 tests judge them) before it is parsed.
 """
+
 from __future__ import annotations
 
 _CRLF = b"\r\n"

@@ -5,6 +5,7 @@ code accepted, the kernel must give the same answer.
 Kept verbatim except for the I/O around it: instead of waiting for more bytes it returns
 None, and instead of H1Error it raises LegacyHeadError.
 """
+
 from __future__ import annotations
 
 _CRLF = b"\r\n"
@@ -41,7 +42,7 @@ def legacy_read_head(
         if i <= 0:
             continue
         name = line[:i].strip().lower().decode("latin-1")
-        value = line[i + 1:].strip().decode("latin-1")
+        value = line[i + 1 :].strip().decode("latin-1")
         headers.append((name, value))
         if name == "content-length":
             try:

@@ -2,6 +2,7 @@
 kernel's `top_level_span`, frozen here as the oracle the kernel is held to. Verbatim,
 helpers included; it raises ValueError (or InvalidArgumentError, one) on unterminated input.
 """
+
 from __future__ import annotations
 
 from lunaroute.kernels import find_any

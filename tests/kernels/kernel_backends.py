@@ -3,6 +3,7 @@
 A backend that is not built is skipped locally, but in CI (CI=true) every kernel must be
 served by all three tiers: a native tier that silently failed to build must fail the run.
 """
+
 from __future__ import annotations
 
 import os

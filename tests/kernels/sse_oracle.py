@@ -1,6 +1,7 @@
 """A deliberately naive, whole-stream SSE interpreter written straight from the WHATWG
 algorithm, character by character: the oracle the incremental framers are checked against.
 """
+
 from __future__ import annotations
 
 Event = tuple[str, str, str, "int | None"]
@@ -64,7 +65,7 @@ def interpret(stream: bytes, last_event_id: str = "", retry: int | None = None) 
             return
         if ":" in line:
             name = line[: line.index(":")]
-            value = line[line.index(":") + 1:]
+            value = line[line.index(":") + 1 :]
             if value.startswith(" "):
                 value = value[1:]
         else:

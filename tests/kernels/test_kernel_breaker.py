@@ -1,4 +1,5 @@
 """Kernel `breaker`: every backend in lockstep with a model, and the shared 64-byte slot."""
+
 from __future__ import annotations
 
 import itertools
@@ -11,13 +12,13 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from breaker_model import BreakerModel
+from breaker_worker import hammer_failures, open_breaker
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
-
-from breaker_model import BreakerModel
-from breaker_worker import hammer_failures, open_breaker
 from kernel_backends import BACKENDS, assert_all_backends_built, available, require
+
 from lunaroute.errors import InvalidArgumentError
 
 KERNEL = "breaker"
@@ -50,19 +51,19 @@ def test_full_cycle(breaker: ModuleType) -> None:
     assert cb.snapshot() == (CLOSED, 0, 0, 0, 0)
     assert cb.allow(0) is True
     cb.record_failure(10)
-    cb.record_success(11)           # a success in CLOSED clears the failure streak
+    cb.record_success(11)  # a success in CLOSED clears the failure streak
     assert cb.snapshot() == (CLOSED, 0, 0, 0, 0)
     cb.record_failure(20)
     cb.record_failure(30)
     assert cb.snapshot() == (OPEN, 2, 0, 0, 30)
     assert cb.allow(129) is False
-    cb.record_success(129)          # late results while OPEN change nothing
+    cb.record_success(129)  # late results while OPEN change nothing
     cb.record_failure(129)
     assert cb.snapshot() == (OPEN, 2, 0, 0, 30)
     assert cb.state(130) == HALF_OPEN
     assert cb.allow(130) is True
     assert cb.allow(130) is True
-    assert cb.allow(130) is False   # only half_open_requests trial slots
+    assert cb.allow(130) is False  # only half_open_requests trial slots
     assert cb.snapshot() == (HALF_OPEN, 2, 0, 2, 30)
     cb.record_success(131)
     assert cb.snapshot() == (HALF_OPEN, 2, 1, 1, 30)
@@ -104,19 +105,24 @@ def test_clock_is_monotonic_milliseconds(breaker: ModuleType) -> None:
     assert cb.state() == OPEN and cb.allow() is False
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"failure_threshold": 0}, {"failure_threshold": 65536},
-    {"reset_timeout_ms": -1}, {"reset_timeout_ms": 2**62 + 1},
-    {"half_open_requests": 0}, {"half_open_requests": 65536},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"failure_threshold": 0},
+        {"failure_threshold": 65536},
+        {"reset_timeout_ms": -1},
+        {"reset_timeout_ms": 2**62 + 1},
+        {"half_open_requests": 0},
+        {"half_open_requests": 65536},
+    ],
+)
 def test_bad_configuration(breaker: ModuleType, kwargs: dict[str, int]) -> None:
     with pytest.raises(InvalidArgumentError):
         breaker.CircuitBreaker(**kwargs)
 
 
 def test_configuration_limits_are_inclusive(breaker: ModuleType) -> None:
-    breaker.CircuitBreaker(failure_threshold=65535, reset_timeout_ms=2**62,
-                           half_open_requests=65535)
+    breaker.CircuitBreaker(failure_threshold=65535, reset_timeout_ms=2**62, half_open_requests=65535)
     breaker.CircuitBreaker(failure_threshold=1, reset_timeout_ms=0, half_open_requests=1)
 
 
@@ -131,8 +137,7 @@ def _bad_buffers() -> list[tuple[str, object, int]]:
     ]
 
 
-@pytest.mark.parametrize("why,buffer,offset", _bad_buffers(),
-                         ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize("why,buffer,offset", _bad_buffers(), ids=lambda v: v if isinstance(v, str) else "")
 def test_bad_buffer(breaker: ModuleType, why: str, buffer: object, offset: int) -> None:
     with pytest.raises(InvalidArgumentError):
         breaker.CircuitBreaker(buffer=buffer, offset=offset)
@@ -141,8 +146,7 @@ def test_bad_buffer(breaker: ModuleType, why: str, buffer: object, offset: int) 
 # ---------------------------------------------------------------------------- the slot
 def test_slot_layout_is_the_documented_one(breaker: ModuleType) -> None:
     mm = mmap.mmap(-1, 192)
-    cb = breaker.CircuitBreaker(failure_threshold=3, reset_timeout_ms=100, half_open_requests=2,
-                                buffer=mm, offset=64)
+    cb = breaker.CircuitBreaker(failure_threshold=3, reset_timeout_ms=100, half_open_requests=2, buffer=mm, offset=64)
     cb.record_failure(10)
     cb.record_failure(11)
     assert HEAD.unpack_from(mm, 64) == (packed(CLOSED, 2), 0)
@@ -176,8 +180,7 @@ def test_bits_56_to_63_are_kept_as_found(breaker: ModuleType) -> None:
     # They belong to no field; no tier may clear them (a future field may live there).
     mm = mmap.mmap(-1, 64)
     HEAD.pack_into(mm, 0, 0xA5 << 56, 0)
-    cb = breaker.CircuitBreaker(failure_threshold=1, reset_timeout_ms=0, half_open_requests=1,
-                                buffer=mm)
+    cb = breaker.CircuitBreaker(failure_threshold=1, reset_timeout_ms=0, half_open_requests=1, buffer=mm)
     cb.record_failure(3)
     assert cb.allow(3) is True
     cb.record_success(4)
@@ -196,8 +199,8 @@ def test_two_objects_on_one_slot_share_state(first: str, second: str) -> None:
     a.record_failure(100)
     b.record_failure(101)
     assert a.snapshot() == b.snapshot() == (OPEN, 2, 0, 0, 101)
-    assert a.allow(111) is True          # a takes the only trial slot ...
-    assert b.allow(111) is False         # ... which b sees as taken
+    assert a.allow(111) is True  # a takes the only trial slot ...
+    assert b.allow(111) is False  # ... which b sees as taken
     b.record_success(112)
     assert a.snapshot()[:4] == (CLOSED, 0, 0, 0)
     a.reset()
@@ -208,8 +211,7 @@ def test_two_objects_on_one_slot_share_state(first: str, second: str) -> None:
 class LockstepBreakers(RuleBasedStateMachine):
     """All backends and the model take the same calls; their answers and snapshots agree."""
 
-    @initialize(threshold=st.integers(1, 4), timeout=st.integers(0, 50),
-                trials=st.integers(1, 3), shared=st.booleans())
+    @initialize(threshold=st.integers(1, 4), timeout=st.integers(0, 50), trials=st.integers(1, 3), shared=st.booleans())
     def setup(self, threshold: int, timeout: int, trials: int, shared: bool) -> None:
         self.now = 1_000
         self.model = BreakerModel(threshold, timeout, trials)
@@ -248,9 +250,12 @@ TestLockstepBreakers.settings = settings(max_examples=80, stateful_step_count=30
 
 
 @settings(max_examples=100, deadline=None)
-@given(ops=st.lists(st.tuples(st.sampled_from(["allow", "record_success", "record_failure",
-                                               "state"]),
-                              st.integers(0, 30)), max_size=80))
+@given(
+    ops=st.lists(
+        st.tuples(st.sampled_from(["allow", "record_success", "record_failure", "state"]), st.integers(0, 30)),
+        max_size=80,
+    )
+)
 def test_random_sequences_with_explicit_clock(ops: list[tuple[str, int]]) -> None:
     model = BreakerModel(3, 40, 2)
     breakers = {n: m.CircuitBreaker(3, 40, 2) for n, m in available(KERNEL).items()}
@@ -321,8 +326,6 @@ def test_two_processes_lose_no_update(backend: str, tmp_path: Path) -> None:
     assert child.exitcode == 0
     with open(path, "r+b") as fh:
         mm = mmap.mmap(fh.fileno(), 0)
-    assert mod.CircuitBreaker(failure_threshold=65535, buffer=mm, offset=64).snapshot() == (
-        CLOSED, 2 * rounds, 0, 0, 0
-    )
+    assert mod.CircuitBreaker(failure_threshold=65535, buffer=mm, offset=64).snapshot() == (CLOSED, 2 * rounds, 0, 0, 0)
     reader = require(KERNEL, "python").CircuitBreaker(failure_threshold=65535, buffer=mm, offset=64)
     assert reader.snapshot()[1] == 2 * rounds  # the python tier agrees on the layout

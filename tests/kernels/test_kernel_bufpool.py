@@ -1,4 +1,5 @@
 """Kernel `bufpool`: counts and stats identical across backends and to a model."""
+
 from __future__ import annotations
 
 import threading
@@ -7,8 +8,8 @@ from types import ModuleType
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from kernel_backends import BACKENDS, assert_all_backends_built, available, require
+
 from lunaroute.errors import BufferPoolError, InvalidArgumentError
 
 KERNEL = "bufpool"
@@ -56,9 +57,9 @@ def test_full_pool_drops(bufpool: ModuleType) -> None:
 
 def test_oversize_buffer_is_dropped(bufpool: ModuleType) -> None:
     pool = bufpool.BufferPool(capacity=4, buffer_size=8)
-    assert pool.release(bytearray(32)) is True   # exactly 4 * buffer_size: kept
+    assert pool.release(bytearray(32)) is True  # exactly 4 * buffer_size: kept
     big = bytearray(33)
-    assert pool.release(big) is False            # more: dropped, but still cleared
+    assert pool.release(big) is False  # more: dropped, but still cleared
     assert len(big) == 0
     assert pool.available() == 1
     assert pool.stats()["dropped"] == 1

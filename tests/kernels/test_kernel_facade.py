@@ -1,4 +1,5 @@
 """The facade `lunaroute.kernels`: which backend serves each kernel, and how to force one."""
+
 from __future__ import annotations
 
 import json
@@ -7,9 +8,9 @@ import subprocess
 import sys
 
 import pytest
+from kernel_backends import BACKENDS, in_ci, load
 
 import lunaroute.kernels as kernels
-from kernel_backends import BACKENDS, in_ci, load
 
 PROBE = "import json, lunaroute.kernels as k; print(json.dumps(k.backends()))"
 
@@ -17,8 +18,9 @@ PROBE = "import json, lunaroute.kernels as k; print(json.dumps(k.backends()))"
 def probe(**env: str) -> subprocess.CompletedProcess[str]:
     forcing = ("LUNAROUTE_BACKEND", "LUNAROUTE_NATIVE")
     clean = {k: v for k, v in os.environ.items() if k not in forcing}
-    return subprocess.run([sys.executable, "-c", PROBE], env=dict(clean, **env),
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", PROBE], env=dict(clean, **env), capture_output=True, text=True, timeout=60
+    )
 
 
 def test_every_kernel_has_a_backend() -> None:
@@ -49,8 +51,14 @@ def test_module_for_rejects_unknown_names() -> None:
         kernels.module_for("nope", "python")
 
 
-@pytest.mark.parametrize("env", [{"LUNAROUTE_BACKEND": "python"}, {"LUNAROUTE_NATIVE": "0"},
-                                 {"LUNAROUTE_BACKEND": "rust", "LUNAROUTE_NATIVE": "0"}])
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"LUNAROUTE_BACKEND": "python"},
+        {"LUNAROUTE_NATIVE": "0"},
+        {"LUNAROUTE_BACKEND": "rust", "LUNAROUTE_NATIVE": "0"},
+    ],
+)
 def test_forcing_python(env: dict[str, str]) -> None:
     done = probe(**env)
     assert done.returncode == 0, done.stderr

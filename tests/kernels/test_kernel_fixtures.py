@@ -1,4 +1,5 @@
 """The kernels on recorded-style streams and a 1 MB prompt (tests/fixtures/streams/)."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -9,7 +10,6 @@ from pathlib import Path
 
 import orjson
 import pytest
-
 from kernel_backends import available
 
 STREAMS = Path(__file__).resolve().parents[1] / "fixtures" / "streams"
@@ -29,7 +29,7 @@ def network_chunks(data: bytes, seed: int) -> list[bytes]:
     out, pos = [], 0
     while pos < len(data):
         size = rng.randint(1, 3000)
-        out.append(data[pos: pos + size])
+        out.append(data[pos : pos + size])
         pos += size
     return out
 
@@ -70,8 +70,7 @@ def test_anthropic_stream_frames_identically_everywhere(seed: int) -> None:
         assert body["type"] == event_type
         if event_type == "content_block_delta":
             delta = body["delta"]
-            (text if delta["type"] == "text_delta" else tool_json).append(
-                delta.get("text", delta.get("partial_json")))
+            (text if delta["type"] == "text_delta" else tool_json).append(delta.get("text", delta.get("partial_json")))
     assert "".join(text) == meta["text"]
     assert orjson.loads("".join(tool_json)) == meta["tool_input"]
 
@@ -87,8 +86,12 @@ def test_openai_stream_frames_identically_everywhere() -> None:
     assert events[-1] == ("message", "[DONE]", "", None)
     chunks = [orjson.loads(e[1]) for e in events[:-1]]
     content = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
-    args = "".join(tc["function"]["arguments"] for c in chunks if c["choices"]
-                   for tc in c["choices"][0]["delta"].get("tool_calls") or [])
+    args = "".join(
+        tc["function"]["arguments"]
+        for c in chunks
+        if c["choices"]
+        for tc in c["choices"][0]["delta"].get("tool_calls") or []
+    )
     assert content == meta["text"]
     assert args == meta["arguments"]
     assert chunks[-1]["usage"]["total_tokens"] == 3402

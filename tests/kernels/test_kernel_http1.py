@@ -1,25 +1,28 @@
 """Kernel `http1`: parse_response_head on every backend, against a model of the heads it
 builds and against the upstream client's original parser (h1_legacy.py)."""
+
 from __future__ import annotations
 
 import re
 from types import ModuleType
 
 import pytest
+from h1_legacy import LegacyHeadError, legacy_read_head
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from h1_legacy import LegacyHeadError, legacy_read_head
 from kernel_backends import BACKENDS, assert_all_backends_built, available, require
+
 from lunaroute.errors import HttpHeadError, InvalidArgumentError, KernelError
 
 KERNEL = "http1"
 CHUNKED, KEEP_ALIVE = 1, 2
 
-TYPICAL = (b"HTTP/1.1 200 OK\r\nDate: Mon, 01 Jan 2024 00:00:00 GMT\r\n"
-           b"Content-Type: application/json\r\nContent-Length: 1234\r\n"
-           b"Connection: keep-alive\r\nx-request-id: req_8f3a2b1c9d\r\n"
-           b"openai-processing-ms: 312\r\nServer: cloudflare\r\n\r\n")
+TYPICAL = (
+    b"HTTP/1.1 200 OK\r\nDate: Mon, 01 Jan 2024 00:00:00 GMT\r\n"
+    b"Content-Type: application/json\r\nContent-Length: 1234\r\n"
+    b"Connection: keep-alive\r\nx-request-id: req_8f3a2b1c9d\r\n"
+    b"openai-processing-ms: 312\r\nServer: cloudflare\r\n\r\n"
+)
 
 
 def test_all_backends_built_in_ci() -> None:
@@ -52,12 +55,19 @@ def agreed(buf: bytes, *args: object) -> object:
 def test_typical_head(http1: ModuleType) -> None:
     got = http1.parse_response_head(TYPICAL + b'{"id":1}')
     assert got == (
-        len(TYPICAL), 200,
-        [("date", "Mon, 01 Jan 2024 00:00:00 GMT"), ("content-type", "application/json"),
-         ("content-length", "1234"), ("connection", "keep-alive"),
-         ("x-request-id", "req_8f3a2b1c9d"), ("openai-processing-ms", "312"),
-         ("server", "cloudflare")],
-        1234, KEEP_ALIVE,
+        len(TYPICAL),
+        200,
+        [
+            ("date", "Mon, 01 Jan 2024 00:00:00 GMT"),
+            ("content-type", "application/json"),
+            ("content-length", "1234"),
+            ("connection", "keep-alive"),
+            ("x-request-id", "req_8f3a2b1c9d"),
+            ("openai-processing-ms", "312"),
+            ("server", "cloudflare"),
+        ],
+        1234,
+        KEEP_ALIVE,
     )
     assert all(type(n) is str and type(v) is str for n, v in got[2])
 
@@ -83,11 +93,23 @@ def test_error_class_is_a_kernel_and_value_error() -> None:
     assert issubclass(HttpHeadError, KernelError) and issubclass(HttpHeadError, ValueError)
 
 
-@pytest.mark.parametrize("line", [
-    b"", b"HTTP/2 200 OK", b"HTTP/1.1 2000", b"HTTP/1.1 20", b"HTTP/1.1  200",
-    b"HTTP/1.1 200\tOK", b"http/1.1 200 OK", b"HTTP/1.x 200 OK", b"HTTP/1.1 2a0",
-    b"HTTP/1.1 +20", b"ICY 200 OK", b"HTTP/1.1 \xd9\xa0\xd9\xa0\xd9\xa0",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"",
+        b"HTTP/2 200 OK",
+        b"HTTP/1.1 2000",
+        b"HTTP/1.1 20",
+        b"HTTP/1.1  200",
+        b"HTTP/1.1 200\tOK",
+        b"http/1.1 200 OK",
+        b"HTTP/1.x 200 OK",
+        b"HTTP/1.1 2a0",
+        b"HTTP/1.1 +20",
+        b"ICY 200 OK",
+        b"HTTP/1.1 \xd9\xa0\xd9\xa0\xd9\xa0",
+    ],
+)
 def test_bad_status_lines(http1: ModuleType, line: bytes) -> None:
     with pytest.raises(HttpHeadError) as err:
         http1.parse_response_head(line + b"\r\nA: b\r\n\r\n")
@@ -105,22 +127,35 @@ def test_status_line_quote_is_repr_of_80_bytes(http1: ModuleType) -> None:
         assert str(err.value) == f"bad upstream status line {quotes!r}"
 
 
-@pytest.mark.parametrize("line,status,flags", [
-    (b"HTTP/1.1 204", 204, KEEP_ALIVE), (b"HTTP/1.1 404 ", 404, KEEP_ALIVE),
-    (b"HTTP/1.0 000 x y", 0, 0), (b"HTTP/1.7 200 OK", 200, 0),
-    (b"HTTP/1.1 200 OK\nfolded\r", 200, KEEP_ALIVE),
-])
+@pytest.mark.parametrize(
+    "line,status,flags",
+    [
+        (b"HTTP/1.1 204", 204, KEEP_ALIVE),
+        (b"HTTP/1.1 404 ", 404, KEEP_ALIVE),
+        (b"HTTP/1.0 000 x y", 0, 0),
+        (b"HTTP/1.7 200 OK", 200, 0),
+        (b"HTTP/1.1 200 OK\nfolded\r", 200, KEEP_ALIVE),
+    ],
+)
 def test_good_status_lines(http1: ModuleType, line: bytes, status: int, flags: int) -> None:
     got = http1.parse_response_head(line + b"\r\n\r\n")
     assert got == (len(line) + 4, status, [], -1, flags)
 
 
 def test_header_lines_split_stripped_and_skipped_like_h1(http1: ModuleType) -> None:
-    head = (b"HTTP/1.1 200 OK\r\n  X-A \t:\x0b v a l \x0c\r\nno colon\r\n: empty name\r\n"
-            b" : spaced name\r\na:\r\nB:b:c\r\nX: one\nY: two\r\nX-\xc4\xe9: \xe9\xa0\r\n\r\n")
+    head = (
+        b"HTTP/1.1 200 OK\r\n  X-A \t:\x0b v a l \x0c\r\nno colon\r\n: empty name\r\n"
+        b" : spaced name\r\na:\r\nB:b:c\r\nX: one\nY: two\r\nX-\xc4\xe9: \xe9\xa0\r\n\r\n"
+    )
     got = http1.parse_response_head(head)
-    assert got[2] == [("x-a", "v a l"), ("", "spaced name"), ("a", ""), ("b", "b:c"),
-                      ("x", "one\nY: two"), ("x-\xc4\xe9", "\xe9\xa0")]
+    assert got[2] == [
+        ("x-a", "v a l"),
+        ("", "spaced name"),
+        ("a", ""),
+        ("b", "b:c"),
+        ("x", "one\nY: two"),
+        ("x-\xc4\xe9", "\xe9\xa0"),
+    ]
     assert got[2] == legacy_read_head(head)[2]
 
 
@@ -130,20 +165,38 @@ def test_long_header_names_are_lowered(http1: ModuleType) -> None:
     assert got[2] == [(name.lower(), "v")]
 
 
-@pytest.mark.parametrize("values,length", [
-    ([], -1), (["0"], 0), (["7", "007"], 7), (["9223372036854775807"], 2**63 - 1),
-    (["000000000000000000000000000000042"], 42),
-])
+@pytest.mark.parametrize(
+    "values,length",
+    [
+        ([], -1),
+        (["0"], 0),
+        (["7", "007"], 7),
+        (["9223372036854775807"], 2**63 - 1),
+        (["000000000000000000000000000000042"], 42),
+    ],
+)
 def test_content_length(http1: ModuleType, values: list[str], length: int) -> None:
     extra = "".join(f"Content-Length: {v}\r\n" for v in values)
     got = http1.parse_response_head(f"HTTP/1.1 200 OK\r\n{extra}\r\n".encode())
     assert got[3] == length
 
 
-@pytest.mark.parametrize("value", [
-    b"", b"-1", b"+5", b"1_000", b"5 5", b"0x10", b"5,5", b"\xb2", b"9223372036854775808",
-    b"99999999999999999999999", b"1" * 5000,
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        b"",
+        b"-1",
+        b"+5",
+        b"1_000",
+        b"5 5",
+        b"0x10",
+        b"5,5",
+        b"\xb2",
+        b"9223372036854775808",
+        b"99999999999999999999999",
+        b"1" * 5000,
+    ],
+)
 def test_bad_content_length(http1: ModuleType, value: bytes) -> None:
     with pytest.raises(HttpHeadError) as err:
         http1.parse_response_head(b"HTTP/1.1 200 OK\r\nContent-Length: " + value + b"\r\n\r\n")
@@ -152,22 +205,25 @@ def test_bad_content_length(http1: ModuleType, value: bytes) -> None:
 
 def test_conflicting_content_lengths(http1: ModuleType) -> None:
     with pytest.raises(HttpHeadError) as err:
-        http1.parse_response_head(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n"
-                                  b"CONTENT-LENGTH: 6\r\n\r\n")
+        http1.parse_response_head(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\nCONTENT-LENGTH: 6\r\n\r\n")
     assert str(err.value) == "conflicting upstream content-length values 5 and 6"
 
 
-@pytest.mark.parametrize("version,extra,flags", [
-    ("1.1", "", KEEP_ALIVE), ("1.0", "", 0),
-    ("1.0", "Connection: keep-alive\r\n", KEEP_ALIVE),
-    ("1.1", "Connection: Close\r\n", 0),
-    ("1.1", "Connection: keep-alive, close\r\n", 0),
-    ("1.1", "Connection: close\r\nConnection: upgrade\r\n", 0),
-    ("1.1", "Connection: close\r\nConnection: KEEP-ALIVE\r\n", KEEP_ALIVE),
-    ("1.1", "Transfer-Encoding: gzip, Chunked\r\n", CHUNKED | KEEP_ALIVE),
-    ("1.0", "Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n", 0),
-    ("1.0", "Transfer-Encoding: chunkedx\r\n", CHUNKED),
-])
+@pytest.mark.parametrize(
+    "version,extra,flags",
+    [
+        ("1.1", "", KEEP_ALIVE),
+        ("1.0", "", 0),
+        ("1.0", "Connection: keep-alive\r\n", KEEP_ALIVE),
+        ("1.1", "Connection: Close\r\n", 0),
+        ("1.1", "Connection: keep-alive, close\r\n", 0),
+        ("1.1", "Connection: close\r\nConnection: upgrade\r\n", 0),
+        ("1.1", "Connection: close\r\nConnection: KEEP-ALIVE\r\n", KEEP_ALIVE),
+        ("1.1", "Transfer-Encoding: gzip, Chunked\r\n", CHUNKED | KEEP_ALIVE),
+        ("1.0", "Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n", 0),
+        ("1.0", "Transfer-Encoding: chunkedx\r\n", CHUNKED),
+    ],
+)
 def test_flags(http1: ModuleType, version: str, extra: str, flags: int) -> None:
     got = http1.parse_response_head(f"HTTP/{version} 200 OK\r\n{extra}\r\n".encode())
     assert got[4] == flags
@@ -203,8 +259,7 @@ def test_argument_errors(http1: ModuleType) -> None:
 
 # ---------------------------------------------------------------------------- properties
 NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_!#$%&'*+.^`|~\xc9"
-VALUE_CHARS = st.characters(min_codepoint=0x20, max_codepoint=0xFF,
-                            blacklist_characters="\x7f")
+VALUE_CHARS = st.characters(min_codepoint=0x20, max_codepoint=0xFF, blacklist_characters="\x7f")
 PAD = st.text(alphabet=" \t", max_size=3)
 SPECIAL = {"content-length", "transfer-encoding", "connection"}
 
@@ -233,8 +288,7 @@ def valid_heads(draw: st.DrawFn) -> tuple[bytes, tuple]:
     for _ in range(draw(st.integers(0, 12))):
         kind = draw(st.sampled_from(["other", "other", "length", "te", "conn", "junk"]))
         if kind == "junk":  # skipped lines: no colon, or a colon first
-            junk = draw(st.text(alphabet=VALUE_CHARS.filter(lambda c: c != ":"), min_size=1,
-                                max_size=15))
+            junk = draw(st.text(alphabet=VALUE_CHARS.filter(lambda c: c != ":"), min_size=1, max_size=15))
             lines.append(draw(st.sampled_from([junk, ":" + junk])))
             continue
         if kind == "length":
@@ -243,20 +297,21 @@ def valid_heads(draw: st.DrawFn) -> tuple[bytes, tuple]:
             seen_length = True
         elif kind == "te":
             name = "transfer-encoding"
-            value = draw(st.sampled_from(["chunked", "gzip", "gzip, chunked", "identity",
-                                          "CHUNKED", "Chunked;q=1"]))
+            value = draw(st.sampled_from(["chunked", "gzip", "gzip, chunked", "identity", "CHUNKED", "Chunked;q=1"]))
             chunked = "chunked" in value.lower()
         elif kind == "conn":
             name = "connection"
-            value = draw(st.sampled_from(["close", "keep-alive", "Keep-Alive", "upgrade", "te",
-                                          "keep-alive, Close", "CLOSE"]))
+            value = draw(
+                st.sampled_from(["close", "keep-alive", "Keep-Alive", "upgrade", "te", "keep-alive, Close", "CLOSE"])
+            )
             if "close" in value.lower():
                 keep_alive = False
             elif "keep-alive" in value.lower():
                 keep_alive = True
         else:
-            name = draw(st.text(alphabet=NAME_CHARS, min_size=1, max_size=12)
-                        .filter(lambda n: n.lower() not in SPECIAL))
+            name = draw(
+                st.text(alphabet=NAME_CHARS, min_size=1, max_size=12).filter(lambda n: n.lower() not in SPECIAL)
+            )
             value = draw(st.text(alphabet=VALUE_CHARS, max_size=30)).strip(" \t")
         shown = draw(random_case(name))
         lines.append(draw(PAD) + shown + draw(PAD) + ":" + draw(PAD) + value + draw(PAD))
@@ -285,7 +340,7 @@ def test_any_prefix_waits_then_the_whole_head_parses(case: tuple[bytes, tuple]) 
     mods = available(KERNEL).values()
     fed = bytearray()
     for i in range(len(head)):
-        fed += head[i:i + 1]
+        fed += head[i : i + 1]
         done = i == len(head) - 1
         for mod in mods:
             got = mod.parse_response_head(fed, len(head))
@@ -298,7 +353,7 @@ STRICT_STATUS = re.compile(rb"HTTP/1\.[0-9] [0-9]{3}(?: .*)?\Z", re.S)
 def tightened(buf: bytes) -> bool:
     """Whether the contract rejects, on purpose, a head the original client accepted: a
     status line or Content-Length it let through, or Content-Lengths that disagree."""
-    head = buf[:buf.find(b"\r\n\r\n")]
+    head = buf[: buf.find(b"\r\n\r\n")]
     lines = head.split(b"\r\n")
     if not STRICT_STATUS.match(lines[0]):
         return True
@@ -306,7 +361,7 @@ def tightened(buf: bytes) -> bool:
     for line in lines[1:]:
         i = line.find(b":")
         if i > 0 and line[:i].strip().lower() == b"content-length":
-            value = line[i + 1:].strip()
+            value = line[i + 1 :].strip()
             if not value.isdigit() or int(value) > 2**63 - 1:
                 return True
             lengths.add(int(value))
@@ -317,18 +372,23 @@ def mutated(head: bytes, edits: list[tuple[int, bytes]]) -> bytes:
     out = bytearray(head)
     for pos, chunk in edits:
         at = pos % (len(out) + 1)
-        out[at:at + 1] = chunk
+        out[at : at + 1] = chunk
     return bytes(out)
 
 
 noise = st.one_of(
     st.binary(max_size=200),
-    st.tuples(valid_heads(),
-              st.lists(st.tuples(st.integers(0, 500),
-                                 st.sampled_from([b"", b"\r", b"\n", b":", b" ", b"\x00",
-                                                  b"\xff", b"\r\n\r\n", b"-", b"9", b"x"])),
-                       min_size=1, max_size=4))
-    .map(lambda t: mutated(t[0][0], t[1])),
+    st.tuples(
+        valid_heads(),
+        st.lists(
+            st.tuples(
+                st.integers(0, 500),
+                st.sampled_from([b"", b"\r", b"\n", b":", b" ", b"\x00", b"\xff", b"\r\n\r\n", b"-", b"9", b"x"]),
+            ),
+            min_size=1,
+            max_size=4,
+        ),
+    ).map(lambda t: mutated(t[0][0], t[1])),
     st.binary(max_size=120).map(lambda b: b"HTTP/1.1 200 OK\r\n" + b + b"\r\n\r\n"),
 )
 

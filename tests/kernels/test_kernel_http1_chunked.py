@@ -1,5 +1,6 @@
 """Kernel `http1`: ChunkedDecoder on every backend, against encodings built from a payload
 and against the upstream client's original decoder (chunked_legacy.py)."""
+
 from __future__ import annotations
 
 import array
@@ -7,11 +8,11 @@ import re
 from types import ModuleType
 
 import pytest
+from chunked_legacy import LegacyChunked, LegacyChunkedError
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from chunked_legacy import LegacyChunked, LegacyChunkedError
 from kernel_backends import BACKENDS, assert_all_backends_built, available, require
+
 from lunaroute.errors import ChunkedEncodingError, InvalidArgumentError, KernelError
 
 KERNEL = "http1"
@@ -80,25 +81,55 @@ def test_error_class_is_a_kernel_and_value_error() -> None:
 
 def test_byte_by_byte(http1: ModuleType) -> None:
     d = http1.ChunkedDecoder()
-    out = [d.feed(TYPICAL[i:i + 1]) for i in range(len(TYPICAL))]
+    out = [d.feed(TYPICAL[i : i + 1]) for i in range(len(TYPICAL))]
     assert b"".join(out) == b"hello world" and d.done
     assert out[3:9] == [b"h", b"e", b"l", b"l", b"o", b" "]
 
 
-@pytest.mark.parametrize("line", [
-    b"a", b"A", b"0000000000000000000000000000000a", b"a;name=value", b"a ; ext", b" \ta\t ",
-    b"a\r\r", b"a;x\ry", b"a;", b"a\r",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"a",
+        b"A",
+        b"0000000000000000000000000000000a",
+        b"a;name=value",
+        b"a ; ext",
+        b" \ta\t ",
+        b"a\r\r",
+        b"a;x\ry",
+        b"a;",
+        b"a\r",
+    ],
+)
 def test_size_lines_accepted(http1: ModuleType, line: bytes) -> None:
     d = http1.ChunkedDecoder()
     assert d.feed(line + b"\n" + b"z" * 10 + b"\r\n0\n\r\n") == b"z" * 10
     assert d.done
 
 
-@pytest.mark.parametrize("line", [
-    b"", b"\r", b" ", b";a", b"g", b"0x5", b"0X5", b"5_0", b"+5", b"-5", b"-0", b"\x0b5",
-    b"5\x0c", b"5\r;x", b"5 5", b"\xa05", b"8000000000000000", b"fffffffffffffffff",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"",
+        b"\r",
+        b" ",
+        b";a",
+        b"g",
+        b"0x5",
+        b"0X5",
+        b"5_0",
+        b"+5",
+        b"-5",
+        b"-0",
+        b"\x0b5",
+        b"5\x0c",
+        b"5\r;x",
+        b"5 5",
+        b"\xa05",
+        b"8000000000000000",
+        b"fffffffffffffffff",
+    ],
+)
 def test_size_lines_refused(http1: ModuleType, line: bytes) -> None:
     d = http1.ChunkedDecoder()
     with pytest.raises(ChunkedEncodingError, match=f"^{BAD_SIZE}$"):
@@ -127,10 +158,16 @@ def test_size_line_length_bound(http1: ModuleType) -> None:
     assert http1.ChunkedDecoder().feed(b"1" * 1024) == b""
 
 
-@pytest.mark.parametrize("body", [
-    b"5\r\nhelloX\n0\r\n\r\n", b"5\r\nhello\rX0\r\n\r\n", b"5\r\nhello\n\r0\r\n\r\n",
-    b"5\r\nhello\n0\r\n\r\n", b"5\r\nhello!\r\n0\r\n\r\n",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"5\r\nhelloX\n0\r\n\r\n",
+        b"5\r\nhello\rX0\r\n\r\n",
+        b"5\r\nhello\n\r0\r\n\r\n",
+        b"5\r\nhello\n0\r\n\r\n",
+        b"5\r\nhello!\r\n0\r\n\r\n",
+    ],
+)
 def test_data_must_end_with_crlf(http1: ModuleType, body: bytes) -> None:
     with pytest.raises(ChunkedEncodingError, match=f"^{BAD_ENCODING}$"):
         http1.ChunkedDecoder().feed(body)
@@ -179,8 +216,12 @@ def test_nothing_fed_and_nothing_returned(http1: ModuleType) -> None:
 
 
 def test_buffer_types(http1: ModuleType) -> None:
-    for data in (bytearray(TYPICAL), memoryview(TYPICAL), memoryview(b"xx" + TYPICAL)[2:],
-                 memoryview(bytes(b for c in TYPICAL for b in (c, 0)))[::2]):
+    for data in (
+        bytearray(TYPICAL),
+        memoryview(TYPICAL),
+        memoryview(b"xx" + TYPICAL)[2:],
+        memoryview(bytes(b for c in TYPICAL for b in (c, 0)))[::2],
+    ):
         d = http1.ChunkedDecoder()
         got = d.feed(data)
         assert got == b"hello world" and type(got) is bytes and d.done, type(data)
@@ -238,23 +279,20 @@ def encodings(draw: st.DrawFn) -> tuple[bytes, bytes, bytes]:
     return payload, bytes(out) + after, after
 
 
-feeds = st.one_of(
-    st.just("whole"), st.just("bytes"), st.lists(st.integers(0, 2000), max_size=12)
-)
+feeds = st.one_of(st.just("whole"), st.just("bytes"), st.lists(st.integers(0, 2000), max_size=12))
 
 
 def pieces_of(data: bytes, how: object) -> list[bytes]:
     if how == "whole":
         return [data]
     if how == "bytes":
-        return [data[i:i + 1] for i in range(len(data))]
+        return [data[i : i + 1] for i in range(len(data))]
     return split(data, how)  # type: ignore[arg-type]
 
 
 @settings(max_examples=200, deadline=None)
 @given(case=encodings(), how=feeds)
-def test_random_encodings_decode_to_the_payload(case: tuple[bytes, bytes, bytes],
-                                                how: object) -> None:
+def test_random_encodings_decode_to_the_payload(case: tuple[bytes, bytes, bytes], how: object) -> None:
     payload, encoded, after = case
     assert summary(agreed(pieces_of(encoded, how))) == (payload, True, after, 0)
     # the original client read them the same way
@@ -267,28 +305,54 @@ def mutated(data: bytes, edits: list[tuple[int, bytes]]) -> bytes:
     out = bytearray(data)
     for pos, chunk in edits:
         at = pos % (len(out) + 1)
-        out[at:at + 1] = chunk
+        out[at : at + 1] = chunk
     return bytes(out)
 
 
 noise = st.one_of(
     st.binary(max_size=120),
-    st.lists(st.sampled_from([b"0", b"1", b"5", b"a", b"F", b"\r", b"\n", b"\r\n", b";", b" ",
-                              b"\t", b"x", b"-", b"_", b"\x0b", b"hello"]), max_size=40)
-    .map(b"".join),
-    st.tuples(encodings(),
-              st.lists(st.tuples(st.integers(0, 500),
-                                 st.sampled_from([b"", b"\r", b"\n", b";", b" ", b"\x00", b"0",
-                                                  b"f", b"\r\n", b"-", b"0x", b"_", b"\x0c"])),
-                       min_size=1, max_size=4))
-    .map(lambda t: mutated(t[0][1], t[1])),
+    st.lists(
+        st.sampled_from(
+            [
+                b"0",
+                b"1",
+                b"5",
+                b"a",
+                b"F",
+                b"\r",
+                b"\n",
+                b"\r\n",
+                b";",
+                b" ",
+                b"\t",
+                b"x",
+                b"-",
+                b"_",
+                b"\x0b",
+                b"hello",
+            ]
+        ),
+        max_size=40,
+    ).map(b"".join),
+    st.tuples(
+        encodings(),
+        st.lists(
+            st.tuples(
+                st.integers(0, 500),
+                st.sampled_from(
+                    [b"", b"\r", b"\n", b";", b" ", b"\x00", b"0", b"f", b"\r\n", b"-", b"0x", b"_", b"\x0c"]
+                ),
+            ),
+            min_size=1,
+            max_size=4,
+        ),
+    ).map(lambda t: mutated(t[0][1], t[1])),
 )
 
 
 @settings(max_examples=300, deadline=None)
 @given(data=noise, how=feeds, max_size_line=st.sampled_from([1, 3, 1024]))
-def test_arbitrary_bytes_agree_never_crash_and_ignore_the_split(
-        data: bytes, how: object, max_size_line: int) -> None:
+def test_arbitrary_bytes_agree_never_crash_and_ignore_the_split(data: bytes, how: object, max_size_line: int) -> None:
     pieces = pieces_of(data, how)
     got = agreed(pieces, max_size_line)  # any other exception fails the test
     assert all(type(r) is bytes for r in got[0] if not isinstance(r, tuple))
@@ -323,7 +387,8 @@ def legacy_run(pieces: list[bytes]) -> tuple[object, LegacyChunked]:
 
 
 long_lines = st.tuples(st.integers(1000, 1100), st.binary(max_size=20)).map(
-    lambda t: b"5;" + b"e" * t[0] + b"\r\nhello\r\n" + t[1])
+    lambda t: b"5;" + b"e" * t[0] + b"\r\nhello\r\n" + t[1]
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -341,5 +406,4 @@ def test_the_original_decoder_agrees_where_it_accepted(data: bytes, how: object)
         assert isinstance(got[0], tuple), (got, legacy.size_lines)
     else:
         waiting = b"" if legacy.done else bytes(legacy.buf)
-        assert got == (old, legacy.done, bytes(legacy.buf) if legacy.done else b"",
-                       len(waiting))
+        assert got == (old, legacy.done, bytes(legacy.buf) if legacy.done else b"", len(waiting))

@@ -1,24 +1,28 @@
 """Kernel `scan`, `top_level_span`: the value of a top-level key of a JSON object, on every
 backend, against orjson and against the original passthrough code (json_span_legacy.py)."""
+
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from json_span_legacy import find_top_level_span as legacy_span
 from kernel_backends import BACKENDS, available, require
+
 from lunaroute.errors import InvalidArgumentError
 
 KERNEL = "scan"
 
-CHAT = (b'{"messages":[{"role":"user","content":"say \\"model\\": hi"}],"model":"gpt-4o-mini",'
-        b'"temperature":0.2,"stream":true,"meta":{"model":"inner"}}')
+CHAT = (
+    b'{"messages":[{"role":"user","content":"say \\"model\\": hi"}],"model":"gpt-4o-mini",'
+    b'"temperature":0.2,"stream":true,"meta":{"model":"inner"}}'
+)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -28,7 +32,7 @@ def scan(request: pytest.FixtureRequest) -> ModuleType:
 
 def value(mod: ModuleType, body: bytes, key: bytes) -> bytes | None:
     span = mod.top_level_span(body, key)
-    return None if span is None else body[span[0]:span[1]]
+    return None if span is None else body[span[0] : span[1]]
 
 
 def outcome(mod: ModuleType, body: bytes, key: bytes) -> object:
@@ -46,12 +50,21 @@ def agreed(body: bytes, key: bytes) -> object:
 
 
 # ---------------------------------------------------------------------------- examples
-@pytest.mark.parametrize("key,expected", [
-    (b"model", b'"gpt-4o-mini"'), (b"temperature", b"0.2"), (b"stream", b"true"),
-    (b"meta", b'{"model":"inner"}'),
-    (b"messages", b'[{"role":"user","content":"say \\"model\\": hi"}]'),
-    (b"role", None), (b"content", None), (b"absent", None), (b"mode", None), (b"", None),
-])
+@pytest.mark.parametrize(
+    "key,expected",
+    [
+        (b"model", b'"gpt-4o-mini"'),
+        (b"temperature", b"0.2"),
+        (b"stream", b"true"),
+        (b"meta", b'{"model":"inner"}'),
+        (b"messages", b'[{"role":"user","content":"say \\"model\\": hi"}]'),
+        (b"role", None),
+        (b"content", None),
+        (b"absent", None),
+        (b"mode", None),
+        (b"", None),
+    ],
+)
 def test_chat_body(scan: ModuleType, key: bytes, expected: bytes | None) -> None:
     assert value(scan, CHAT, key) == expected
 
@@ -72,14 +85,17 @@ def test_top_level_not_an_object(scan: ModuleType, body: bytes) -> None:
     assert scan.top_level_span(body, b"a") is None
 
 
-@pytest.mark.parametrize("body,key,message", [
-    (b'{"abc', b"x", "unterminated JSON string starting at byte 1"),
-    (b'{"a\\', b"x", "unterminated JSON string starting at byte 1"),
-    (b'{"a":"x\\"', b"a", "unterminated JSON string starting at byte 5"),
-    (b'{"a":[1,2', b"a", "unterminated JSON value starting at byte 5"),
-    (b'{"a":{"b":[]', b"z", "unterminated JSON value starting at byte 5"),
-    (b'{"a":[1,"b', b"z", "unterminated JSON string starting at byte 8"),
-])
+@pytest.mark.parametrize(
+    "body,key,message",
+    [
+        (b'{"abc', b"x", "unterminated JSON string starting at byte 1"),
+        (b'{"a\\', b"x", "unterminated JSON string starting at byte 1"),
+        (b'{"a":"x\\"', b"a", "unterminated JSON string starting at byte 5"),
+        (b'{"a":[1,2', b"a", "unterminated JSON value starting at byte 5"),
+        (b'{"a":{"b":[]', b"z", "unterminated JSON value starting at byte 5"),
+        (b'{"a":[1,"b', b"z", "unterminated JSON string starting at byte 8"),
+    ],
+)
 def test_unterminated_input(scan: ModuleType, body: bytes, key: bytes, message: str) -> None:
     with pytest.raises(InvalidArgumentError) as err:
         scan.top_level_span(body, key)
@@ -113,17 +129,22 @@ def test_long_strings_and_big_bodies(scan: ModuleType) -> None:
         p = "x" * pad
         body = f'{{"s":"{p}\\"{p}\\\\","model":"m{p}","t":[{{"model":1}}]}}'.encode()
         assert value(scan, body, b"model") == f'"m{p}"'.encode()
-    big = orjson.dumps({"messages": [{"content": "a\"\\{" * 100_000}], "model": "m"})
+    big = orjson.dumps({"messages": [{"content": 'a"\\{' * 100_000}], "model": "m"})
     assert value(scan, big, b"model") == b'"m"'  # past the size where the GIL is released
 
 
 # ---------------------------------------------------------------------------- properties
-TRICKY = st.one_of(st.sampled_from('"\\{}[]:, \t\n/\x00\x1f\u00e9\u2028\U0001F600'),
-                   st.characters(blacklist_categories=("Cs",)))
-KEYS = st.one_of(st.sampled_from(["model", "key", 'k"q', "a\\b", "\u00e9", "", "{", "}"]),
-                 st.text(TRICKY, max_size=6))
-SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-(2**63), 2**63 - 1),
-                    st.floats(allow_nan=False, allow_infinity=False), st.text(TRICKY, max_size=12))
+TRICKY = st.one_of(
+    st.sampled_from('"\\{}[]:, \t\n/\x00\x1f\u00e9\u2028\U0001f600'), st.characters(blacklist_categories=("Cs",))
+)
+KEYS = st.one_of(st.sampled_from(["model", "key", 'k"q', "a\\b", "\u00e9", "", "{", "}"]), st.text(TRICKY, max_size=6))
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**63), 2**63 - 1),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(TRICKY, max_size=12),
+)
 VALUES = st.recursive(
     SCALARS,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS, inner, max_size=4),
@@ -135,17 +156,19 @@ SERIALIZERS: dict[str, Callable[[Any], bytes]] = {
     "orjson": orjson.dumps,
     "orjson_indent": lambda v: orjson.dumps(v, option=orjson.OPT_INDENT_2),
     "json_ascii": lambda v: json.dumps(v).encode(),
-    "json_spaced": lambda v: json.dumps(v, ensure_ascii=False, separators=(" , ", " :\t"))
-    .encode(),
+    "json_spaced": lambda v: json.dumps(v, ensure_ascii=False, separators=(" , ", " :\t")).encode(),
     "json_tab_indent": lambda v: json.dumps(v, ensure_ascii=False, indent="\t").encode(),
 }
 
 
 @settings(max_examples=250, deadline=None)
-@given(data=st.dictionaries(KEYS, VALUES, max_size=6), key=KEYS,
-       style=st.sampled_from(sorted(SERIALIZERS)), lead=st.text(" \t\r\n", max_size=3))
-def test_span_parses_to_the_keys_value(data: dict[str, Any], key: str, style: str,
-                                       lead: str) -> None:
+@given(
+    data=st.dictionaries(KEYS, VALUES, max_size=6),
+    key=KEYS,
+    style=st.sampled_from(sorted(SERIALIZERS)),
+    lead=st.text(" \t\r\n", max_size=3),
+)
+def test_span_parses_to_the_keys_value(data: dict[str, Any], key: str, style: str, lead: str) -> None:
     dumps = SERIALIZERS[style]
     # also plant the key inside nested values: those must never be taken for the top one
     data = {**data, "nested": [{key: "inner"}, {"x": {key: 1}}]} if key != "nested" else data
@@ -155,7 +178,7 @@ def test_span_parses_to_the_keys_value(data: dict[str, Any], key: str, style: st
     assert span == legacy_span(body, raw_key)
     if key in data:
         assert span is not None
-        assert orjson.loads(body[span[0]:span[1]]) == data[key]
+        assert orjson.loads(body[span[0] : span[1]]) == data[key]
     else:
         assert span is None
 
@@ -177,7 +200,7 @@ def damaged(body: bytes, edits: list[tuple[int, bytes]], cut: int) -> bytes:
     out = bytearray(body)
     for pos, chunk in edits:
         at = pos % (len(out) + 1)
-        out[at:at + 1] = chunk
+        out[at : at + 1] = chunk
     return bytes(out[:cut])
 
 
@@ -186,10 +209,15 @@ def damaged_cases(draw: st.DrawFn) -> tuple[bytes, bytes]:
     """A JSON object with a few bytes replaced and maybe cut short, and a key that is
     usually one of its own (so spans are found, not only misses)."""
     data = draw(st.dictionaries(KEYS, VALUES, max_size=5))
-    edits = draw(st.lists(st.tuples(st.integers(0, 400),
-                                    st.sampled_from([b"", b'"', b"\\", b"{", b"}", b"[", b"]",
-                                                     b":", b",", b" ", b"\xff"])),
-                          max_size=3))
+    edits = draw(
+        st.lists(
+            st.tuples(
+                st.integers(0, 400),
+                st.sampled_from([b"", b'"', b"\\", b"{", b"}", b"[", b"]", b":", b",", b" ", b"\xff"]),
+            ),
+            max_size=3,
+        )
+    )
     body = orjson.dumps(data)
     cut = draw(st.one_of(st.just(len(body)), st.integers(0, len(body))))  # often whole
     body = damaged(body, edits, cut)
@@ -198,8 +226,7 @@ def damaged_cases(draw: st.DrawFn) -> tuple[bytes, bytes]:
 
 
 @settings(max_examples=300, deadline=None)
-@given(case=st.one_of(st.tuples(st.binary(max_size=120), st.binary(max_size=4)),
-                      damaged_cases()))
+@given(case=st.one_of(st.tuples(st.binary(max_size=120), st.binary(max_size=4)), damaged_cases()))
 def test_arbitrary_bytes_agree_with_the_original(case: tuple[bytes, bytes]) -> None:
     body, key = case
     got = agreed(body, key)  # any exception but InvalidArgumentError fails the test

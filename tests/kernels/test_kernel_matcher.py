@@ -1,5 +1,6 @@
 """Kernel `matcher`: every backend against brute force (literals), Python `re` (a fixed menu
 of regexes in the common subset of Python `re` and Rust `regex`) and each other."""
+
 from __future__ import annotations
 
 import re
@@ -8,8 +9,8 @@ from types import ModuleType
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from kernel_backends import BACKENDS, assert_all_backends_built, available, require
+
 from lunaroute.errors import InvalidArgumentError, InvalidPatternError
 
 KERNEL = "matcher"
@@ -51,12 +52,10 @@ def brute_literals(literals: list[str], text: str, ci: bool) -> list[tuple[int, 
     return out
 
 
-def reference(literals: list[str], regexes: list[str], text: str,
-              ci: bool) -> list[tuple[int, int, int]]:
+def reference(literals: list[str], regexes: list[str], text: str, ci: bool) -> list[tuple[int, int, int]]:
     candidates = brute_literals(literals, text, ci)
     for i, rx in enumerate(regexes):
-        candidates += [(len(literals) + i, m.start(), m.end())
-                       for m in re.finditer(rx, text) if m.end() > m.start()]
+        candidates += [(len(literals) + i, m.start(), m.end()) for m in re.finditer(rx, text) if m.end() > m.start()]
     candidates.sort(key=lambda m: (m[1], m[1] - m[2], m[0]))
     taken, last_end = [], 0
     for m in candidates:
@@ -69,6 +68,7 @@ def reference(literals: list[str], regexes: list[str], text: str,
 def to_bytes_offsets(text: str, matches: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
     def b(i: int) -> int:
         return len(text[:i].encode("utf-8"))
+
     return [(pid, b(s), b(e)) for pid, s, e in matches]
 
 
@@ -167,13 +167,13 @@ def test_type_errors(matcher: ModuleType) -> None:
 # ASCII, Latin-1 letters, CJK, an emoji, Nd digits of other scripts, NBSP.
 ALPHABET = "abcxyzABCXYZ0129 _-.@+()\n\téÉüßж日本🚀٣３\u00a0"
 REGEX_MENU = [
-    r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}",   # email
-    r"\(?[0-9]{3}\)?[-. ]?[0-9]{3}[-. ]?[0-9]{4}",      # phone
-    r"\d+",                                            # digit runs (Unicode Nd)
+    r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}",  # email
+    r"\(?[0-9]{3}\)?[-. ]?[0-9]{3}[-. ]?[0-9]{4}",  # phone
+    r"\d+",  # digit runs (Unicode Nd)
     r"[0-9]{2,}",
-    r"\bab\w*\b",                                      # word-boundary words
+    r"\bab\w*\b",  # word-boundary words
     r"\b[A-Z][a-z]+\b",
-    r"(?i)abc",                                        # (?i) forms
+    r"(?i)abc",  # (?i) forms
     r"(?i)[a-zé]+",
     r"(?i)api[_-]?key",
     r"\w+@\w+",
@@ -207,8 +207,7 @@ def test_literals_match_brute_force(literals: list[str], text: str, ci: bool) ->
     text=st.text(ALPHABET, max_size=120),
     ci=st.booleans(),
 )
-def test_literals_and_regexes_match_reference(literals: list[str], regexes: list[str], text: str,
-                                              ci: bool) -> None:
+def test_literals_and_regexes_match_reference(literals: list[str], regexes: list[str], text: str, ci: bool) -> None:
     expected = reference(literals, regexes, text, ci)
     for name, mod in available(KERNEL).items():
         m = mod.PatternMatcher(literals, regexes, case_insensitive=ci)
@@ -218,8 +217,7 @@ def test_literals_and_regexes_match_reference(literals: list[str], regexes: list
 
 
 def test_long_text_all_backends_agree() -> None:
-    words = ["alpha", "Beta", "gamma@example.com", "555-123-4567", "日本語", "sk-abcdefgh12345",
-             "🚀", "x"]
+    words = ["alpha", "Beta", "gamma@example.com", "555-123-4567", "日本語", "sk-abcdefgh12345", "🚀", "x"]
     text = " ".join(words[(i * 7) % len(words)] for i in range(5000))
     literals = ["alpha", "beta", "日本", "sk-"]
     regexes = [REGEX_MENU[0], REGEX_MENU[1], r"sk-[A-Za-z0-9]{8,}"]

@@ -1,4 +1,5 @@
 """Kernel `scan`: find_any on every backend against a naive reference."""
+
 from __future__ import annotations
 
 import os
@@ -9,8 +10,8 @@ from types import ModuleType
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from kernel_backends import BACKENDS, assert_all_backends_built, available, load, require
+
 from lunaroute.errors import InvalidArgumentError
 
 KERNEL = "scan"
@@ -104,8 +105,16 @@ def test_simd_level_is_known(scan: ModuleType) -> None:
 
 
 # ---------------------------------------------------------------------------- long inputs
-DELIM_SETS = [b"\n", b"\r\n", b":\r\n", b'"\\', b"\x80\xff", bytes(range(0xF0, 0xF8)),
-              bytes(range(0x70, 0x80)) + b"", b"\x00"]
+DELIM_SETS = [
+    b"\n",
+    b"\r\n",
+    b":\r\n",
+    b'"\\',
+    b"\x80\xff",
+    bytes(range(0xF0, 0xF8)),
+    bytes(range(0x70, 0x80)) + b"",
+    b"\x00",
+]
 
 
 @pytest.mark.parametrize("delims", DELIM_SETS, ids=lambda d: d.hex())
@@ -128,14 +137,13 @@ def test_match_at_every_alignment_incl_the_tail(scan: ModuleType, delims: bytes)
 def test_long_input_all_starts(scan: ModuleType) -> None:
     data = bytes((i * 7919) % 251 for i in range(4096))
     delims = b"\xf0\x03\x99"
-    for start in range(0, 300):
+    for start in range(300):
         assert scan.find_any(data, delims, start) == naive(data, delims, start)
     for end in range(0, 300, 7):
         assert scan.find_any(data, delims, 100, end) == naive(data, delims, 100, end)
 
 
-@pytest.mark.parametrize("delims", [b"\r\n", b"\n\r", b"\x00\x01\x02\x03\x04\x05\x06\n"],
-                         ids=lambda d: d.hex())
+@pytest.mark.parametrize("delims", [b"\r\n", b"\n\r", b"\x00\x01\x02\x03\x04\x05\x06\n"], ids=lambda d: d.hex())
 def test_hits_around_window_boundaries(scan: ModuleType, delims: bytes) -> None:
     # An absent delimiter next to a present one: the case a windowed search must get right.
     for pos in (0, 63, 64, 255, 256, 257, 1279, 1280, 1281, 5375, 5376, 5377, 9999):
@@ -160,14 +168,14 @@ bounds = st.one_of(st.none(), st.integers(-3, 320))
 
 @settings(max_examples=300, deadline=None)
 @given(
-    data=st.one_of(st.binary(max_size=300),
-                   st.binary(min_size=64, max_size=300).map(lambda b: b.replace(b"\x00", b"a"))),
+    data=st.one_of(
+        st.binary(max_size=300), st.binary(min_size=64, max_size=300).map(lambda b: b.replace(b"\x00", b"a"))
+    ),
     delims=st.binary(max_size=18),
     start=st.integers(-2, 320),
     end=bounds,
 )
-def test_every_backend_matches_naive(data: bytes, delims: bytes, start: int,
-                                     end: int | None) -> None:
+def test_every_backend_matches_naive(data: bytes, delims: bytes, start: int, end: int | None) -> None:
     expected = outcome(naive, data, delims, start, end)
     for name, mod in available(KERNEL).items():
         assert outcome(mod.find_any, data, delims, start, end) == expected, name
@@ -184,6 +192,7 @@ def test_rust_scalar_path_forced_by_env() -> None:
         "print(s.simd_level(), s.find_any(d, b'\\r\\n'), s.find_any(d, b'\\r\\n', 201))\n"
     )
     env = dict(os.environ, LUNAROUTE_SIMD="scalar")
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                         text=True, timeout=60, check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60, check=True
+    ).stdout.split()
     assert out == ["scalar", "200", "-1"]

@@ -1,4 +1,5 @@
 """Kernel `sse`: every backend against the WHATWG rules and against each other."""
+
 from __future__ import annotations
 
 from types import ModuleType
@@ -6,10 +7,10 @@ from types import ModuleType
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from kernel_backends import BACKENDS, assert_all_backends_built, available, require
-from lunaroute.errors import InvalidArgumentError, SseLineTooLongError
 from sse_oracle import interpret, line_too_long_at
+
+from lunaroute.errors import InvalidArgumentError, SseLineTooLongError
 
 KERNEL = "sse"
 
@@ -40,9 +41,7 @@ def test_simple_event_is_a_plain_tuple(sse: ModuleType) -> None:
 
 def test_event_id_retry_fields(sse: ModuleType) -> None:
     f = sse.SseFramer()
-    assert f.feed(b"event: delta\nid: 7\nretry: 1500\ndata: {\"a\":1}\n\n") == [
-        ("delta", '{"a":1}', "7", 1500)
-    ]
+    assert f.feed(b'event: delta\nid: 7\nretry: 1500\ndata: {"a":1}\n\n') == [("delta", '{"a":1}', "7", 1500)]
     assert (f.last_event_id, f.retry) == ("7", 1500)
 
 
@@ -82,7 +81,7 @@ def test_lone_cr_and_crlf_and_lf_all_end_lines(sse: ModuleType) -> None:
 def test_crlf_split_between_chunks_byte_by_byte(sse: ModuleType) -> None:
     f = sse.SseFramer()
     stream = b"data: x\r\n\r\ndata: y\r\r"
-    events = feed_all(f, *(stream[i:i + 1] for i in range(len(stream))))
+    events = feed_all(f, *(stream[i : i + 1] for i in range(len(stream))))
     assert events == [("message", "x", "", None), ("message", "y", "", None)]
 
 
@@ -113,9 +112,7 @@ def test_bom_not_at_start_is_data(sse: ModuleType) -> None:
 def test_invalid_utf8_decodes_like_python_replace(sse: ModuleType) -> None:
     raw = b"ok \xff \xe2\x82 \xed\xa0\x80 \xf0\x9f\x9a \xc3\xa9"
     f = sse.SseFramer()
-    assert f.feed(b"data: " + raw + b"\n\n") == [
-        ("message", raw.decode("utf-8", "replace"), "", None)
-    ]
+    assert f.feed(b"data: " + raw + b"\n\n") == [("message", raw.decode("utf-8", "replace"), "", None)]
 
 
 def test_multibyte_char_split_across_chunks(sse: ModuleType) -> None:
@@ -128,16 +125,12 @@ def test_multibyte_char_split_across_chunks(sse: ModuleType) -> None:
 # ---------------------------------------------------------------------------- fields
 def test_comments_and_unknown_fields_are_ignored(sse: ModuleType) -> None:
     f = sse.SseFramer()
-    assert f.feed(b": keep-alive\nfoo: bar\n:\ndata: x\nDATA: y\n\n") == [
-        ("message", "x", "", None)
-    ]
+    assert f.feed(b": keep-alive\nfoo: bar\n:\ndata: x\nDATA: y\n\n") == [("message", "x", "", None)]
 
 
 def test_value_loses_exactly_one_leading_space(sse: ModuleType) -> None:
     f = sse.SseFramer()
-    assert f.feed(b"data:a\ndata: b\ndata:  c\ndata:d: e\n\n") == [
-        ("message", "a\nb\n c\nd: e", "", None)
-    ]
+    assert f.feed(b"data:a\ndata: b\ndata:  c\ndata:d: e\n\n") == [("message", "a\nb\n c\nd: e", "", None)]
 
 
 def test_field_without_colon_has_empty_value(sse: ModuleType) -> None:
@@ -153,9 +146,7 @@ def test_only_one_trailing_newline_is_removed(sse: ModuleType) -> None:
 
 def test_event_type_resets_after_each_block(sse: ModuleType) -> None:
     f = sse.SseFramer()
-    assert f.feed(b"event: foo\ndata: 1\n\ndata: 2\n\n") == [
-        ("foo", "1", "", None), ("message", "2", "", None)
-    ]
+    assert f.feed(b"event: foo\ndata: 1\n\ndata: 2\n\n") == [("foo", "1", "", None), ("message", "2", "", None)]
     # ... also after a block that dispatched nothing
     assert f.feed(b"event: bar\n\ndata: 3\n\n") == [("message", "3", "", None)]
     # an empty event name means "message"
@@ -172,16 +163,15 @@ def test_no_dispatch_on_empty_data_but_id_sticks(sse: ModuleType) -> None:
 def test_id_with_nul_is_ignored(sse: ModuleType) -> None:
     f = sse.SseFramer()
     assert f.feed(b"id: ok\ndata: 1\n\nid: a\x00b\ndata: 2\n\n") == [
-        ("message", "1", "ok", None), ("message", "2", "ok", None)
+        ("message", "1", "ok", None),
+        ("message", "2", "ok", None),
     ]
     assert f.last_event_id == "ok"
 
 
 def test_empty_id_resets_last_event_id(sse: ModuleType) -> None:
     f = sse.SseFramer()
-    assert f.feed(b"id: 5\ndata: a\n\nid\ndata: b\n\n") == [
-        ("message", "a", "5", None), ("message", "b", "", None)
-    ]
+    assert f.feed(b"id: 5\ndata: a\n\nid\ndata: b\n\n") == [("message", "a", "5", None), ("message", "b", "", None)]
 
 
 @pytest.mark.parametrize("bad", [b"12a", b"-5", b"", b" 5", b"5 ", b"1.5", "١٢".encode(), b"+3"])
@@ -195,9 +185,7 @@ def test_retry_non_digits_are_ignored(sse: ModuleType, bad: bytes) -> None:
 def test_retry_leading_zeros_and_persistence(sse: ModuleType) -> None:
     f = sse.SseFramer()
     assert f.retry is None
-    assert f.feed(b"retry: 0042\ndata: a\n\ndata: b\n\n") == [
-        ("message", "a", "", 42), ("message", "b", "", None)
-    ]
+    assert f.feed(b"retry: 0042\ndata: a\n\ndata: b\n\n") == [("message", "a", "", 42), ("message", "b", "", None)]
     assert f.retry == 42
     assert f.feed(b"retry: 0\ndata: c\n\n") == [("message", "c", "", 0)]
 
@@ -284,21 +272,75 @@ def test_line_too_long_is_a_value_error(sse: ModuleType) -> None:
 
 # ---------------------------------------------------------------------------- differential
 SSE_FRAGMENTS = [
-    b"data", b"data:", b"data: ", b"event", b"event: ", b"event:x", b"id", b"id: ", b"id:1",
-    b"retry", b"retry:", b"retry: ", b"retry: 10", b"0", b"123", b"-1", b":", b": c", b" ",
-    b"\n", b"\r", b"\r\n", b"\n\n", b"\r\r", b"\xef\xbb\xbf", b"\xef", b"\xbb", b"\xbf", b"\x00",
-    b"x", b"hello", b"message", b"foo", b"\xc3\xa9", b"\xe2\x82\xac", b"\xf0\x9f\x9a\x80",
-    b"\xff", b"\xc3", b"\xe2\x82", b"\xed\xa0\x80", b"\xf0\x9f", b"\t", b"{\"a\":[1,2]}",
+    b"data",
+    b"data:",
+    b"data: ",
+    b"event",
+    b"event: ",
+    b"event:x",
+    b"id",
+    b"id: ",
+    b"id:1",
+    b"retry",
+    b"retry:",
+    b"retry: ",
+    b"retry: 10",
+    b"0",
+    b"123",
+    b"-1",
+    b":",
+    b": c",
+    b" ",
+    b"\n",
+    b"\r",
+    b"\r\n",
+    b"\n\n",
+    b"\r\r",
+    b"\xef\xbb\xbf",
+    b"\xef",
+    b"\xbb",
+    b"\xbf",
+    b"\x00",
+    b"x",
+    b"hello",
+    b"message",
+    b"foo",
+    b"\xc3\xa9",
+    b"\xe2\x82\xac",
+    b"\xf0\x9f\x9a\x80",
+    b"\xff",
+    b"\xc3",
+    b"\xe2\x82",
+    b"\xed\xa0\x80",
+    b"\xf0\x9f",
+    b"\t",
+    b'{"a":[1,2]}',
 ]
 fragment = st.one_of(st.sampled_from(SSE_FRAGMENTS), st.binary(max_size=4))
 fragment_streams = st.builds(
     lambda bom, parts: (b"\xef\xbb\xbf" if bom else b"") + b"".join(parts),
-    st.booleans(), st.lists(fragment, max_size=40),
+    st.booleans(),
+    st.lists(fragment, max_size=40),
 )
 # Line-structured streams: real fields, blank lines that dispatch, every terminator kind.
 field_value = st.one_of(
-    st.sampled_from([b"", b"x", b"hello world", b"123", b"0", b"-1", b" lead", b"a\x00b",
-                     b"\xc3\xa9\xe2\x82\xac", b"\xff\xfe", b"\xf0\x9f\x9a", b":", b"\xef\xbb\xbf"]),
+    st.sampled_from(
+        [
+            b"",
+            b"x",
+            b"hello world",
+            b"123",
+            b"0",
+            b"-1",
+            b" lead",
+            b"a\x00b",
+            b"\xc3\xa9\xe2\x82\xac",
+            b"\xff\xfe",
+            b"\xf0\x9f\x9a",
+            b":",
+            b"\xef\xbb\xbf",
+        ]
+    ),
     st.binary(max_size=6).map(lambda b: b.replace(b"\r", b"").replace(b"\n", b"")),
 )
 field_line = st.builds(
@@ -307,12 +349,11 @@ field_line = st.builds(
     st.sampled_from([b"", b":", b": ", b":  "]),
     field_value,
 )
-sse_line = st.one_of(field_line, field_line, st.just(b""), st.just(b""),
-                     st.sampled_from([b":", b": comment"]), st.binary(max_size=6))
+sse_line = st.one_of(
+    field_line, field_line, st.just(b""), st.just(b""), st.sampled_from([b":", b": comment"]), st.binary(max_size=6)
+)
 structured_streams = st.builds(
-    lambda bom, lines, last: (
-        (b"\xef\xbb\xbf" if bom else b"") + b"".join(line + end for line, end in lines) + last
-    ),
+    lambda bom, lines, last: (b"\xef\xbb\xbf" if bom else b"") + b"".join(line + end for line, end in lines) + last,
     st.booleans(),
     st.lists(st.tuples(sse_line, st.sampled_from([b"\n", b"\r", b"\r\n"])), max_size=25),
     st.one_of(st.just(b""), sse_line),
@@ -350,12 +391,10 @@ def test_backends_agree_with_oracle_whatever_the_chunking(stream: bytes, cuts: l
     for name, mod in available(KERNEL).items():
         whole = run(mod, [stream])
         pieces = run(mod, chunked(stream, cuts))
-        bytewise = run(mod, [stream[i:i + 1] for i in range(len(stream))])
+        bytewise = run(mod, [stream[i : i + 1] for i in range(len(stream))])
         for trace, (closed, last_id, retry, buffered) in (whole, pieces, bytewise):
             assert events_of(trace) == expected.events, name
-            assert (closed, last_id, retry, buffered) == (
-                [], expected.last_event_id, expected.retry, 0
-            ), name
+            assert (closed, last_id, retry, buffered) == ([], expected.last_event_id, expected.retry, 0), name
         if name == "python":
             reference = pieces
         else:
@@ -368,8 +407,7 @@ def test_backends_agree_with_oracle_whatever_the_chunking(stream: bytes, cuts: l
     cuts=st.lists(st.integers(0, 10_000), max_size=8),
     max_line=st.integers(1, 24),
 )
-def test_line_limit_trips_on_the_same_feed_everywhere(stream: bytes, cuts: list[int],
-                                                      max_line: int) -> None:
+def test_line_limit_trips_on_the_same_feed_everywhere(stream: bytes, cuts: list[int], max_line: int) -> None:
     chunks = chunked(stream, cuts)
     at = line_too_long_at(stream, max_line)
     if at is None:

@@ -17,9 +17,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tests.mock_upstream", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (loopback only)")
     parser.add_argument("--port", type=int, default=0, help="port to bind; 0 picks a free one")
-    parser.add_argument(
-        "--path-prefix", default="", help="also serve the API under this prefix, e.g. /openai"
-    )
+    parser.add_argument("--path-prefix", default="", help="also serve the API under this prefix, e.g. /openai")
     parser.add_argument(
         "--api-key",
         action="append",
@@ -31,9 +29,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 async def _serve(args: argparse.Namespace) -> None:
-    server = MockUpstreamServer(
-        args.host, args.port, path_prefix=args.path_prefix, api_keys=args.api_keys
-    )
+    server = MockUpstreamServer(args.host, args.port, path_prefix=args.path_prefix, api_keys=args.api_keys)
     port = await server.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -47,9 +43,7 @@ async def _serve(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
     if not args.host.startswith("127.") and args.host not in ("localhost", "::1"):
-        print(
-            f"error: refusing to bind {args.host}: the mock serves loopback only", file=sys.stderr
-        )
+        print(f"error: refusing to bind {args.host}: the mock serves loopback only", file=sys.stderr)
         return 2
     try:
         asyncio.run(_serve(args))

@@ -55,8 +55,7 @@ def check_block(c: AnthropicChecks, path: str, block: Any, role: str) -> None:
         tags = ", ".join(f"'{t}'" for t in ALL_TYPES)
         c.add(
             path,
-            f"Input tag '{kind}' found using 'type' does not match any of the expected tags: "
-            f"{tags}",
+            f"Input tag '{kind}' found using 'type' does not match any of the expected tags: {tags}",
         )
         return
     if role == "user" and kind in ASSISTANT_ONLY:
@@ -194,9 +193,7 @@ def _check_tool_result(c: AnthropicChecks, path: str, block: dict[str, Any]) -> 
         if not c.obj(where, inner):
             continue
         kind = inner.get("type")
-        if c.literal(
-            f"{where}.type", kind, ["text", "image", "search_result", "document", "tool_reference"]
-        ):
+        if c.literal(f"{where}.type", kind, ["text", "image", "search_result", "document", "tool_reference"]):
             checker = _CHECKERS.get(kind)
             if checker is not None:
                 checker(c, where, inner)

@@ -37,9 +37,7 @@ class AnthropicChecks:
             if key not in allowed:
                 self.add(f"{path}.{key}" if path else key, "Extra inputs are not permitted")
 
-    def string(
-        self, path: str, value: Any, *, nullable: bool = False, max_len: int | None = None
-    ) -> bool:
+    def string(self, path: str, value: Any, *, nullable: bool = False, max_len: int | None = None) -> bool:
         if value is None and nullable:
             return True
         if not isinstance(value, str):
@@ -74,16 +72,12 @@ class AnthropicChecks:
             return self.add(path, f"Input should be {literal_list(choices)}")
         return True
 
-    def integer(
-        self, path: str, value: Any, low: int | None = None, high: int | None = None
-    ) -> bool:
+    def integer(self, path: str, value: Any, low: int | None = None, high: int | None = None) -> bool:
         if not is_int(value):
             return self.add(path, "Input should be a valid integer")
         return self._bounds(path, value, low, high)
 
-    def number(
-        self, path: str, value: Any, low: float | None = None, high: float | None = None
-    ) -> bool:
+    def number(self, path: str, value: Any, low: float | None = None, high: float | None = None) -> bool:
         if not is_number(value):
             return self.add(path, "Input should be a valid number")
         return self._bounds(path, value, low, high)

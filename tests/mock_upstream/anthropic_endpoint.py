@@ -67,8 +67,7 @@ class AnthropicDialect:
         return self.error(
             400,
             request_id,
-            "There was an error parsing the body of your request. Please "
-            "ensure your request body is valid JSON.",
+            "There was an error parsing the body of your request. Please ensure your request body is valid JSON.",
         )
 
     # ------------------------------------------------------------------ checks
@@ -96,9 +95,7 @@ class AnthropicDialect:
         return self.error(400, request_id, issues[0].message)
 
     # ------------------------------------------------------------------ endpoints
-    def messages(
-        self, body: dict[str, Any], request_id: str, override_text: str | None
-    ) -> JsonReply | StreamReply:
+    def messages(self, body: dict[str, Any], request_id: str, override_text: str | None) -> JsonReply | StreamReply:
         plan = plan_reply(conversation(body), lambda: self.state.new_id("toolu_"), override_text)
         cache = self.state.cache.lookup_and_store(body["model"], anthropic_segments(body))
         meta = MessageMeta(id=self.state.new_id("msg_"), model=body["model"], cache=cache)
@@ -107,9 +104,7 @@ class AnthropicDialect:
         return JsonReply(200, message(meta, plan), self.headers(request_id))
 
     def count_tokens(self, body: dict[str, Any], request_id: str) -> JsonReply:
-        outcome = self.state.cache.lookup_and_store(
-            body["model"], anthropic_segments(body), count_only=True
-        )
+        outcome = self.state.cache.lookup_and_store(body["model"], anthropic_segments(body), count_only=True)
         return JsonReply(200, {"input_tokens": outcome.total}, self.headers(request_id))
 
     def models(self, request_id: str, model_id: str | None) -> JsonReply:
@@ -153,11 +148,7 @@ def conversation(body: dict[str, Any]) -> Conversation:
     messages = body["messages"]
     turns: list[tuple[str, list[Any]]] = []
     for m in messages:
-        blocks = (
-            m["content"]
-            if isinstance(m["content"], list)
-            else [{"type": "text", "text": m["content"]}]
-        )
+        blocks = m["content"] if isinstance(m["content"], list) else [{"type": "text", "text": m["content"]}]
         if turns and turns[-1][0] == m["role"]:
             turns[-1][1].extend(blocks)
         else:

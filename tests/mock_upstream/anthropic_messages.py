@@ -63,8 +63,7 @@ def _check_message(c: AnthropicChecks, i: int, message: Any, *, last: bool) -> b
     if blocks_empty and not (last and role == "assistant"):
         c.add(
             path,
-            "all messages must have non-empty content except for the optional final assistant "
-            "message",
+            "all messages must have non-empty content except for the optional final assistant message",
         )
         ok = False
     if last and role == "assistant" and _ends_with_whitespace(content):
@@ -77,11 +76,7 @@ def _ends_with_whitespace(content: Any) -> bool:
         return bool(content) and content != content.rstrip()
     if isinstance(content, list) and content:
         tail = content[-1]
-        if (
-            isinstance(tail, dict)
-            and tail.get("type") == "text"
-            and isinstance(tail.get("text"), str)
-        ):
+        if isinstance(tail, dict) and tail.get("type") == "text" and isinstance(tail.get("text"), str):
             text = tail["text"]
             return bool(text) and text != text.rstrip()
     return False
@@ -105,9 +100,7 @@ def _turns(messages: list[dict[str, Any]]) -> list[tuple[str, list[tuple[int, in
     return turns
 
 
-def _check_tool_pairing(
-    c: AnthropicChecks, turns: list[tuple[str, list[tuple[int, int, Any]]]]
-) -> None:
+def _check_tool_pairing(c: AnthropicChecks, turns: list[tuple[str, list[tuple[int, int, Any]]]]) -> None:
     previous_ids: set[str] = set()
     for t, (role, entries) in enumerate(turns):
         if role == "assistant":
@@ -148,16 +141,12 @@ def _check_tool_pairing(
         previous_ids = set()
 
 
-def _check_thinking_first(
-    c: AnthropicChecks, turns: list[tuple[str, list[tuple[int, int, Any]]]]
-) -> None:
+def _check_thinking_first(c: AnthropicChecks, turns: list[tuple[str, list[tuple[int, int, Any]]]]) -> None:
     """With thinking on, an assistant turn whose tool calls are being answered by the final
     user turn must open with a thinking block (the model resumes inside that turn)."""
     if len(turns) < 2 or turns[-1][0] != "user" or turns[-2][0] != "assistant":
         return
-    answers = [
-        b for _, _, b in turns[-1][1] if isinstance(b, dict) and b.get("type") == "tool_result"
-    ]
+    answers = [b for _, _, b in turns[-1][1] if isinstance(b, dict) and b.get("type") == "tool_result"]
     entries = turns[-2][1]
     kinds = [b.get("type") for _, _, b in entries if isinstance(b, dict)]
     if answers and "tool_use" in kinds and kinds[0] not in ("thinking", "redacted_thinking"):

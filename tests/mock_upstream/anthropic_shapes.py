@@ -47,9 +47,7 @@ def content_blocks(plan: ReplyPlan) -> list[dict[str, Any]]:
     if plan.text:
         blocks.append({"type": "text", "text": plan.text})
     for call in plan.tool_calls:
-        blocks.append(
-            {"type": "tool_use", "id": call.id, "name": call.name, "input": call.arguments}
-        )
+        blocks.append({"type": "tool_use", "id": call.id, "name": call.name, "input": call.arguments})
     return blocks
 
 
@@ -113,18 +111,13 @@ def _block_events(index: int, block: dict[str, Any]) -> list[bytes]:
         deltas = [{"type": "text_delta", "text": piece} for piece in text_pieces(block["text"])]
     elif kind == "thinking":
         opening = {"type": "thinking", "thinking": "", "signature": ""}
-        deltas = [
-            {"type": "thinking_delta", "thinking": piece}
-            for piece in text_pieces(block["thinking"])
-        ]
+        deltas = [{"type": "thinking_delta", "thinking": piece} for piece in text_pieces(block["thinking"])]
         deltas.append({"type": "signature_delta", "signature": block["signature"]})
     else:
         opening = {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}
         arguments = json.dumps(block["input"], separators=(",", ":"), ensure_ascii=False)
         deltas = [{"type": "input_json_delta", "partial_json": ""}]
-        deltas.extend(
-            {"type": "input_json_delta", "partial_json": piece} for piece in json_pieces(arguments)
-        )
+        deltas.extend({"type": "input_json_delta", "partial_json": piece} for piece in json_pieces(arguments))
     events = [
         sse_named(
             "content_block_start",
@@ -132,9 +125,7 @@ def _block_events(index: int, block: dict[str, Any]) -> list[bytes]:
         )
     ]
     events.extend(
-        sse_named(
-            "content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta}
-        )
+        sse_named("content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta})
         for delta in deltas
     )
     events.append(sse_named("content_block_stop", {"type": "content_block_stop", "index": index}))

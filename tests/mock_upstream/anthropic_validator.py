@@ -170,9 +170,7 @@ def _check_tools(c: AnthropicChecks, tools: Any) -> list[str]:
     return names
 
 
-def _check_tool_choice(
-    c: AnthropicChecks, choice: Any, tool_names: list[str], thinking_on: bool
-) -> None:
+def _check_tool_choice(c: AnthropicChecks, choice: Any, tool_names: list[str], thinking_on: bool) -> None:
     if choice is None or not c.obj("tool_choice", choice):
         return
     kind = choice.get("type")
@@ -188,9 +186,7 @@ def _check_tool_choice(
             c.add("tool_choice.tool.name", f"Tool '{name}' not found in provided tools")
     c.extra(f"tool_choice.{kind}", choice, allowed)
     if "disable_parallel_tool_use" in choice:
-        c.boolean(
-            f"tool_choice.{kind}.disable_parallel_tool_use", choice["disable_parallel_tool_use"]
-        )
+        c.boolean(f"tool_choice.{kind}.disable_parallel_tool_use", choice["disable_parallel_tool_use"])
     if kind in ("any", "tool") and not tool_names:
         c.add("tool_choice", "tool_choice may only be specified while providing tools.")
     if kind in ("any", "tool") and thinking_on:
@@ -199,11 +195,7 @@ def _check_tool_choice(
 
 def _check_sampling(c: AnthropicChecks, body: dict[str, Any], thinking_on: bool) -> None:
     if "temperature" in body:
-        if (
-            c.number("temperature", body["temperature"], 0, 1)
-            and thinking_on
-            and body["temperature"] != 1
-        ):
+        if c.number("temperature", body["temperature"], 0, 1) and thinking_on and body["temperature"] != 1:
             c.add(
                 "",
                 "`temperature` may only be set to 1 when thinking is enabled. Please consult "
@@ -253,11 +245,7 @@ def _check_misc(c: AnthropicChecks, body: dict[str, Any]) -> None:
                 ["low", "medium", "high", "xhigh", "max"],
                 nullable=True,
             )
-    if (
-        "container" in body
-        and body["container"] is not None
-        and not isinstance(body["container"], (str, dict))
-    ):
+    if "container" in body and body["container"] is not None and not isinstance(body["container"], (str, dict)):
         c.add("container", "Input should be a valid string or a valid dictionary")
     c.cache_control("cache_control", body.get("cache_control"))
 
@@ -267,8 +255,7 @@ def _check_cache_breakpoints(c: AnthropicChecks, body: dict[str, Any]) -> None:
     if found > MAX_CACHE_BREAKPOINTS:
         c.add(
             "",
-            f"A maximum of {MAX_CACHE_BREAKPOINTS} blocks with cache_control may be provided. "
-            f"Found {found}.",
+            f"A maximum of {MAX_CACHE_BREAKPOINTS} blocks with cache_control may be provided. Found {found}.",
         )
 
 
@@ -281,7 +268,5 @@ def count_cache_breakpoints(body: dict[str, Any]) -> int:
         groups.extend(m.get("content") for m in messages if isinstance(m, dict))
     for group in groups:
         if isinstance(group, list):
-            found += sum(
-                1 for b in group if isinstance(b, dict) and b.get("cache_control") is not None
-            )
+            found += sum(1 for b in group if isinstance(b, dict) and b.get("cache_control") is not None)
     return found

@@ -65,7 +65,7 @@ class Behaviour:
     model: str | None = None
 
     @classmethod
-    def from_json(cls, raw: Any) -> "Behaviour":
+    def from_json(cls, raw: Any) -> Behaviour:
         if not isinstance(raw, dict):
             raise BehaviourError(f"a behaviour must be an object, got {type(raw).__name__}")
         unknown = sorted(set(raw) - _FIELDS)
@@ -114,9 +114,7 @@ class Behaviour:
         return self.model is None or self.model == model
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            k: v for k, v in asdict(self).items() if v not in (None, {}, False, 0) or k == "status"
-        }
+        return {k: v for k, v in asdict(self).items() if v not in (None, {}, False, 0) or k == "status"}
 
 
 class ScriptQueue:

@@ -62,5 +62,5 @@ class Connection:
         try:
             self.writer.close()
             await asyncio.wait_for(self.writer.wait_closed(), timeout=2)
-        except (ConnectionError, asyncio.TimeoutError, RuntimeError):
+        except (TimeoutError, ConnectionError, RuntimeError):
             pass

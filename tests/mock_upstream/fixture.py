@@ -23,8 +23,9 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import pytest
 
@@ -53,7 +54,7 @@ class MockUpstream:
         self._proc: subprocess.Popen[str] | None = None
 
     # ------------------------------------------------------------------ lifecycle
-    def start(self) -> "MockUpstream":
+    def start(self) -> MockUpstream:
         if self._proc is not None:
             return self
         cmd = [sys.executable, "-m", "tests.mock_upstream", "--host", self.host, "--port", "0"]
@@ -63,18 +64,14 @@ class MockUpstream:
             cmd += ["--api-key", key]
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-        self._proc = subprocess.Popen(
-            cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, text=True
-        )
+        self._proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, text=True)
         self.port = self._read_port()
         return self
 
     def _read_port(self) -> int:
         assert self._proc is not None and self._proc.stdout is not None
         line: list[str] = []
-        reader = threading.Thread(
-            target=lambda: line.append(self._proc.stdout.readline()), daemon=True
-        )
+        reader = threading.Thread(target=lambda: line.append(self._proc.stdout.readline()), daemon=True)
         reader.start()
         reader.join(_START_TIMEOUT_S)
         first = line[0].strip() if line else ""
@@ -97,7 +94,7 @@ class MockUpstream:
         if proc.stdout is not None:
             proc.stdout.close()
 
-    def __enter__(self) -> "MockUpstream":
+    def __enter__(self) -> MockUpstream:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -127,9 +124,7 @@ class MockUpstream:
             with _OPENER.open(req, timeout=10) as resp:
                 return json.loads(resp.read())
         except urllib.error.HTTPError as exc:
-            raise MockUpstreamError(
-                f"control {method} {name}: {exc.code} {exc.read().decode()}"
-            ) from exc
+            raise MockUpstreamError(f"control {method} {name}: {exc.code} {exc.read().decode()}") from exc
 
     def script(self, behaviours: list[dict[str, Any]]) -> int:
         """Queue behaviours; returns how many are now pending."""
@@ -157,9 +152,7 @@ class MockUpstream:
             if stats.get(name, 0) >= at_least:
                 return stats
             if time.monotonic() > deadline:
-                raise MockUpstreamError(
-                    f"stat {name} stayed at {stats.get(name)} (< {at_least}): {stats}"
-                )
+                raise MockUpstreamError(f"stat {name} stayed at {stats.get(name)} (< {at_least}): {stats}")
             time.sleep(0.02)
 
 

@@ -63,9 +63,7 @@ def reason_phrase(status: int) -> str:
         return "Unknown"
 
 
-async def read_request(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-) -> HttpRequest | None:
+async def read_request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> HttpRequest | None:
     """Next request on the connection, or None when the peer closed it between requests."""
     try:
         head = await reader.readuntil(b"\r\n\r\n")

@@ -18,14 +18,11 @@ class OpenAIChecks:
         return False
 
     def missing(self, param: str) -> bool:
-        return self.add(
-            f"Missing required parameter: '{param}'.", param, "missing_required_parameter"
-        )
+        return self.add(f"Missing required parameter: '{param}'.", param, "missing_required_parameter")
 
     def wrong_type(self, param: str, expected: str, value: Any) -> bool:
         return self.add(
-            f"Invalid type for '{param}': expected {expected}, but got {json_type_name(value)} "
-            "instead.",
+            f"Invalid type for '{param}': expected {expected}, but got {json_type_name(value)} instead.",
             param,
             "invalid_type",
         )
@@ -40,9 +37,7 @@ class OpenAIChecks:
     def extra_properties(self, where: str, keys: list[str]) -> bool:
         listed = ", ".join(f"'{k}'" for k in keys)
         verb = "was" if len(keys) == 1 else "were"
-        return self.add(
-            f"Additional properties are not allowed ({listed} {verb} unexpected) - '{where}'"
-        )
+        return self.add(f"Additional properties are not allowed ({listed} {verb} unexpected) - '{where}'")
 
     # ------------------------------------------------------------------ typed getters
     def string(self, param: str, value: Any, *, nullable: bool = False) -> bool:
@@ -66,9 +61,7 @@ class OpenAIChecks:
             return self.wrong_type(param, "an object", value)
         return True
 
-    def array(
-        self, param: str, value: Any, *, min_len: int = 0, max_len: int | None = None
-    ) -> bool:
+    def array(self, param: str, value: Any, *, min_len: int = 0, max_len: int | None = None) -> bool:
         if not isinstance(value, list):
             return self.wrong_type(param, "an array", value)
         if len(value) < min_len:
@@ -133,24 +126,20 @@ class OpenAIChecks:
             )
         return True
 
-    def integer(
-        self, param: str, value: Any, low: int | None, high: int | None, *, nullable: bool = True
-    ) -> bool:
+    def integer(self, param: str, value: Any, low: int | None, high: int | None, *, nullable: bool = True) -> bool:
         if value is None and nullable:
             return True
         if not is_int(value):
             return self.wrong_type(param, "an integer", value)
         if low is not None and value < low:
             return self.add(
-                f"Invalid '{param}': integer below minimum value. Expected a value >= {low}, "
-                f"but got {value} instead.",
+                f"Invalid '{param}': integer below minimum value. Expected a value >= {low}, but got {value} instead.",
                 param,
                 "integer_below_min_value",
             )
         if high is not None and value > high:
             return self.add(
-                f"Invalid '{param}': integer above maximum value. Expected a value <= {high}, "
-                f"but got {value} instead.",
+                f"Invalid '{param}': integer above maximum value. Expected a value <= {high}, but got {value} instead.",
                 param,
                 "integer_above_max_value",
             )

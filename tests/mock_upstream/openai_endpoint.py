@@ -72,14 +72,10 @@ class OpenAIDialect:
         return JsonReply(status, body, self.headers(request_id))
 
     def not_found(self, request: HttpRequest, request_id: str) -> JsonReply:
-        return self.error(
-            404, request_id, f"Invalid URL ({request.method} {request.path})", code=None
-        )
+        return self.error(404, request_id, f"Invalid URL ({request.method} {request.path})", code=None)
 
     def bad_method(self, request: HttpRequest, request_id: str) -> JsonReply:
-        return self.error(
-            405, request_id, f"Invalid method for URL ({request.method} {request.path})"
-        )
+        return self.error(405, request_id, f"Invalid method for URL ({request.method} {request.path})")
 
     def bad_json(self, request_id: str) -> JsonReply:
         return self.error(400, request_id, BAD_JSON_MESSAGE)
@@ -113,10 +109,7 @@ class OpenAIDialect:
         self, body: dict[str, Any], request_id: str, override_text: str | None
     ) -> JsonReply | StreamReply:
         conv = conversation(body)
-        plans = [
-            plan_reply(conv, lambda: self.state.new_id("call_"), override_text)
-            for _ in range(body.get("n") or 1)
-        ]
+        plans = [plan_reply(conv, lambda: self.state.new_id("call_"), override_text) for _ in range(body.get("n") or 1)]
         cache = self.state.cache.lookup_and_store(body["model"], openai_segments(body))
         meta = CompletionMeta(
             id=self.state.new_id("chatcmpl-"),
@@ -156,9 +149,7 @@ def _text(content: Any) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return " ".join(
-            p["text"] for p in content if isinstance(p, dict) and p.get("type") == "text"
-        )
+        return " ".join(p["text"] for p in content if isinstance(p, dict) and p.get("type") == "text")
     return ""
 
 
@@ -174,10 +165,7 @@ def conversation(body: dict[str, Any]) -> Conversation:
         for call in messages[i].get("tool_calls") or []:
             body_key = call.get("type", "function")
             names[call["id"]] = call.get(body_key, {}).get("name")
-    results = [
-        ToolResult(m["tool_call_id"], names.get(m["tool_call_id"]), _text(m["content"]))
-        for m in trailing
-    ]
+    results = [ToolResult(m["tool_call_id"], names.get(m["tool_call_id"]), _text(m["content"])) for m in trailing]
     last_user = next((m for m in reversed(messages) if m["role"] == "user"), None)
     conv = Conversation(
         last_user_text=_text(last_user["content"]) if last_user else "",

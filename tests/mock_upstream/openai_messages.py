@@ -131,9 +131,7 @@ def _check_part(c: OpenAIChecks, where: str, part: Any, role: str) -> None:
     if kind not in _ALLOWED_PARTS[role]:
         allowed = sorted(_ALLOWED_PARTS[role])
         c.add(
-            f"Invalid value: '{kind}'. Supported values are: "
-            + ", ".join(f"'{a}'" for a in allowed)
-            + ".",
+            f"Invalid value: '{kind}'. Supported values are: " + ", ".join(f"'{a}'" for a in allowed) + ".",
             f"{where}.type",
             "invalid_value",
         )
@@ -162,9 +160,7 @@ def _check_part(c: OpenAIChecks, where: str, part: Any, role: str) -> None:
             if "format" not in audio:
                 c.missing(f"{where}.input_audio.format")
             else:
-                c.choice(
-                    f"{where}.input_audio.format", audio["format"], ["wav", "mp3"], nullable=False
-                )
+                c.choice(f"{where}.input_audio.format", audio["format"], ["wav", "mp3"], nullable=False)
     elif kind == "file":
         file = part.get("file")
         if file is None:
@@ -196,9 +192,7 @@ def _check_tool_calls(c: OpenAIChecks, param: str, calls: Any) -> None:
             c.missing(f"{where}.{body_key}")
         elif c.obj(f"{where}.{body_key}", body):
             _required_string(c, f"{where}.{body_key}", body, "name")
-            _required_string(
-                c, f"{where}.{body_key}", body, "arguments" if kind == "function" else "input"
-            )
+            _required_string(c, f"{where}.{body_key}", body, "arguments" if kind == "function" else "input")
 
 
 def _check_tool_pairing(c: OpenAIChecks, messages: list[Any]) -> None:
@@ -236,7 +230,7 @@ def _check_tool_pairing(c: OpenAIChecks, messages: list[Any]) -> None:
                 for call in message["tool_calls"]
                 if isinstance(call, dict) and isinstance(call.get("id"), str)
             ]
-            pending = {call_id: True for call_id in ids}
+            pending = dict.fromkeys(ids, True)
             answerable = set(ids)
             pending_from = i
     _report_unanswered(c, pending, pending_from)
@@ -246,8 +240,7 @@ def _report_unanswered(c: OpenAIChecks, pending: dict[str, bool], index: int | N
     if pending and index is not None:
         c.add(
             "An assistant message with 'tool_calls' must be followed by tool messages responding "
-            "to each 'tool_call_id'. The following tool_call_ids did not have response messages: "
-            + ", ".join(pending),
+            "to each 'tool_call_id'. The following tool_call_ids did not have response messages: " + ", ".join(pending),
             f"messages.[{index}].role",
         )
 

@@ -115,16 +115,12 @@ def _choice_deltas(plan: ReplyPlan) -> list[tuple[dict[str, Any], str | None]]:
         else:
             deltas.append(({"tool_calls": [header]}, None))
         for fragment in json_pieces(call.arguments_json):
-            deltas.append(
-                ({"tool_calls": [{"index": k, "function": {"arguments": fragment}}]}, None)
-            )
+            deltas.append(({"tool_calls": [{"index": k, "function": {"arguments": fragment}}]}, None))
     deltas.append(({}, FINISH_REASONS[plan.stop_reason]))
     return deltas
 
 
-def chat_completion_events(
-    meta: CompletionMeta, plans: list[ReplyPlan], include_usage: bool
-) -> list[bytes]:
+def chat_completion_events(meta: CompletionMeta, plans: list[ReplyPlan], include_usage: bool) -> list[bytes]:
     per_choice = [_choice_deltas(plan) for plan in plans]
     events: list[bytes] = []
     longest = max(len(d) for d in per_choice)
@@ -157,9 +153,7 @@ def chat_completion_events(
     return events
 
 
-def _chunk(
-    meta: CompletionMeta, choices: list[dict[str, Any]], include_usage: bool
-) -> dict[str, Any]:
+def _chunk(meta: CompletionMeta, choices: list[dict[str, Any]], include_usage: bool) -> dict[str, Any]:
     chunk: dict[str, Any] = {
         "id": meta.id,
         "object": "chat.completion.chunk",

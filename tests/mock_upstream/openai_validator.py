@@ -204,8 +204,7 @@ def _check_tool_choice(c: OpenAIChecks, body: dict[str, Any], tool_names: list[s
         return
     if not has_tools:
         c.add(
-            "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are "
-            "specified.",
+            "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.",
             "tool_choice",
         )
         return
@@ -218,9 +217,7 @@ def _check_tool_choice(c: OpenAIChecks, body: dict[str, Any], tool_names: list[s
     if kind is None:
         c.missing("tool_choice.type")
         return
-    if not c.choice(
-        "tool_choice.type", kind, ["function", "custom", "allowed_tools"], nullable=False
-    ):
+    if not c.choice("tool_choice.type", kind, ["function", "custom", "allowed_tools"], nullable=False):
         return
     if kind == "allowed_tools":
         allowed = choice.get("allowed_tools")
@@ -246,8 +243,7 @@ def _check_tool_choice(c: OpenAIChecks, body: dict[str, Any], tool_names: list[s
         c.missing(f"tool_choice.{kind}.name")
     elif c.string(f"tool_choice.{kind}.name", name) and name not in tool_names:
         c.add(
-            f"Invalid value for 'tool_choice': function '{name}' is not one of the functions "
-            "provided in 'tools'.",
+            f"Invalid value for 'tool_choice': function '{name}' is not one of the functions provided in 'tools'.",
             "tool_choice",
             "invalid_value",
         )
@@ -276,9 +272,7 @@ def _check_misc(c: OpenAIChecks, body: dict[str, Any]) -> None:
         kind = fmt.get("type")
         if kind is None:
             c.missing("response_format.type")
-        elif c.choice(
-            "response_format.type", kind, ["text", "json_object", "json_schema"], nullable=False
-        ):
+        elif c.choice("response_format.type", kind, ["text", "json_object", "json_schema"], nullable=False):
             if kind == "json_schema":
                 schema = fmt.get("json_schema")
                 if schema is None:

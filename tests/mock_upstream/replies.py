@@ -33,11 +33,7 @@ def sse_data(payload: Any) -> bytes:
 
 def sse_named(event: str, payload: Any) -> bytes:
     """`event: <name>` + `data: <json>` (Anthropic style)."""
-    return (
-        f"event: {event}\ndata: ".encode()
-        + json.dumps(payload, ensure_ascii=False).encode()
-        + b"\n\n"
-    )
+    return f"event: {event}\ndata: ".encode() + json.dumps(payload, ensure_ascii=False).encode() + b"\n\n"
 
 
 _PIECE = re.compile(r"\s*\S+\s*?(?=\s|$)|\s+$")

@@ -19,8 +19,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from .schema_args import example_for_schema
 from .usage import count_tokens
@@ -87,9 +88,7 @@ class ReplyPlan:
         return hashlib.sha256((self.thinking or "").encode()).hexdigest()
 
 
-def plan_reply(
-    conv: Conversation, new_call_id: Callable[[], str], override_text: str | None = None
-) -> ReplyPlan:
+def plan_reply(conv: Conversation, new_call_id: Callable[[], str], override_text: str | None = None) -> ReplyPlan:
     plan = ReplyPlan()
     if conv.thinking:
         plan.thinking = f"thinking about: {conv.last_user_text}".strip()
@@ -114,11 +113,7 @@ def _quote(result: ToolResult) -> str:
 def _wants_tool(conv: Conversation) -> bool:
     if not conv.tools or conv.tools_disabled:
         return False
-    return (
-        conv.must_use_tool
-        or conv.forced_tool is not None
-        or "use tool" in conv.last_user_text.lower()
-    )
+    return conv.must_use_tool or conv.forced_tool is not None or "use tool" in conv.last_user_text.lower()
 
 
 def _plan_tool_calls(conv: Conversation, plan: ReplyPlan, new_call_id: Callable[[], str]) -> None:
@@ -131,9 +126,7 @@ def _plan_tool_calls(conv: Conversation, plan: ReplyPlan, new_call_id: Callable[
     if "narrate" in text:
         plan.text = "Calling " + " and ".join(tool.name for tool, _ in targets) + "."
     for tool, variant in targets:
-        plan.tool_calls.append(
-            PlannedCall(new_call_id(), tool.name, example_for_schema(tool.schema, variant=variant))
-        )
+        plan.tool_calls.append(PlannedCall(new_call_id(), tool.name, example_for_schema(tool.schema, variant=variant)))
     plan.stop_reason = "tool_use"
 
 

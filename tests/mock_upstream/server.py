@@ -20,7 +20,8 @@ import email.utils
 import json
 import sys
 import traceback
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .anthropic_endpoint import AnthropicDialect
 from .behaviours import Behaviour
@@ -86,13 +87,11 @@ class MockUpstreamServer:
             self._server.close()
             try:  # from Python 3.12 this also waits for open keep-alive connections
                 await asyncio.wait_for(self._server.wait_closed(), timeout=2)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     # ------------------------------------------------------------------ connection loop
-    async def _on_connection(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
+    async def _on_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         conn = Connection(self.state.next_connection_id(), reader, writer)
         self.state.stats.bump("connections_total")
         self.state.stats.open_connections += 1
@@ -173,11 +172,7 @@ class MockUpstreamServer:
         request_id = f"req_mock{rec.seq:06d}"
         route = self._route(request.path)
         dialect = self._dialect(route, request)
-        model = (
-            parsed.get("model")
-            if isinstance(parsed, dict) and isinstance(parsed.get("model"), str)
-            else None
-        )
+        model = parsed.get("model") if isinstance(parsed, dict) and isinstance(parsed.get("model"), str) else None
         taken = self.state.script.take(request.path, model)
         behaviour = taken or Behaviour()
         if taken is not None:
@@ -193,9 +188,7 @@ class MockUpstreamServer:
             return False
         reply = self._scripted_reply(behaviour, dialect, request_id)
         if reply is None:
-            reply = self._answer(
-                route, dialect, request, parsed, json_ok, request_id, behaviour.text
-            )
+            reply = self._answer(route, dialect, request, parsed, json_ok, request_id, behaviour.text)
         reply.headers.extend(behaviour.headers.items())
         rec.status = 200 if isinstance(reply, StreamReply) else reply.status
         self.state.stats.status(rec.status)
@@ -236,9 +229,7 @@ class MockUpstreamServer:
             return self.anthropic
         return self.openai
 
-    def _scripted_reply(
-        self, behaviour: Behaviour, dialect: Dialect, request_id: str
-    ) -> JsonReply | None:
+    def _scripted_reply(self, behaviour: Behaviour, dialect: Dialect, request_id: str) -> JsonReply | None:
         reply: JsonReply | None = None
         if behaviour.body is not None:
             reply = JsonReply(behaviour.status, behaviour.body, dialect.headers(request_id))
@@ -252,9 +243,7 @@ class MockUpstreamServer:
             )
         if reply is not None and behaviour.retry_after is not None:
             value = behaviour.retry_after
-            reply.headers.append(
-                ("retry-after", str(int(value)) if float(value).is_integer() else str(value))
-            )
+            reply.headers.append(("retry-after", str(int(value)) if float(value).is_integer() else str(value)))
         return reply
 
     def _answer(
@@ -297,17 +286,11 @@ class MockUpstreamServer:
             headers.append(("connection", "close"))
         return headers
 
-    def _json_headers(
-        self, reply: JsonReply, body: bytes, request: HttpRequest
-    ) -> list[tuple[str, str]]:
+    def _json_headers(self, reply: JsonReply, body: bytes, request: HttpRequest) -> list[tuple[str, str]]:
         return reply.headers + [("content-length", str(len(body)))] + self._common_headers(request)
 
-    async def _send_json(
-        self, conn: Connection, request: HttpRequest, reply: JsonReply, body: bytes
-    ) -> bool:
-        ok = await conn.send(
-            response_head(reply.status, self._json_headers(reply, body, request)) + body
-        )
+    async def _send_json(self, conn: Connection, request: HttpRequest, reply: JsonReply, body: bytes) -> bool:
+        ok = await conn.send(response_head(reply.status, self._json_headers(reply, body, request)) + body)
         return ok and request.keep_alive
 
     async def _send_stream(

@@ -74,9 +74,7 @@ def test_raw_event_sequence(mock_upstream):
         resp = http.post(mock_upstream.url + "/v1/messages", json=body, headers=_headers())
     assert resp.headers["content-type"].startswith("text/event-stream")
     assert resp.headers["request-id"].startswith("req_")
-    names = [
-        line[len("event: ") :] for line in resp.text.splitlines() if line.startswith("event: ")
-    ]
+    names = [line[len("event: ") :] for line in resp.text.splitlines() if line.startswith("event: ")]
     assert names == [
         "message_start",
         "content_block_start",
@@ -101,9 +99,7 @@ def test_tool_use_round_trip_streamed(mock_upstream):
     (call,) = [b for b in first.content if b.type == "tool_use"]
     assert call.name == "get_weather"
     assert call.input == {"city": "city-1", "days": 1}
-    messages.append(
-        {"role": "assistant", "content": [b.model_dump(exclude_none=True) for b in first.content]}
-    )
+    messages.append({"role": "assistant", "content": [b.model_dump(exclude_none=True) for b in first.content]})
     messages.append(
         {
             "role": "user",
@@ -132,9 +128,7 @@ def test_parallel_and_forced_tool(mock_upstream):
         tool_choice={"type": "tool", "name": "get_time", "disable_parallel_tool_use": True},
         messages=[{"role": "user", "content": "hello, parallel"}],
     )
-    assert [(b.name, b.input) for b in forced.content if b.type == "tool_use"] == [
-        ("get_time", {"tz": "tz-1"})
-    ]
+    assert [(b.name, b.input) for b in forced.content if b.type == "tool_use"] == [("get_time", {"tz": "tz-1"})]
 
 
 def test_thinking_block_streamed(mock_upstream):
@@ -233,9 +227,7 @@ def test_sdk_raises_bad_request_for_extra_field(mock_upstream):
             extra_body={"frequency_penalty": 1},
             messages=[{"role": "user", "content": "x"}],
         )
-    assert (
-        info.value.body["error"]["message"] == "frequency_penalty: Extra inputs are not permitted"
-    )
+    assert info.value.body["error"]["message"] == "frequency_penalty: Extra inputs are not permitted"
 
 
 def test_orphan_tool_result_refused(mock_upstream):
@@ -251,10 +243,7 @@ def test_orphan_tool_result_refused(mock_upstream):
                 }
             ],
         )
-    assert (
-        "unexpected `tool_use_id` found in `tool_result` blocks: toolu_x"
-        in info.value.body["error"]["message"]
-    )
+    assert "unexpected `tool_use_id` found in `tool_result` blocks: toolu_x" in info.value.body["error"]["message"]
 
 
 def test_auth_and_version_headers_required(mock_upstream):
@@ -269,9 +258,7 @@ def test_auth_and_version_headers_required(mock_upstream):
             json=body,
             headers={"anthropic-version": "2023-06-01"},
         )
-        no_version = http.post(
-            mock_upstream.url + "/v1/messages", json=body, headers={"x-api-key": "k"}
-        )
+        no_version = http.post(mock_upstream.url + "/v1/messages", json=body, headers={"x-api-key": "k"})
     assert no_key.status_code == 401
     assert no_key.json()["error"]["type"] == "authentication_error"
     assert no_version.status_code == 400

@@ -24,9 +24,7 @@ AUTH = {"authorization": "Bearer sk-test"}
 
 
 def _chat(client: openai.OpenAI, **kwargs):
-    return client.chat.completions.create(
-        model=OPENAI_MODEL, messages=[{"role": "user", "content": "hi"}], **kwargs
-    )
+    return client.chat.completions.create(model=OPENAI_MODEL, messages=[{"role": "user", "content": "hi"}], **kwargs)
 
 
 def test_status_500_in_openai_shape(mock_upstream):
@@ -35,9 +33,7 @@ def test_status_500_in_openai_shape(mock_upstream):
         _chat(openai_client(mock_upstream))
     assert info.value.status_code == 500
     assert info.value.body["type"] == "server_error"
-    assert (
-        _chat(openai_client(mock_upstream)).choices[0].message.content == "echo: hi"
-    )  # consumed once
+    assert _chat(openai_client(mock_upstream)).choices[0].message.content == "echo: hi"  # consumed once
     assert [r["status"] for r in mock_upstream.requests()] == [500, 200]
 
 
@@ -45,9 +41,7 @@ def test_status_529_in_anthropic_shape(mock_upstream):
     mock_upstream.script([{"status": 529}])
     client = anthropic_client(mock_upstream)
     with pytest.raises(anthropic.APIStatusError) as info:
-        client.messages.create(
-            model=ANTHROPIC_MODEL, max_tokens=5, messages=[{"role": "user", "content": "x"}]
-        )
+        client.messages.create(model=ANTHROPIC_MODEL, max_tokens=5, messages=[{"role": "user", "content": "x"}])
     assert info.value.status_code == 529
     assert info.value.body["error"]["type"] == "overloaded_error"
 
@@ -105,10 +99,7 @@ def test_reset_sends_tcp_rst(mock_upstream):
     with socket.create_connection(("127.0.0.1", mock_upstream.port), timeout=5) as sock:
         sock.sendall(
             b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\n"
-            b"Content-Type: application/json\r\nContent-Length: "
-            + str(len(raw)).encode()
-            + b"\r\n\r\n"
-            + raw
+            b"Content-Type: application/json\r\nContent-Length: " + str(len(raw)).encode() + b"\r\n\r\n" + raw
         )
         with pytest.raises(ConnectionResetError):
             while sock.recv(4096):  # a FIN would end this loop with b""; an RST raises
@@ -153,9 +144,7 @@ def test_stream_die_after_cuts_chunked_body(mock_upstream):
     headers = {"x-api-key": "k", "anthropic-version": "2023-06-01"}
     events = []
     with httpx.Client(trust_env=False) as http:
-        with http.stream(
-            "POST", mock_upstream.url + "/v1/messages", json=body, headers=headers
-        ) as resp:
+        with http.stream("POST", mock_upstream.url + "/v1/messages", json=body, headers=headers) as resp:
             with pytest.raises(httpx.RemoteProtocolError):
                 for line in resp.iter_lines():
                     if line.startswith("event: "):
@@ -186,9 +175,7 @@ def test_client_disconnect_mid_stream_is_counted(mock_upstream):
     mock_upstream.script([{"delay_between_events_ms": 200}])
     body = dict(CHAT, stream=True)
     with httpx.Client(trust_env=False) as http:
-        with http.stream(
-            "POST", mock_upstream.url + "/v1/chat/completions", json=body, headers=AUTH
-        ) as resp:
+        with http.stream("POST", mock_upstream.url + "/v1/chat/completions", json=body, headers=AUTH) as resp:
             first = next(resp.iter_raw())
             assert first.startswith(b"data: ")
         # leaving the block closes the response; the pool connection is dropped with it
@@ -202,9 +189,7 @@ def test_client_disconnect_mid_stream_is_counted(mock_upstream):
 
 
 def test_filters_by_path_and_model(mock_upstream):
-    mock_upstream.script(
-        [{"status": 503, "path": "/v1/messages"}, {"status": 500, "model": "gpt-4o-mini"}]
-    )
+    mock_upstream.script([{"status": 503, "path": "/v1/messages"}, {"status": 500, "model": "gpt-4o-mini"}])
     assert _chat(openai_client(mock_upstream)).choices  # neither entry matches gpt-4o chat
     with pytest.raises(openai.InternalServerError):
         openai_client(mock_upstream).chat.completions.create(
@@ -212,9 +197,7 @@ def test_filters_by_path_and_model(mock_upstream):
         )
     client = anthropic_client(mock_upstream)
     with pytest.raises(anthropic.APIStatusError) as info:
-        client.messages.create(
-            model=ANTHROPIC_MODEL, max_tokens=5, messages=[{"role": "user", "content": "x"}]
-        )
+        client.messages.create(model=ANTHROPIC_MODEL, max_tokens=5, messages=[{"role": "user", "content": "x"}])
     assert info.value.status_code == 503
     assert mock_upstream.pending_script() == []
 

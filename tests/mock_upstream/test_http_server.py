@@ -84,9 +84,7 @@ def test_keep_alive_serves_several_requests_on_one_connection(raw, mock_upstream
     status, headers, body = raw.read_response()
     assert status == 200 and headers["content-type"] == "application/json"
     assert json.loads(body)["choices"][0]["message"]["content"] == "echo: raw"
-    stream_body = json.dumps(
-        {"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "s"}]}
-    )
+    stream_body = json.dumps({"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "s"}]})
     raw.send(_post("/v1/chat/completions", stream_body.encode()))
     status, headers, body = raw.read_response()
     assert status == 200 and "content-length" not in headers
@@ -147,17 +145,11 @@ def test_unknown_path_and_method_in_each_dialect(raw):
 def test_malformed_json_in_each_dialect(raw):
     raw.send(_post("/v1/chat/completions", b"{not json"))
     status, _, body = raw.read_response()
-    assert status == 400 and json.loads(body)["error"]["message"].startswith(
-        "We could not parse the JSON body"
-    )
+    assert status == 400 and json.loads(body)["error"]["message"].startswith("We could not parse the JSON body")
     raw.send(_post("/v1/messages", b"[1,", "x-api-key: k\r\nanthropic-version: 2023-06-01\r\n"))
     status, _, body = raw.read_response()
     parsed = json.loads(body)
-    assert (
-        status == 400
-        and parsed["type"] == "error"
-        and parsed["error"]["type"] == "invalid_request_error"
-    )
+    assert status == 400 and parsed["type"] == "error" and parsed["error"]["type"] == "invalid_request_error"
 
 
 def test_records_keep_raw_body_and_headers(raw, mock_upstream):
@@ -188,16 +180,12 @@ def test_prefix_and_plain_paths_both_served(strict_mock):
     for base in (strict_mock.url + "/gateway/v1", strict_mock.url + "/v1"):
         client = openai.OpenAI(base_url=base, api_key="sk-good-key-123", max_retries=0)
         assert (
-            client.chat.completions.create(
-                model="gpt-4o", messages=[{"role": "user", "content": "p"}]
-            )
+            client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "p"}])
             .choices[0]
             .message.content
             == "echo: p"
         )
-    doubled = openai.OpenAI(
-        base_url=strict_mock.url + "/v1/v1", api_key="sk-good-key-123", max_retries=0
-    )
+    doubled = openai.OpenAI(base_url=strict_mock.url + "/v1/v1", api_key="sk-good-key-123", max_retries=0)
     with pytest.raises(openai.NotFoundError):
         doubled.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "p"}])
     paths = [r["path"] for r in strict_mock.requests()]
@@ -207,9 +195,7 @@ def test_prefix_and_plain_paths_both_served(strict_mock):
 def test_configured_keys_are_enforced(strict_mock):
     bad_openai = openai_client(strict_mock, api_key="sk-wrong-key-999")
     with pytest.raises(openai.AuthenticationError) as info:
-        bad_openai.chat.completions.create(
-            model="gpt-4o", messages=[{"role": "user", "content": "p"}]
-        )
+        bad_openai.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "p"}])
     assert info.value.body["code"] == "invalid_api_key"
     assert "sk-*********-999" in info.value.body["message"]
     import anthropic

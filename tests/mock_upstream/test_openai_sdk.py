@@ -80,9 +80,7 @@ def test_stream_chunks_and_usage_chunk(mock_upstream):
     assert chunks[0].choices[0].delta.role == "assistant"
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert text == "echo: stream me please"
-    finish = [
-        c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason
-    ]
+    finish = [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason]
     assert finish == ["stop"]
     assert chunks[-1].choices == []
     assert chunks[-1].usage.completion_tokens == 4
@@ -121,9 +119,7 @@ def test_raw_stream_ends_with_done(mock_upstream):
 def test_tool_call_round_trip(mock_upstream):
     client = openai_client(mock_upstream)
     messages = [{"role": "user", "content": "please use tool get_weather"}]
-    resp = client.chat.completions.create(
-        model=OPENAI_MODEL, messages=messages, tools=[TIME_TOOL, WEATHER_TOOL]
-    )
+    resp = client.chat.completions.create(model=OPENAI_MODEL, messages=messages, tools=[TIME_TOOL, WEATHER_TOOL])
     choice = resp.choices[0]
     assert choice.finish_reason == "tool_calls"
     assert choice.message.content is None
@@ -132,9 +128,7 @@ def test_tool_call_round_trip(mock_upstream):
     assert json.loads(call.function.arguments) == {"city": "city-1", "unit": "c"}
     messages.append(choice.message.model_dump(exclude_none=True))
     messages.append({"role": "tool", "tool_call_id": call.id, "content": "sunny"})
-    final = client.chat.completions.create(
-        model=OPENAI_MODEL, messages=messages, tools=[TIME_TOOL, WEATHER_TOOL]
-    )
+    final = client.chat.completions.create(model=OPENAI_MODEL, messages=messages, tools=[TIME_TOOL, WEATHER_TOOL])
     assert final.choices[0].message.content == f"tool results: get_weather({call.id}) = sunny"
     assert final.choices[0].finish_reason == "stop"
 
@@ -196,9 +190,7 @@ def test_stop_sequence_and_length_limits(mock_upstream):
 
 def test_n_choices(mock_upstream):
     client = openai_client(mock_upstream)
-    resp = client.chat.completions.create(
-        model=OPENAI_MODEL, messages=[{"role": "user", "content": "x"}], n=2
-    )
+    resp = client.chat.completions.create(model=OPENAI_MODEL, messages=[{"role": "user", "content": "x"}], n=2)
     assert [c.index for c in resp.choices] == [0, 1]
     assert resp.usage.completion_tokens == 4
 
@@ -214,8 +206,7 @@ def test_validation_error_shape(mock_upstream):
     err = info.value
     assert err.status_code == 400
     assert err.body == {
-        "message": "Invalid 'temperature': decimal above maximum value. "
-        "Expected a value <= 2, but got 3 instead.",
+        "message": "Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got 3 instead.",
         "type": "invalid_request_error",
         "param": "temperature",
         "code": "decimal_above_max_value",
@@ -240,9 +231,7 @@ def test_unanswered_tool_call_refused(mock_upstream):
         {"role": "user", "content": "x"},
         {
             "role": "assistant",
-            "tool_calls": [
-                {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
-            ],
+            "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}],
         },
         {"role": "user", "content": "y"},
     ]
@@ -252,13 +241,12 @@ def test_unanswered_tool_call_refused(mock_upstream):
 
 
 def test_missing_key_is_401():
-    from tests.mock_upstream.fixture import session_mock_upstream
     import httpx
 
+    from tests.mock_upstream.fixture import session_mock_upstream
+
     mock = session_mock_upstream()
-    resp = httpx.post(
-        mock.url + "/v1/chat/completions", json={"model": "m", "messages": []}, trust_env=False
-    )
+    resp = httpx.post(mock.url + "/v1/chat/completions", json={"model": "m", "messages": []}, trust_env=False)
     assert resp.status_code == 401
     assert resp.json()["error"]["type"] == "invalid_request_error"
     assert resp.json()["error"]["message"].startswith("You didn't provide an API key.")
@@ -283,7 +271,5 @@ def test_n_choices_streamed_interleaved(mock_upstream):
     indexes = [c.choices[0].index for c in chunks]
     assert indexes[:4] == [0, 1, 0, 1]
     for index in (0, 1):
-        text = "".join(
-            c.choices[0].delta.content or "" for c in chunks if c.choices[0].index == index
-        )
+        text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices[0].index == index)
         assert text == "echo: a b"

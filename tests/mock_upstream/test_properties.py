@@ -27,27 +27,29 @@ json_scalars = (
 )
 json_values = st.recursive(
     json_scalars,
-    lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(
-        st.sampled_from(
-            [
-                "role",
-                "content",
-                "type",
-                "text",
-                "id",
-                "name",
-                "input",
-                "tool_use_id",
-                "tool_calls",
-                "function",
-                "arguments",
-                "source",
-                "x",
-            ]
-        ),
-        inner,
-        max_size=4,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "role",
+                    "content",
+                    "type",
+                    "text",
+                    "id",
+                    "name",
+                    "input",
+                    "tool_use_id",
+                    "tool_calls",
+                    "function",
+                    "arguments",
+                    "source",
+                    "x",
+                ]
+            ),
+            inner,
+            max_size=4,
+        )
     ),
     max_leaves=12,
 )
@@ -108,9 +110,7 @@ def openai_bodies(draw):
                     ],
                 }
             )
-            messages.extend(
-                {"role": "tool", "tool_call_id": i, "content": draw(words)} for i in ids
-            )
+            messages.extend({"role": "tool", "tool_call_id": i, "content": draw(words)} for i in ids)
         else:
             messages.append({"role": "assistant", "content": draw(words)})
     messages.append({"role": "user", "content": [{"type": "text", "text": draw(words)}]})
@@ -148,18 +148,13 @@ def anthropic_bodies(draw):
             messages.append(
                 {
                     "role": "assistant",
-                    "content": [
-                        {"type": "tool_use", "id": i, "name": tools[-1], "input": {}} for i in ids
-                    ],
+                    "content": [{"type": "tool_use", "id": i, "name": tools[-1], "input": {}} for i in ids],
                 }
             )
             messages.append(
                 {
                     "role": "user",
-                    "content": [
-                        {"type": "tool_result", "tool_use_id": i, "content": draw(words)}
-                        for i in ids
-                    ],
+                    "content": [{"type": "tool_result", "tool_use_id": i, "content": draw(words)} for i in ids],
                 }
             )
             messages.append({"role": "assistant", "content": draw(words).strip()})
@@ -183,9 +178,7 @@ def anthropic_bodies(draw):
             }
             for t in tools
         ]
-        body["tool_choice"] = draw(
-            st.sampled_from([{"type": "auto"}, {"type": "any"}, {"type": "none"}])
-        )
+        body["tool_choice"] = draw(st.sampled_from([{"type": "auto"}, {"type": "any"}, {"type": "none"}]))
     if draw(st.booleans()):
         body["temperature"] = draw(st.floats(0, 1))
         body["stop_sequences"] = draw(st.lists(words, max_size=3))
@@ -221,9 +214,7 @@ def test_generated_anthropic_requests_are_valid_and_planned(body):
     plan = plan_reply(anthropic_endpoint.conversation(body), _counter())
     if (body.get("tool_choice") or {}).get("type") == "none":
         assert not plan.tool_calls
-    assert plan.output_tokens <= max(
-        body["max_tokens"], plan.output_tokens if plan.tool_calls else 0
-    )
+    assert plan.output_tokens <= max(body["max_tokens"], plan.output_tokens if plan.tool_calls else 0)
 
 
 @settings(max_examples=150, deadline=None)

@@ -49,11 +49,7 @@ VALID = [
         stream=True,
         metadata={"user_id": "u1"},
     ),
-    _with(
-        system=[
-            {"type": "text", "text": "sys", "cache_control": {"type": "ephemeral", "ttl": "1h"}}
-        ]
-    ),
+    _with(system=[{"type": "text", "text": "sys", "cache_control": {"type": "ephemeral", "ttl": "1h"}}]),
     _with(
         messages=[
             {
@@ -92,9 +88,7 @@ VALID = [
             {"role": "assistant", "content": "The answer is ("},
         ]
     ),
-    _with(
-        messages=[{"role": "user", "content": "a"}, {"role": "user", "content": "b"}]
-    ),  # merged turns
+    _with(messages=[{"role": "user", "content": "a"}, {"role": "user", "content": "b"}]),  # merged turns
     _with(messages=[{"role": "user", "content": "q"}, {"role": "assistant", "content": ""}]),
     _with(
         max_tokens=4096,
@@ -148,8 +142,7 @@ INVALID = [
     ),
     (
         _with(messages=[{"role": "user", "content": ""}]),
-        "messages.0: all messages must have non-empty content except for the optional final "
-        "assistant message",
+        "messages.0: all messages must have non-empty content except for the optional final assistant message",
     ),
     (
         _with(messages=[{"role": "user", "content": [{"type": "text", "text": ""}]}]),
@@ -166,8 +159,7 @@ INVALID = [
     ),
     (
         _with(messages=[{"role": "user", "content": [{"type": "video"}]}]),
-        "messages.0.content.0: Input tag 'video' found using 'type' does not match any of the "
-        "expected tags",
+        "messages.0.content.0: Input tag 'video' found using 'type' does not match any of the expected tags",
     ),
     (
         _with(
@@ -268,9 +260,7 @@ INVALID = [
         "`max_tokens` must be greater than `thinking.budget_tokens`",
     ),
     (
-        _with(
-            max_tokens=4096, thinking={"type": "enabled", "budget_tokens": 1024}, temperature=0.5
-        ),
+        _with(max_tokens=4096, thinking={"type": "enabled", "budget_tokens": 1024}, temperature=0.5),
         "`temperature` may only be set to 1 when thinking is enabled",
     ),
     (
@@ -284,17 +274,11 @@ INVALID = [
             ],
             tools=[TOOL],
         ),
-        "messages.1.content.0.type: Expected `thinking` or `redacted_thinking`, but found "
-        "`tool_use`.",
+        "messages.1.content.0.type: Expected `thinking` or `redacted_thinking`, but found `tool_use`.",
     ),
     (_with(stop_sequences=[" "]), "stop_sequences: each stop sequence must contain non-whitespace"),
     (
-        _with(
-            system=[
-                {"type": "text", "text": str(i), "cache_control": {"type": "ephemeral"}}
-                for i in range(5)
-            ]
-        ),
+        _with(system=[{"type": "text", "text": str(i), "cache_control": {"type": "ephemeral"}} for i in range(5)]),
         "A maximum of 4 blocks with cache_control may be provided. Found 5.",
     ),
     (

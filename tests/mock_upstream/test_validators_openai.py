@@ -100,14 +100,12 @@ INVALID = [
     ({"model": "gpt-4o"}, "Missing required parameter: 'messages'."),
     (
         _with(messages=[]),
-        "Invalid 'messages': empty array. Expected an array with minimum length 1, "
-        "but got an empty array instead.",
+        "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.",
     ),
     (_with(foo=1), "Unrecognized request argument supplied: foo"),
     (
         _with(temperature=2.5),
-        "Invalid 'temperature': decimal above maximum value. Expected a value <= 2, "
-        "but got 2.5 instead.",
+        "Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got 2.5 instead.",
     ),
     (
         _with(temperature="hot"),
@@ -115,18 +113,15 @@ INVALID = [
     ),
     (
         _with(top_p=-0.1),
-        "Invalid 'top_p': decimal below minimum value. Expected a value >= 0, but got -0.1 "
-        "instead.",
+        "Invalid 'top_p': decimal below minimum value. Expected a value >= 0, but got -0.1 instead.",
     ),
     (
         _with(max_tokens=0),
-        "Invalid 'max_tokens': integer below minimum value. Expected a value >= 1, "
-        "but got 0 instead.",
+        "Invalid 'max_tokens': integer below minimum value. Expected a value >= 1, but got 0 instead.",
     ),
     (
         _with(max_completion_tokens=1.5),
-        "Invalid type for 'max_completion_tokens': expected an integer, "
-        "but got a decimal instead.",
+        "Invalid type for 'max_completion_tokens': expected an integer, but got a decimal instead.",
     ),
     (_with(n=True), "Invalid type for 'n': expected an integer, but got a boolean instead."),
     (
@@ -168,8 +163,7 @@ INVALID = [
     ),
     (
         _with(messages=[{"role": "tool", "content": "x", "tool_call_id": "c"}]),
-        "Invalid parameter: messages with role 'tool' must be a response to a preceeding message "
-        "with 'tool_calls'.",
+        "Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.",
     ),
     (
         _with(
@@ -216,8 +210,7 @@ INVALID = [
     ),
     (
         _with(tool_choice="auto"),
-        "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are "
-        "specified.",
+        "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.",
     ),
     (
         _with(tools=[{"type": "function", "function": {"name": "bad name"}}]),
@@ -235,8 +228,7 @@ INVALID = [
     ),
     (
         _with(parallel_tool_calls=True),
-        "Invalid value for 'parallel_tool_calls': 'parallel_tool_calls' is only allowed when "
-        "'tools' are specified.",
+        "Invalid value for 'parallel_tool_calls': 'parallel_tool_calls' is only allowed when 'tools' are specified.",
     ),
 ]
 
@@ -272,10 +264,7 @@ def test_issue_carries_param_and_code():
 
 
 def test_several_unknown_arguments_are_listed_together():
-    assert (
-        validate_openai_request(_with(a=1, b=2))[0]
-        == "Unrecognized request arguments supplied: a, b"
-    )
+    assert validate_openai_request(_with(a=1, b=2))[0] == "Unrecognized request arguments supplied: a, b"
 
 
 def test_non_object_body():

@@ -119,9 +119,7 @@ class PromptCache:
         with self._lock:
             self._seen.clear()
 
-    def lookup_and_store(
-        self, model: str, segments: list[Segment], *, count_only: bool = False
-    ) -> CacheOutcome:
+    def lookup_and_store(self, model: str, segments: list[Segment], *, count_only: bool = False) -> CacheOutcome:
         """Cache outcome of this prompt; stores its breakpoints unless `count_only`."""
         digest = hashlib.sha256(model.encode())
         total = 0

@@ -1,4 +1,5 @@
 """Helpers shared by the routing tests (imported by name: the test dir is on sys.path)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -24,8 +25,7 @@ PROVIDERS = {"openai", "anthropic", "local", "azure"}
 
 
 def table_of(rules: list[dict[str, Any]], **kwargs: Any) -> RouteTable:
-    return RouteTable.compile(parse_rules({"rules": rules}, file="routes.json",
-                                          provider_names=PROVIDERS), **kwargs)
+    return RouteTable.compile(parse_rules({"rules": rules}, file="routes.json", provider_names=PROVIDERS), **kwargs)
 
 
 class FakeSleep:
@@ -65,44 +65,75 @@ class Script:
         return sum(1 for p, _ in self.calls if p == provider)
 
 
-def fail(kind: FailureKind = "status", status: int | None = 503,
-         **kw: Any) -> UpstreamFailure:
+def fail(kind: FailureKind = "status", status: int | None = 503, **kw: Any) -> UpstreamFailure:
     return UpstreamFailure(kind, status=status if kind == "status" else None, **kw)
 
 
-def run(decision: RouteDecision, script: Script, breakers: BreakerRegistry, *,
-        retries: int = 2, sleep: FakeSleep | None = None,
-        log: AttemptLog | None = None) -> tuple[str, AttemptLog]:
-    return asyncio.run(run_attempts(
-        decision, script, breakers=breakers, max_retries_for=lambda _p: retries,
-        policy=RetryPolicy(), sleep=sleep or FakeSleep(), log=log,
-    ))
+def run(
+    decision: RouteDecision,
+    script: Script,
+    breakers: BreakerRegistry,
+    *,
+    retries: int = 2,
+    sleep: FakeSleep | None = None,
+    log: AttemptLog | None = None,
+) -> tuple[str, AttemptLog]:
+    return asyncio.run(
+        run_attempts(
+            decision,
+            script,
+            breakers=breakers,
+            max_retries_for=lambda _p: retries,
+            policy=RetryPolicy(),
+            sleep=sleep or FakeSleep(),
+            log=log,
+        )
+    )
 
 
 # --------------------------------------------------------------------------- strategies
 MODELS = ["gpt-4o", "gpt-4o-mini", "claude-3", "claude-x", "o1", "o3", "gpt-*", "mini"]
 MODEL_PATTERNS = [
-    "gpt-4o", "gpt-4o-mini", "claude-3", "o1",           # exact
-    "gpt-*", "*mini", "claude-?", "o?", "*",             # glob
-    "re:^gpt", "re:mini$", "re:^(o1|claude)", "re:4",    # regex (search)
-    {"regex": "^o\\d$"}, {"glob": "claude*"}, {"exact": "gpt-*"},
+    "gpt-4o",
+    "gpt-4o-mini",
+    "claude-3",
+    "o1",  # exact
+    "gpt-*",
+    "*mini",
+    "claude-?",
+    "o?",
+    "*",  # glob
+    "re:^gpt",
+    "re:mini$",
+    "re:^(o1|claude)",
+    "re:4",  # regex (search)
+    {"regex": "^o\\d$"},
+    {"glob": "claude*"},
+    {"exact": "gpt-*"},
 ]
 HEADER_NAMES = ["X-Tier", "x-tier", "X-TEAM", "x-team"]
 HEADER_VALUES = ["paid", "free", "re:^p", "re:e$", "Paid"]
-LISTENERS = [("lst1", "openai"), ("lst2", "anthropic"), ("openai", "openai"),
-             ("anthropic", "openai")]
+LISTENERS = [("lst1", "openai"), ("lst2", "anthropic"), ("openai", "openai"), ("anthropic", "openai")]
 BODIES: list[dict[str, Any] | None] = [
     None,
     {"messages": [{"role": "user", "content": "hi"}]},
-    {"messages": [{"role": "user", "content": "x" * 800}],
-     "tools": [{"type": "function", "function": {"name": "f"}}]},
-    {"messages": [{"role": "user", "content": [
-        {"type": "text", "text": "look"},
-        {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AA"}},
-    ]}]},
-    {"system": "s" * 400, "messages": [{"role": "user", "content": [
-        {"type": "image_url", "image_url": {"url": "https://x/y.png"}}]}],
-     "tools": [{"name": "t", "input_schema": {"type": "object"}}]},
+    {"messages": [{"role": "user", "content": "x" * 800}], "tools": [{"type": "function", "function": {"name": "f"}}]},
+    {
+        "messages": [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "look"},
+                    {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AA"}},
+                ],
+            }
+        ]
+    },
+    {
+        "system": "s" * 400,
+        "messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "https://x/y.png"}}]}],
+        "tools": [{"name": "t", "input_schema": {"type": "object"}}],
+    },
 ]
 
 
@@ -113,10 +144,10 @@ def rule_dicts(draw: st.DrawFn, index: int) -> dict[str, Any]:
         patterns = draw(st.lists(st.sampled_from(MODEL_PATTERNS), min_size=1, max_size=2))
         match["model"] = patterns if len(patterns) > 1 or draw(st.booleans()) else patterns[0]
     if draw(st.integers(0, 3)) == 0:
-        names = draw(st.lists(st.sampled_from(["X-Tier", "X-Team"]), min_size=1, max_size=2,
-                              unique=True))
-        match["headers"] = {draw(st.sampled_from([n, n.lower(), n.upper()])):
-                            draw(st.sampled_from(HEADER_VALUES)) for n in names}
+        names = draw(st.lists(st.sampled_from(["X-Tier", "X-Team"]), min_size=1, max_size=2, unique=True))
+        match["headers"] = {
+            draw(st.sampled_from([n, n.lower(), n.upper()])): draw(st.sampled_from(HEADER_VALUES)) for n in names
+        }
     if draw(st.integers(0, 4)) == 0:
         match["key_id"] = draw(st.sampled_from(["k1", ["k1", "k2"]]))
     if draw(st.integers(0, 4)) == 0:
@@ -170,14 +201,14 @@ def breaker_kernel(backend: str) -> Any:
     return module_for("breaker", backend)
 
 
-def child_record_failures(path: str, backend: str, names: list[str], provider: str,
-                          count: int, threshold: int, start: Any, done: Any) -> None:
+def child_record_failures(
+    path: str, backend: str, names: list[str], provider: str, count: int, threshold: int, start: Any, done: Any
+) -> None:
     """In a child process: map the shared file and record `count` failures on `provider`,
     then report the states this process sees."""
     from lunaroute.routing import BreakerSettings
 
-    settings = {n: BreakerSettings(failure_threshold=threshold, reset_timeout_ms=60_000)
-                for n in names}
+    settings = {n: BreakerSettings(failure_threshold=threshold, reset_timeout_ms=60_000) for n in names}
     registry = BreakerRegistry(settings, path, kernel=breaker_kernel(backend))
     try:
         if start is not None:

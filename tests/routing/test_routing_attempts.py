@@ -1,4 +1,5 @@
 """run_attempts against scripted upstreams: retries, fallbacks, errors, circuit breakers."""
+
 from __future__ import annotations
 
 import asyncio
@@ -147,8 +148,7 @@ def test_unexpected_errors_propagate_untouched(breakers: BreakerRegistry) -> Non
 
 # --------------------------------------------------------------------------- breakers
 def fresh(threshold: int = 2, reset_ms: int = 150, trials: int = 2) -> BreakerRegistry:
-    settings_ = BreakerSettings(failure_threshold=threshold, reset_timeout_ms=reset_ms,
-                                half_open_requests=trials)
+    settings_ = BreakerSettings(failure_threshold=threshold, reset_timeout_ms=reset_ms, half_open_requests=trials)
     return BreakerRegistry({"a": settings_, "b": BreakerSettings()})
 
 
@@ -241,9 +241,9 @@ def test_cancelled_half_open_trial_does_not_leak_its_slot() -> None:
             return "never"
 
         async def main() -> None:
-            task = asyncio.create_task(run_attempts(
-                decision(A), hang, breakers=breakers, max_retries_for=lambda _: 0,
-                policy=RetryPolicy()))
+            task = asyncio.create_task(
+                run_attempts(decision(A), hang, breakers=breakers, max_retries_for=lambda _: 0, policy=RetryPolicy())
+            )
             await asyncio.sleep(0.01)
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
@@ -259,25 +259,31 @@ def test_cancelled_half_open_trial_does_not_leak_its_slot() -> None:
 
 def test_cancellation_while_closed_records_nothing() -> None:
     with fresh(threshold=1) as breakers:
+
         async def cancelled(target: Target, n: int) -> str:
             raise asyncio.CancelledError
 
         with pytest.raises(asyncio.CancelledError):
-            asyncio.run(run_attempts(decision(A), cancelled, breakers=breakers,
-                                     max_retries_for=lambda _: 0, policy=RetryPolicy()))
+            asyncio.run(
+                run_attempts(
+                    decision(A), cancelled, breakers=breakers, max_retries_for=lambda _: 0, policy=RetryPolicy()
+                )
+            )
         assert breakers.get("a").snapshot()[:2] == (CLOSED, 0)
 
 
 # --------------------------------------------------------------------------- model check
 FAILURES = {  # factories: every attempt raises a fresh exception
-    "ok": None, "timeout": lambda: fail("timeout"), "connect": lambda: fail("connect"),
-    "500": lambda: fail(status=500), "429": lambda: fail(status=429, retry_after_s=1.0),
+    "ok": None,
+    "timeout": lambda: fail("timeout"),
+    "connect": lambda: fail("connect"),
+    "500": lambda: fail(status=500),
+    "429": lambda: fail(status=429, retry_after_s=1.0),
     "400": lambda: fail(status=400),
 }
 
 
-def reference(scripts: dict[str, list[str]], order: list[str], retries: int) -> tuple[
-        list[tuple[str, str]], str]:
+def reference(scripts: dict[str, list[str]], order: list[str], retries: int) -> tuple[list[tuple[str, str]], str]:
     """The documented algorithm with breakers out of the picture: (calls, final outcome)."""
     calls: list[tuple[str, str]] = []
     outcomes: list[str] = []
@@ -297,12 +303,19 @@ def reference(scripts: dict[str, list[str]], order: list[str], retries: int) -> 
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.dictionaries(st.sampled_from("abc"),
-                       st.lists(st.sampled_from(sorted(FAILURES)), min_size=1, max_size=4),
-                       min_size=3, max_size=3),
-       st.permutations(["a", "b", "c"]), st.integers(0, 2))
-def test_run_attempts_follows_the_reference_algorithm(scripts: dict[str, list[str]],
-                                                      order: list[str], retries: int) -> None:
+@given(
+    st.dictionaries(
+        st.sampled_from("abc"),
+        st.lists(st.sampled_from(sorted(FAILURES)), min_size=1, max_size=4),
+        min_size=3,
+        max_size=3,
+    ),
+    st.permutations(["a", "b", "c"]),
+    st.integers(0, 2),
+)
+def test_run_attempts_follows_the_reference_algorithm(
+    scripts: dict[str, list[str]], order: list[str], retries: int
+) -> None:
     expected_calls, expected = reference(scripts, order, retries)
     script = Script({p: [FAILURES[o] or "ok" for o in s] for p, s in scripts.items()})
     targets = [Target(p) for p in order]
@@ -310,8 +323,7 @@ def test_run_attempts_follows_the_reference_algorithm(scripts: dict[str, list[st
     sleep = FakeSleep()
     log = AttemptLog()
     try:
-        result, _ = run(decision(*targets), script, registry, retries=retries, sleep=sleep,
-                        log=log)
+        result, _ = run(decision(*targets), script, registry, retries=retries, sleep=sleep, log=log)
         outcome = "ok"
         assert log.served_by == Target(result.split(":")[1])
     except UpstreamStatusError:  # a 400 with no translated error keeps its status
@@ -327,10 +339,9 @@ def test_run_attempts_follows_the_reference_algorithm(scripts: dict[str, list[st
     assert outcome == expected
     assert [p for p, _ in script.calls] == [p for p, _ in expected_calls]
     assert [o for *_, o in log.attempts] == [
-        "ok" if o == "ok" else o if o in ("timeout", "connect") else f"status_{o}"
-        for _, o in expected_calls]
+        "ok" if o == "ok" else o if o in ("timeout", "connect") else f"status_{o}" for _, o in expected_calls
+    ]
     # one sleep per retry (a retry is a repeated call on the same provider)
-    repeats = sum(1 for i in range(1, len(script.calls))
-                  if script.calls[i][0] == script.calls[i - 1][0])
+    repeats = sum(1 for i in range(1, len(script.calls)) if script.calls[i][0] == script.calls[i - 1][0])
     assert len(sleep.delays) == repeats
     assert log.fallbacks_tried == len({p for p, _ in script.calls}) - 1

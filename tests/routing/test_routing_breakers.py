@@ -1,4 +1,5 @@
 """BreakerRegistry: private and shared (file-backed mmap) breaker state, reloads, processes."""
+
 from __future__ import annotations
 
 import multiprocessing
@@ -78,8 +79,10 @@ def test_reload_without_previous_starts_fresh() -> None:
 # --------------------------------------------------------------------------- shared file
 def test_two_registries_on_one_file_share_state(tmp_path: Path) -> None:
     path = str(tmp_path / "state" / "breakers.shm")  # the folder is created
-    with BreakerRegistry({"a": settings(), "b": settings()}, path) as one, \
-            BreakerRegistry({"b": settings(), "a": settings(), "c": settings()}, path) as two:
+    with (
+        BreakerRegistry({"a": settings(), "b": settings()}, path) as one,
+        BreakerRegistry({"b": settings(), "a": settings(), "c": settings()}, path) as two,
+    ):
         trip(one, "b")
         assert two.states() == {"a": CLOSED, "b": OPEN, "c": CLOSED}
         two.get("b").reset()
@@ -103,8 +106,7 @@ def test_long_provider_names_share_a_slot(tmp_path: Path) -> None:
     path = str(tmp_path / "b.shm")
     long_name = "provider-" + "x" * 200
     assert len(slot_key(long_name)) <= 63 and slot_key(long_name) != slot_key(long_name + "y")
-    with BreakerRegistry({long_name: settings()}, path) as one, \
-            BreakerRegistry({long_name: settings()}, path) as two:
+    with BreakerRegistry({long_name: settings()}, path) as one, BreakerRegistry({long_name: settings()}, path) as two:
         trip(one, long_name)
         assert two.states() == {long_name: OPEN}
 
@@ -115,14 +117,16 @@ def _header_field(path: str, offset: int, fmt: str, value: object) -> None:
         fh.write(struct.pack(fmt, value))
 
 
-@pytest.mark.parametrize(("offset", "fmt", "value"), [
-    (0, "<8s", b"GARBAGE!"),            # not our file
-    (8, "<I", 99),                      # another layout version
-    (32, "<40s", b"another-boot"),      # written before a reboot
-    (24, "<Q", 2**63),                  # monotonic clock went backwards: a reboot
-])
-def test_stale_or_foreign_files_are_reinitialised(tmp_path: Path, offset: int, fmt: str,
-                                                  value: object) -> None:
+@pytest.mark.parametrize(
+    ("offset", "fmt", "value"),
+    [
+        (0, "<8s", b"GARBAGE!"),  # not our file
+        (8, "<I", 99),  # another layout version
+        (32, "<40s", b"another-boot"),  # written before a reboot
+        (24, "<Q", 2**63),  # monotonic clock went backwards: a reboot
+    ],
+)
+def test_stale_or_foreign_files_are_reinitialised(tmp_path: Path, offset: int, fmt: str, value: object) -> None:
     path = str(tmp_path / "b.shm")
     with BreakerRegistry({"a": settings()}, path) as registry:
         trip(registry, "a")
@@ -159,16 +163,16 @@ def test_directory_is_append_only_and_order_independent(tmp_path: Path) -> None:
 
 # --------------------------------------------------------------------------- processes
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_failures_in_one_process_open_the_circuit_in_another(tmp_path: Path,
-                                                             backend: str) -> None:
+def test_failures_in_one_process_open_the_circuit_in_another(tmp_path: Path, backend: str) -> None:
     kernel = kernel_or_skip(backend)
     path = str(tmp_path / "breakers.shm")
     ctx = multiprocessing.get_context("spawn")
     with BreakerRegistry({"a": settings(), "b": settings()}, path, kernel=kernel) as parent:
         results = ctx.Queue()
         # The child registers the names in another order and knows one more provider.
-        child = ctx.Process(target=child_record_failures,
-                            args=(path, backend, ["z", "b", "a"], "a", 3, 3, None, results))
+        child = ctx.Process(
+            target=child_record_failures, args=(path, backend, ["z", "b", "a"], "a", 3, 3, None, results)
+        )
         child.start()
         seen_by_child = results.get(timeout=60)
         child.join(60)
@@ -178,16 +182,14 @@ def test_failures_in_one_process_open_the_circuit_in_another(tmp_path: Path,
         assert not parent.get("a").allow()
         # and the other way round
         trip(parent, "b")
-        child = ctx.Process(target=child_record_failures,
-                            args=(path, backend, ["a", "b"], "a", 0, 3, None, results))
+        child = ctx.Process(target=child_record_failures, args=(path, backend, ["a", "b"], "a", 0, 3, None, results))
         child.start()
         assert results.get(timeout=60) == {"a": OPEN, "b": OPEN}
         child.join(60)
 
 
 @pytest.mark.parametrize("backend", ["rust", "cython"])
-def test_concurrent_failures_from_two_processes_are_all_counted(tmp_path: Path,
-                                                                backend: str) -> None:
+def test_concurrent_failures_from_two_processes_are_all_counted(tmp_path: Path, backend: str) -> None:
     # Exact cross-process counting needs the native tiers' compare-and-swap; the Python
     # twin is documented as best-effort across processes.
     kernel = kernel_or_skip(backend)
@@ -195,9 +197,10 @@ def test_concurrent_failures_from_two_processes_are_all_counted(tmp_path: Path,
     ctx = multiprocessing.get_context("spawn")
     with BreakerRegistry({"a": settings(threshold=65535)}, path, kernel=kernel) as parent:
         start, results = ctx.Event(), ctx.Queue()
-        children = [ctx.Process(target=child_record_failures,
-                                args=(path, backend, ["a"], "a", 3000, 65535, start, results))
-                    for _ in range(2)]
+        children = [
+            ctx.Process(target=child_record_failures, args=(path, backend, ["a"], "a", 3000, 65535, start, results))
+            for _ in range(2)
+        ]
         for child in children:
             child.start()
         start.set()
@@ -212,8 +215,9 @@ def test_concurrent_failures_from_two_processes_are_all_counted(tmp_path: Path,
 # --------------------------------------------------------------------------- settings
 def test_settings_from_config() -> None:
     assert BreakerSettings.from_config(None, file="f", field="x") == BreakerSettings()
-    assert BreakerSettings.from_config({"failure_threshold": 2}, file="f", field="x") == \
-        BreakerSettings(failure_threshold=2)
+    assert BreakerSettings.from_config({"failure_threshold": 2}, file="f", field="x") == BreakerSettings(
+        failure_threshold=2
+    )
     for bad, field, reason in [
         ({"failure_threshold": 0}, "x.failure_threshold", "between 1 and 65535"),
         ({"reset_timeout_ms": "1s"}, "x.reset_timeout_ms", "must be an integer"),

@@ -1,4 +1,5 @@
 """Body features (tools, images, prompt size) in both dialects, and on garbage."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -19,13 +20,18 @@ OPENAI = {
     "model": "gpt-4o",
     "messages": [
         {"role": "system", "content": "s" * 40},
-        {"role": "user", "content": [
-            {"type": "text", "text": "t" * 80},
-            {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}},
-        ]},
-        {"role": "assistant", "content": None, "tool_calls": [
-            {"id": "c1", "type": "function",
-             "function": {"name": "get", "arguments": "{\"q\":\"x\"}"}}]},
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "t" * 80},
+                {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}},
+            ],
+        },
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "get", "arguments": '{"q":"x"}'}}],
+        },
         {"role": "tool", "tool_call_id": "c1", "content": "r" * 20},
     ],
     "tools": [{"type": "function", "function": {"name": "get", "parameters": {}}}],
@@ -36,14 +42,23 @@ ANTHROPIC = {
     "system": [{"type": "text", "text": "s" * 40}],
     "messages": [
         {"role": "user", "content": "q" * 40},
-        {"role": "assistant", "content": [
-            {"type": "tool_use", "id": "t1", "name": "get", "input": {"q": "x"}}]},
-        {"role": "user", "content": [
-            {"type": "tool_result", "tool_use_id": "t1", "content": [
-                {"type": "text", "text": "r" * 20},
-                {"type": "image", "source": {"type": "base64", "media_type": "image/png",
-                                             "data": "A" * 10_000}},
-            ]}]},
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "get", "input": {"q": "x"}}]},
+        {
+            "role": "user",
+            "content": [
+                {
+                    "type": "tool_result",
+                    "tool_use_id": "t1",
+                    "content": [
+                        {"type": "text", "text": "r" * 20},
+                        {
+                            "type": "image",
+                            "source": {"type": "base64", "media_type": "image/png", "data": "A" * 10_000},
+                        },
+                    ],
+                }
+            ],
+        },
     ],
 }
 
@@ -86,35 +101,92 @@ def test_no_body() -> None:
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=8)
     | st.sampled_from(["image", "image_url", "text", "tool_result", "content", "input"]),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.sampled_from(["type", "text", "content", "messages", "tools",
-                                       "system", "input", "tool_calls", "function",
-                                       "arguments", "name", "thinking", "functions"]),
-                      children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "type",
+                    "text",
+                    "content",
+                    "messages",
+                    "tools",
+                    "system",
+                    "input",
+                    "tool_calls",
+                    "function",
+                    "arguments",
+                    "name",
+                    "thinking",
+                    "functions",
+                ]
+            ),
+            children,
+            max_size=5,
+        )
+    ),
     max_leaves=30,
 )
 
 
 parts = st.lists(
-    st.fixed_dictionaries({}, optional={
-        "type": st.sampled_from(["image", "image_url", "text", "tool_result"]) | json_values,
-        "text": json_values, "content": json_values, "input": json_values,
-        "thinking": json_values}) | json_values,
-    max_size=4)
-message_bodies = st.fixed_dictionaries({}, optional={
-    "system": parts | json_values,
-    "messages": st.lists(st.fixed_dictionaries({}, optional={
-        "content": parts | st.lists(st.fixed_dictionaries({}, optional={
-            "type": st.just("tool_result"), "content": parts}), max_size=2) | json_values,
-        "tool_calls": st.lists(st.fixed_dictionaries({}, optional={
-            "function": st.fixed_dictionaries({}, optional={
-                "name": json_values, "arguments": json_values}) | json_values}) | json_values,
-            max_size=2) | json_values,
-    }) | json_values, max_size=4) | json_values,
-    "tools": json_values, "functions": json_values,
-})
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "type": st.sampled_from(["image", "image_url", "text", "tool_result"]) | json_values,
+            "text": json_values,
+            "content": json_values,
+            "input": json_values,
+            "thinking": json_values,
+        },
+    )
+    | json_values,
+    max_size=4,
+)
+message_bodies = st.fixed_dictionaries(
+    {},
+    optional={
+        "system": parts | json_values,
+        "messages": st.lists(
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "content": parts
+                    | st.lists(
+                        st.fixed_dictionaries({}, optional={"type": st.just("tool_result"), "content": parts}),
+                        max_size=2,
+                    )
+                    | json_values,
+                    "tool_calls": st.lists(
+                        st.fixed_dictionaries(
+                            {},
+                            optional={
+                                "function": st.fixed_dictionaries(
+                                    {}, optional={"name": json_values, "arguments": json_values}
+                                )
+                                | json_values
+                            },
+                        )
+                        | json_values,
+                        max_size=2,
+                    )
+                    | json_values,
+                },
+            )
+            | json_values,
+            max_size=4,
+        )
+        | json_values,
+        "tools": json_values,
+        "functions": json_values,
+    },
+)
 
 
 @settings(max_examples=200, deadline=None)

@@ -1,4 +1,5 @@
 """HealthMonitor: readiness, snapshot, and active probes on real asyncio tasks."""
+
 from __future__ import annotations
 
 import asyncio
@@ -62,8 +63,7 @@ def test_snapshot_reflects_real_traffic(breakers: BreakerRegistry) -> None:
     assert snap["a"]["probe_ok"] is None
 
 
-def test_probe_failures_open_a_closed_circuit_but_successes_do_not_reset_it(
-        breakers: BreakerRegistry) -> None:
+def test_probe_failures_open_a_closed_circuit_but_successes_do_not_reset_it(breakers: BreakerRegistry) -> None:
     results = {"a": True, "b": False}
 
     async def probe(provider: str) -> bool:

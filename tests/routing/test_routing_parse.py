@@ -1,4 +1,5 @@
 """parse_rules: the spec's example, each error with its field path, and fuzzing."""
+
 from __future__ import annotations
 
 import copy
@@ -7,11 +8,11 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from routing_testkit import PROVIDERS as TK_PROVIDERS
+from routing_testkit import rule_lists
 
 from lunaroute.errors import ConfigError
 from lunaroute.routing import RuleOptions, Target, parse_rules
-from routing_testkit import PROVIDERS as TK_PROVIDERS
-from routing_testkit import rule_lists
 
 PROVIDERS = {"openai", "anthropic"}
 
@@ -48,25 +49,39 @@ def test_spec_example_parses_into_the_documented_shape() -> None:
     assert first.targets == (Target("anthropic", "claude-3.5-sonnet"),)
     assert first.fallbacks == [Target("openai", "gpt-4o-mini")]
     assert first.options == RuleOptions(timeout_ms=20000, strip_unsupported_tools=True)
-    assert [(n, p.kind, p.source) for n, p in first.match.headers] == [
-        ("x-user-tier", "exact", "paid")]
+    assert [(n, p.kind, p.source) for n, p in first.match.headers] == [("x-user-tier", "exact", "paid")]
     assert [(p.kind, p.source) for p in first.match.models] == [("exact", "gpt-4o")]
     assert second.order == 1 and second.fallbacks == []
     assert second.options == RuleOptions()
 
 
 def test_pattern_forms_are_recognised() -> None:
-    rules = parse({"rules": [{
-        "id": "r",
-        "match": {
-            "model": ["gpt-4o", "claude-*", "re:^o[13]", {"regex": "mini$"}, {"glob": "x"},
-                      {"exact": "a*b"}],
-            "headers": {"X-A": "re:^p", "X-B": "a*b"},
-            "key_id": ["k1", "k2"], "tenant": "acme",
-            "has_tools": True, "has_images": False, "min_prompt_tokens": 1000,
-        },
-        "targets": [{"provider": "openai", "weight": 3}, {"provider": "anthropic", "model": "c"}],
-    }]})
+    rules = parse(
+        {
+            "rules": [
+                {
+                    "id": "r",
+                    "match": {
+                        "model": [
+                            "gpt-4o",
+                            "claude-*",
+                            "re:^o[13]",
+                            {"regex": "mini$"},
+                            {"glob": "x"},
+                            {"exact": "a*b"},
+                        ],
+                        "headers": {"X-A": "re:^p", "X-B": "a*b"},
+                        "key_id": ["k1", "k2"],
+                        "tenant": "acme",
+                        "has_tools": True,
+                        "has_images": False,
+                        "min_prompt_tokens": 1000,
+                    },
+                    "targets": [{"provider": "openai", "weight": 3}, {"provider": "anthropic", "model": "c"}],
+                }
+            ]
+        }
+    )
     match = rules[0].match
     assert [p.kind for p in match.models] == ["exact", "glob", "regex", "regex", "glob", "exact"]
     # headers: plain strings are exact (no glob: "*/*" is a real header value)
@@ -115,10 +130,8 @@ ERROR_CASES = [
     (_with("match.model", []), "rules[0].match.model", "empty list"),
     (_with("match.model", ["ok", 4]), "rules[0].match.model[1]", "must be a string"),
     (_with("match.headers", ["x"]), "rules[0].match.headers", "header name to value"),
-    (_with("match.headers", {"bad name": "v"}), "rules[0].match.headers.bad name",
-     "not a valid header name"),
-    (_with("match.headers", {"X-A": "1", "x-a": "2"}), "rules[0].match.headers.x-a",
-     "duplicate header"),
+    (_with("match.headers", {"bad name": "v"}), "rules[0].match.headers.bad name", "not a valid header name"),
+    (_with("match.headers", {"X-A": "1", "x-a": "2"}), "rules[0].match.headers.x-a", "duplicate header"),
     (_with("match.headers", {"X-A": "re:[z-a]"}), "rules[0].match.headers.X-A", "bad regex"),
     (_with("match.has_tools", "yes"), "rules[0].match.has_tools", "true or false"),
     (_with("match.min_prompt_tokens", -1), "rules[0].match.min_prompt_tokens", ">= 0"),
@@ -129,21 +142,22 @@ ERROR_CASES = [
     (_with("fallbacks.0", "openai"), "rules[0].fallbacks[0]", "must be an object"),
     (_with("options.timeout_ms", 0), "rules[0].options.timeout_ms", ">= 1"),
     (_with("options.max_retries", 1000), "rules[0].options.max_retries", "<= 100"),
-    (_with("options.strip_unsupported_tools", 1), "rules[0].options.strip_unsupported_tools",
-     "true or false"),
+    (_with("options.strip_unsupported_tools", 1), "rules[0].options.strip_unsupported_tools", "true or false"),
     (_with("options.retry", 1), "rules[0].options.retry", "unknown field"),
-    ({"rules": [{"id": "a", "target": {"provider": "openai"}},
-                {"id": "a", "target": {"provider": "openai"}}]},
-     "rules[1].id", "duplicate id 'a' (also rules[0])"),
+    (
+        {"rules": [{"id": "a", "target": {"provider": "openai"}}, {"id": "a", "target": {"provider": "openai"}}]},
+        "rules[1].id",
+        "duplicate id 'a' (also rules[0])",
+    ),
     ({"rules": [{"id": "w", "targets": []}]}, "rules[0].targets", "must not be empty"),
-    ({"rules": [{"id": "w", "targets": {"provider": "openai"}}]}, "rules[0].targets",
-     "must be a list"),
-    ({"rules": [{"id": "w", "targets": [{"provider": "openai", "weight": 0}]}]},
-     "rules[0].targets", "weight above 0"),
-    ({"rules": [{"id": "w", "targets": [{"provider": "openai", "weight": -2}]}]},
-     "rules[0].targets[0].weight", ">= 0"),
-    ({"rules": [{"id": "w", "targets": [{"provider": "openai", "weight": 1.5}]}]},
-     "rules[0].targets[0].weight", "must be an integer"),
+    ({"rules": [{"id": "w", "targets": {"provider": "openai"}}]}, "rules[0].targets", "must be a list"),
+    ({"rules": [{"id": "w", "targets": [{"provider": "openai", "weight": 0}]}]}, "rules[0].targets", "weight above 0"),
+    ({"rules": [{"id": "w", "targets": [{"provider": "openai", "weight": -2}]}]}, "rules[0].targets[0].weight", ">= 0"),
+    (
+        {"rules": [{"id": "w", "targets": [{"provider": "openai", "weight": 1.5}]}]},
+        "rules[0].targets[0].weight",
+        "must be an integer",
+    ),
     ({}, "rules", "missing"),
     ({"rules": {}}, "rules", "must be a list"),
     ({"rules": [], "extra": 1}, "extra", "unknown field"),
@@ -174,11 +188,17 @@ def test_empty_rule_list_is_valid() -> None:
 
 # --------------------------------------------------------------------------- fuzzing
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-5, 5) | st.floats(allow_nan=False)
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 5)
+    | st.floats(allow_nan=False)
     | st.sampled_from(["", "openai", "anthropic", "gpt-*", "re:(", "re:^a", "x", "X-A"]),
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(st.sampled_from(["provider", "model", "weight", "regex", "glob", "exact",
-                                       "X-A", "x"]), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["provider", "model", "weight", "regex", "glob", "exact", "X-A", "x"]), children, max_size=3
+        )
+    ),
     max_leaves=8,
 )
 rule_fields = st.fixed_dictionaries(
@@ -187,18 +207,29 @@ rule_fields = st.fixed_dictionaries(
         "id": st.sampled_from(["a", "b", ""]) | json_values,
         "priority": st.integers(-3, 3) | json_values,
         "listener": st.sampled_from(["openai", None]) | json_values,
-        "match": st.fixed_dictionaries({}, optional={
-            "model": json_values, "headers": json_values, "key_id": json_values,
-            "tenant": json_values, "has_tools": json_values, "has_images": json_values,
-            "min_prompt_tokens": json_values,
-        }) | json_values,
-        "target": st.fixed_dictionaries({"provider": st.sampled_from(["openai", "zz"])},
-                                        optional={"model": json_values}) | json_values,
+        "match": st.fixed_dictionaries(
+            {},
+            optional={
+                "model": json_values,
+                "headers": json_values,
+                "key_id": json_values,
+                "tenant": json_values,
+                "has_tools": json_values,
+                "has_images": json_values,
+                "min_prompt_tokens": json_values,
+            },
+        )
+        | json_values,
+        "target": st.fixed_dictionaries(
+            {"provider": st.sampled_from(["openai", "zz"])}, optional={"model": json_values}
+        )
+        | json_values,
         "targets": st.lists(json_values, max_size=3),
         "fallbacks": st.lists(json_values, max_size=2) | json_values,
-        "options": st.fixed_dictionaries({}, optional={
-            "timeout_ms": json_values, "max_retries": json_values,
-            "strip_unsupported_tools": json_values}) | json_values,
+        "options": st.fixed_dictionaries(
+            {}, optional={"timeout_ms": json_values, "max_retries": json_values, "strip_unsupported_tools": json_values}
+        )
+        | json_values,
     },
 )
 
@@ -217,9 +248,23 @@ def test_any_input_gives_rules_or_a_config_error(rules: object) -> None:
             assert [r.order for r in parsed] == list(range(len(parsed)))
 
 
-FIELD_PATHS = ["id", "priority", "listener", "match", "match.model", "match.headers",
-               "match.key_id", "match.has_tools", "match.min_prompt_tokens", "target",
-               "target.provider", "target.model", "fallbacks", "options", "targets"]
+FIELD_PATHS = [
+    "id",
+    "priority",
+    "listener",
+    "match",
+    "match.model",
+    "match.headers",
+    "match.key_id",
+    "match.has_tools",
+    "match.min_prompt_tokens",
+    "target",
+    "target.provider",
+    "target.model",
+    "fallbacks",
+    "options",
+    "targets",
+]
 
 
 @st.composite
@@ -243,7 +288,8 @@ def test_valid_files_parse_and_mutations_never_crash(case: tuple[dict[str, Any],
     data, mutated = case
     if not mutated:
         assert [r.id for r in parse_rules(data, file="f", provider_names=TK_PROVIDERS)] == [
-            r["id"] for r in data["rules"]]
+            r["id"] for r in data["rules"]
+        ]
         return
     try:
         parse_rules(data, file="f", provider_names=TK_PROVIDERS)

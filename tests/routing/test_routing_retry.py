@@ -1,4 +1,5 @@
 """RetryPolicy: full-jitter exponential backoff and Retry-After."""
+
 from __future__ import annotations
 
 import math
@@ -13,8 +14,7 @@ from lunaroute.routing import RetryPolicy
 
 @settings(max_examples=200, deadline=None)
 @given(st.integers(0, 2000), st.integers(0, 20000), st.integers(-3, 80), st.integers(0, 99))
-def test_backoff_stays_within_the_exponential_ceiling(base: int, cap: int, attempt: int,
-                                                      seed: int) -> None:
+def test_backoff_stays_within_the_exponential_ceiling(base: int, cap: int, attempt: int, seed: int) -> None:
     policy = RetryPolicy(base, cap, rng=random.Random(seed))
     ceiling = min(cap, base * 2 ** (max(attempt, 1) - 1)) / 1000
     assert policy.backoff_ceiling_s(attempt) == pytest.approx(ceiling)

@@ -1,5 +1,6 @@
 """DisconnectWatcher: fast requests never pay for a watcher; slow ones are cancelled when
 their client leaves."""
+
 from __future__ import annotations
 
 import asyncio
@@ -32,6 +33,7 @@ def test_fast_requests_never_arm_a_watcher():
         await asyncio.sleep(w.ARM_AFTER_S * 3)
         assert sum(p.calls for p in protos) == 0
         assert w.watched == 0
+
     asyncio.run(main())
 
 
@@ -62,6 +64,7 @@ def test_a_slow_request_is_cancelled_when_its_client_leaves():
         assert task.cancelled()
         assert asyncio.get_running_loop().time() - t0 < 0.05
         assert w.watched == 0
+
     asyncio.run(main())
 
 
@@ -77,4 +80,5 @@ def test_finishing_after_arming_cancels_the_watch_future():
         assert w.watched == 0
         assert p.gone.cancelled()  # the watch itself was stopped...
         assert asyncio.current_task().cancelling() == 0  # ...and the request was left alone
+
     asyncio.run(main())

@@ -1,26 +1,32 @@
 """The raw-body splice of same-dialect passthrough, against a real JSON parser."""
+
 from __future__ import annotations
 
 import json
 
 import orjson
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lunaroute.kernels import top_level_span as find_top_level_span
 from lunaroute.server.passthrough import add_top_level_field, replace_model
 
 keys = st.text(alphabet=st.sampled_from('abmodelusg"\\é :{}[],'), min_size=0, max_size=8)
-scalars = st.none() | st.booleans() | st.integers(-2**63, 2**63 - 1) | st.floats(allow_nan=False, allow_infinity=False) \
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(alphabet=st.sampled_from('ab"\\{}[],: \n\té😀model'), max_size=12)
-values = st.recursive(scalars, lambda c: st.lists(c, max_size=3) | st.dictionaries(keys, c, max_size=3),
-                      max_leaves=10)
+)
+values = st.recursive(scalars, lambda c: st.lists(c, max_size=3) | st.dictionaries(keys, c, max_size=3), max_leaves=10)
 objects = st.dictionaries(keys, values, max_size=6)
 layouts = st.sampled_from([dict(), dict(indent=2), dict(separators=(",", ":")), dict(separators=(" , ", " : "))])
 
 
 def top_level_object(body: bytes, key: bytes):
     span = find_top_level_span(body, key)
-    return None if span is None else orjson.loads(body[span[0]:span[1]])
+    return None if span is None else orjson.loads(body[span[0] : span[1]])
 
 
 @settings(max_examples=300, deadline=None)
@@ -29,7 +35,7 @@ def test_every_top_level_value_is_found_exactly(obj, layout, ascii):
     body = json.dumps(obj, ensure_ascii=ascii, **layout).encode()
     for key, value in obj.items():
         got = top_level_object(body, json.dumps(key, ensure_ascii=ascii)[1:-1].encode())
-        if '\\' not in json.dumps(key, ensure_ascii=ascii)[1:-1]:  # keys compared as raw JSON text
+        if "\\" not in json.dumps(key, ensure_ascii=ascii)[1:-1]:  # keys compared as raw JSON text
             assert got == orjson.loads(orjson.dumps(value))
     assert top_level_object(body, b"\x00absent\x00") is None
 

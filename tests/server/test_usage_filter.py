@@ -1,4 +1,5 @@
 """The per-event usage filter of streams: parse only events that carry a usage object."""
+
 from __future__ import annotations
 
 import json
@@ -9,8 +10,9 @@ from hypothesis import strategies as st
 
 from lunaroute.server.pipeline import has_usage_object
 
-_USAGE = st.one_of(st.none(), st.dictionaries(st.sampled_from(["prompt_tokens", "input_tokens"]),
-                                              st.integers(0, 10**6), max_size=2))
+_USAGE = st.one_of(
+    st.none(), st.dictionaries(st.sampled_from(["prompt_tokens", "input_tokens"]), st.integers(0, 10**6), max_size=2)
+)
 _TEXT = st.text(max_size=30)
 
 

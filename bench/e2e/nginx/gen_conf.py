@@ -46,55 +46,75 @@ def compact(obj: object) -> str:
 def split_tokens(text: str, n: int) -> list[str]:
     """Split text into n token-like pieces of about equal length (like BPE deltas)."""
     cuts = [round(len(text) * k / n) for k in range(n + 1)]
-    out = [text[cuts[k]:cuts[k + 1]] for k in range(n)]
+    out = [text[cuts[k] : cuts[k + 1]] for k in range(n)]
     assert len(out) == n and "".join(out) == text and all(out)
     return out
 
 
 def openai_chat() -> str:
-    return compact({
-        "id": "chatcmpl-bench0000000000000000000001",
-        "object": "chat.completion",
-        "created": CREATED,
-        "model": OPENAI_MODEL,
-        "choices": [{
-            "index": 0,
-            "message": {"role": "assistant", "content": ANSWER, "refusal": None},
-            "logprobs": None,
-            "finish_reason": "stop",
-        }],
-        "usage": {
-            "prompt_tokens": 61, "completion_tokens": 26, "total_tokens": 87,
-            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-            "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0,
-                                          "accepted_prediction_tokens": 0,
-                                          "rejected_prediction_tokens": 0},
-        },
-        "service_tier": "default",
-        "system_fingerprint": "fp_bench0001",
-    })
+    return compact(
+        {
+            "id": "chatcmpl-bench0000000000000000000001",
+            "object": "chat.completion",
+            "created": CREATED,
+            "model": OPENAI_MODEL,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": ANSWER, "refusal": None},
+                    "logprobs": None,
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {
+                "prompt_tokens": 61,
+                "completion_tokens": 26,
+                "total_tokens": 87,
+                "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+                "completion_tokens_details": {
+                    "reasoning_tokens": 0,
+                    "audio_tokens": 0,
+                    "accepted_prediction_tokens": 0,
+                    "rejected_prediction_tokens": 0,
+                },
+            },
+            "service_tier": "default",
+            "system_fingerprint": "fp_bench0001",
+        }
+    )
 
 
 def anthropic_message() -> str:
-    return compact({
-        "id": "msg_01BenchBenchBenchBench0001",
-        "type": "message",
-        "role": "assistant",
-        "model": ANTHROPIC_MODEL,
-        "content": [{"type": "text", "text": ANSWER}],
-        "stop_reason": "end_turn",
-        "stop_sequence": None,
-        "usage": {"input_tokens": 61, "cache_creation_input_tokens": 0,
-                  "cache_read_input_tokens": 0, "output_tokens": 24,
-                  "service_tier": "standard"},
-    })
+    return compact(
+        {
+            "id": "msg_01BenchBenchBenchBench0001",
+            "type": "message",
+            "role": "assistant",
+            "model": ANTHROPIC_MODEL,
+            "content": [{"type": "text", "text": ANSWER}],
+            "stop_reason": "end_turn",
+            "stop_sequence": None,
+            "usage": {
+                "input_tokens": 61,
+                "cache_creation_input_tokens": 0,
+                "cache_read_input_tokens": 0,
+                "output_tokens": 24,
+                "service_tier": "standard",
+            },
+        }
+    )
 
 
 def openai_stream_events() -> list[str]:
     """30 `data:` events: role, 26 content deltas, finish, usage, [DONE]."""
-    base = {"id": "chatcmpl-bench0000000000000000000002", "object": "chat.completion.chunk",
-            "created": CREATED, "model": OPENAI_MODEL, "service_tier": "default",
-            "system_fingerprint": "fp_bench0001"}
+    base = {
+        "id": "chatcmpl-bench0000000000000000000002",
+        "object": "chat.completion.chunk",
+        "created": CREATED,
+        "model": OPENAI_MODEL,
+        "service_tier": "default",
+        "system_fingerprint": "fp_bench0001",
+    }
 
     def chunk(delta: dict, finish: str | None = None, **extra: object) -> str:
         c = dict(base)
@@ -116,24 +136,56 @@ def openai_stream_events() -> list[str]:
 
 def anthropic_stream_events() -> list[str]:
     """30 events: message_start, content_block_start, ping, 24 deltas, block stop, message_delta, message_stop."""
+
     def event(name: str, data: dict) -> str:
         return "event: " + name + "\ndata: " + compact(data) + "\n\n"
 
-    ev = [event("message_start", {"type": "message_start", "message": {
-        "id": "msg_01BenchBenchBenchBench0002", "type": "message", "role": "assistant",
-        "model": ANTHROPIC_MODEL, "content": [], "stop_reason": None, "stop_sequence": None,
-        "usage": {"input_tokens": 61, "cache_creation_input_tokens": 0,
-                  "cache_read_input_tokens": 0, "output_tokens": 1}}}),
-        event("content_block_start", {"type": "content_block_start", "index": 0,
-                                      "content_block": {"type": "text", "text": ""}}),
-        event("ping", {"type": "ping"})]
-    ev += [event("content_block_delta", {"type": "content_block_delta", "index": 0,
-                                         "delta": {"type": "text_delta", "text": piece}})
-           for piece in split_tokens(ANSWER, 24)]
+    ev = [
+        event(
+            "message_start",
+            {
+                "type": "message_start",
+                "message": {
+                    "id": "msg_01BenchBenchBenchBench0002",
+                    "type": "message",
+                    "role": "assistant",
+                    "model": ANTHROPIC_MODEL,
+                    "content": [],
+                    "stop_reason": None,
+                    "stop_sequence": None,
+                    "usage": {
+                        "input_tokens": 61,
+                        "cache_creation_input_tokens": 0,
+                        "cache_read_input_tokens": 0,
+                        "output_tokens": 1,
+                    },
+                },
+            },
+        ),
+        event(
+            "content_block_start",
+            {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+        ),
+        event("ping", {"type": "ping"}),
+    ]
+    ev += [
+        event(
+            "content_block_delta",
+            {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": piece}},
+        )
+        for piece in split_tokens(ANSWER, 24)
+    ]
     ev.append(event("content_block_stop", {"type": "content_block_stop", "index": 0}))
-    ev.append(event("message_delta", {"type": "message_delta",
-                                      "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                                      "usage": {"output_tokens": 24}}))
+    ev.append(
+        event(
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                "usage": {"output_tokens": 24},
+            },
+        )
+    )
     ev.append(event("message_stop", {"type": "message_stop"}))
     assert len(ev) == 30
     return ev
@@ -199,9 +251,12 @@ def mock_conf(oai_json: str, anth_json: str, oai_sse: list[str], anth_sse: list[
     ind = "            "
     oai_stream_set, oai_stream_expr = body_block("oai_sse", oai_sse, ind)
     anth_stream_set, anth_stream_expr = body_block("anth_sse", anth_sse, ind)
-    models = compact({"object": "list", "data": [
-        {"id": OPENAI_MODEL, "object": "model", "created": CREATED, "owned_by": "bench"}]})
-    return HEAD.format(conf="mock.conf") + f"""\
+    models = compact(
+        {"object": "list", "data": [{"id": OPENAI_MODEL, "object": "model", "created": CREATED, "owned_by": "bench"}]}
+    )
+    return (
+        HEAD.format(conf="mock.conf")
+        + f"""\
 http {{
 {COMMON_HTTP}
     server {{
@@ -255,6 +310,7 @@ http {{
     }}
 }}
 """
+    )
 
 
 def main() -> None:

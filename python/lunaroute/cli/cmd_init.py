@@ -1,4 +1,5 @@
 """`lunaroute init [--force]`: write the default config files and folders."""
+
 from __future__ import annotations
 
 import argparse
@@ -8,7 +9,9 @@ from .common import config_dir_of, print_error
 
 def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
-        "init", parents=parents, help="write the default config",
+        "init",
+        parents=parents,
+        help="write the default config",
         description="Write server.yaml, routes.json, keys.json, budgets.json and the folders "
         "data/, certs/, keys/ (with keys/session.key). Refuses when the files exist.",
     )
@@ -28,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"Configuration written to {config_dir}:")
     for path in written:
         print(f"  {path}")
-    print("Next: export OPENAI_API_KEY / ANTHROPIC_API_KEY (or let clients send their own), "
-          "then run `lunaroute serve`.")
+    print(
+        "Next: export OPENAI_API_KEY / ANTHROPIC_API_KEY (or let clients send their own), then run `lunaroute serve`."
+    )
     return 0

@@ -1,4 +1,5 @@
 """`lunaroute keys create|list|delete`: client API keys in the config directory."""
+
 from __future__ import annotations
 
 import argparse
@@ -14,27 +15,30 @@ from .common import config_dir_of, print_error
 
 def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
     keys = sub.add_parser(
-        "keys", parents=parents, help="manage client API keys",
+        "keys",
+        parents=parents,
+        help="manage client API keys",
         description="Client API keys. Only argon2id hashes are stored in keys.json.",
     )
-    actions = keys.add_subparsers(dest="keys_action", metavar="ACTION", required=True,
-                                  parser_class=type(keys))
+    actions = keys.add_subparsers(dest="keys_action", metavar="ACTION", required=True, parser_class=type(keys))
 
     create = actions.add_parser(
-        "create", parents=parents, help="create a key (printed once)",
-        description="Create a key. Line 1 of the output is the key (shown only this once), "
-        "line 2 is `id: key_...`.",
+        "create",
+        parents=parents,
+        help="create a key (printed once)",
+        description="Create a key. Line 1 of the output is the key (shown only this once), line 2 is `id: key_...`.",
     )
     create.add_argument("name", metavar="NAME", type=_name, help="a label for the key")
-    create.add_argument("--scope", dest="scopes", action="append", choices=SCOPES,
-                        help="repeatable; default: both ingress scopes")
+    create.add_argument(
+        "--scope", dest="scopes", action="append", choices=SCOPES, help="repeatable; default: both ingress scopes"
+    )
     create.add_argument("--tenant", type=_tenant, default="default", help="default: default")
     create.add_argument("--rps", type=_positive_float, help="requests per second allowed")
     create.add_argument("--burst", type=_positive_int, help="burst size of the rate limit")
-    create.add_argument("--budget", type=_budget_id, metavar="ID",
-                        help="a budget id of budgets.json")
-    create.add_argument("--expires", type=_future_timestamp, metavar="ISO8601",
-                        help="expiry, e.g. 2026-01-01T00:00:00Z")
+    create.add_argument("--budget", type=_budget_id, metavar="ID", help="a budget id of budgets.json")
+    create.add_argument(
+        "--expires", type=_future_timestamp, metavar="ISO8601", help="expiry, e.g. 2026-01-01T00:00:00Z"
+    )
     create.set_defaults(run=run_create)
 
     listing = actions.add_parser("list", parents=parents, help="list keys (never hashes)")
@@ -55,9 +59,7 @@ def _name(text: str) -> str:
 
 def _tenant(text: str) -> str:
     if not TENANT.fullmatch(text):
-        raise argparse.ArgumentTypeError(
-            f"invalid tenant {text!r} (letters, digits or '_.:@-', at most 128)"
-        )
+        raise argparse.ArgumentTypeError(f"invalid tenant {text!r} (letters, digits or '_.:@-', at most 128)")
     return text
 
 
@@ -113,8 +115,7 @@ def run_create(args: argparse.Namespace) -> int:
     print(key)
     print(f"id: {entry.id}")
     sys.stdout.flush()
-    print("Store this key now: LunaRoute keeps only its hash and cannot show it again.",
-          file=sys.stderr)
+    print("Store this key now: LunaRoute keeps only its hash and cannot show it again.", file=sys.stderr)
     return 0
 
 

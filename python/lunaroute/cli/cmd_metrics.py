@@ -1,4 +1,5 @@
 """`lunaroute metrics [--provider P] [--window W]`: a summary from the running server."""
+
 from __future__ import annotations
 
 import argparse
@@ -20,14 +21,17 @@ MAX_WINDOW_S = 24 * 3600.0
 
 def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
-        "metrics", parents=parents, help="summarise the running server's metrics",
+        "metrics",
+        parents=parents,
+        help="summarise the running server's metrics",
         description="Read the metrics endpoint (observability.metrics.bind) of the running "
         "server and print requests, latency, tokens, fallbacks and circuit states. With "
         "--window, scrape twice that far apart and show the activity in between.",
     )
     p.add_argument("--provider", help="only this provider's requests and circuit")
-    p.add_argument("--window", type=_window, metavar="DURATION",
-                   help="e.g. 10s, 5m: measure over this long instead of since start")
+    p.add_argument(
+        "--window", type=_window, metavar="DURATION", help="e.g. 10s, 5m: measure over this long instead of since start"
+    )
     p.add_argument("--url", help="metrics URL (default: from the config)")
     p.set_defaults(run=run)
 
@@ -62,10 +66,10 @@ def metrics_url(args: argparse.Namespace) -> str | None:
     return f"http://{host}:{obs.metrics_port}/metrics"
 
 
-def _scrape(url: str) -> "Snapshot":
+def _scrape(url: str) -> Snapshot:
     from .metrics_summary import parse_metrics
 
-    with urllib.request.urlopen(url, timeout=5) as resp:  # noqa: S310 (local endpoint)
+    with urllib.request.urlopen(url, timeout=5) as resp:
         return parse_metrics(resp.read().decode("utf-8", "replace"))
 
 

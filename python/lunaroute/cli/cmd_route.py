@@ -3,6 +3,7 @@
 Shows which rule would route a client request and where it would go, without sending
 anything: the JSON printed is `RouteTable.explain()` (rule_id, primary, fallbacks, skipped).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,30 +21,52 @@ if TYPE_CHECKING:
 
 DIALECTS = ("openai", "anthropic")
 # Fields only one of the two request dialects has.
-_OPENAI_ONLY = frozenset({
-    "max_completion_tokens", "n", "response_format", "stream_options", "frequency_penalty",
-    "presence_penalty", "logprobs", "top_logprobs", "logit_bias", "seed", "user",
-    "parallel_tool_calls", "functions", "function_call", "modalities", "reasoning_effort",
-})
+_OPENAI_ONLY = frozenset(
+    {
+        "max_completion_tokens",
+        "n",
+        "response_format",
+        "stream_options",
+        "frequency_penalty",
+        "presence_penalty",
+        "logprobs",
+        "top_logprobs",
+        "logit_bias",
+        "seed",
+        "user",
+        "parallel_tool_calls",
+        "functions",
+        "function_call",
+        "modalities",
+        "reasoning_effort",
+    }
+)
 _ANTHROPIC_ONLY = frozenset({"system", "stop_sequences", "top_k", "thinking", "anthropic_version"})
 
 
 def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
-        "route", parents=parents, help="show the route a request would take",
+        "route",
+        parents=parents,
+        help="show the route a request would take",
         description="Evaluate the routing rules for a client request body and print the "
         "decision as JSON. Nothing is sent upstream.",
     )
-    p.add_argument("--request", required=True, metavar="FILE",
-                   help="a client request body (JSON); - reads stdin")
-    p.add_argument("--listener", metavar="ID|TYPE",
-                   help="openai, anthropic or a listener id (default: guessed from the body)")
-    p.add_argument("--header", dest="headers", action="append", default=[], metavar="'K: V'",
-                   help="a request header rules may match (repeatable)")
+    p.add_argument("--request", required=True, metavar="FILE", help="a client request body (JSON); - reads stdin")
+    p.add_argument(
+        "--listener", metavar="ID|TYPE", help="openai, anthropic or a listener id (default: guessed from the body)"
+    )
+    p.add_argument(
+        "--header",
+        dest="headers",
+        action="append",
+        default=[],
+        metavar="'K: V'",
+        help="a request header rules may match (repeatable)",
+    )
     p.add_argument("--key-id", help="the client key id, for rules matching key_id")
     p.add_argument("--tenant", help="the client tenant, for rules matching tenant")
-    p.add_argument("--dry-run", action="store_true",
-                   help="evaluate only (the only mode: nothing is ever sent)")
+    p.add_argument("--dry-run", action="store_true", help="evaluate only (the only mode: nothing is ever sent)")
     p.set_defaults(run=run)
 
 
@@ -108,9 +131,7 @@ def guess_dialect(body: dict[str, Any]) -> str:
     """openai or anthropic, from the fields only one of them uses."""
     keys = set(body)
     messages = body.get("messages")
-    roles = {
-        m.get("role") for m in messages if isinstance(m, dict)
-    } if isinstance(messages, list) else set()
+    roles = {m.get("role") for m in messages if isinstance(m, dict)} if isinstance(messages, list) else set()
     if keys & _OPENAI_ONLY or roles & {"system", "developer", "tool", "function"}:
         return "openai"
     if keys & _ANTHROPIC_ONLY:
@@ -120,7 +141,7 @@ def guess_dialect(body: dict[str, Any]) -> str:
     return "anthropic" if "max_tokens" in keys else "openai"
 
 
-def _pick_listener(config: "Config", wanted: str | None, body: dict[str, Any]) -> tuple[str, str]:
+def _pick_listener(config: Config, wanted: str | None, body: dict[str, Any]) -> tuple[str, str]:
     """(listener id, dialect) for the request."""
     if wanted is None:
         dialect = guess_dialect(body)

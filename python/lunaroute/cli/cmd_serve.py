@@ -1,4 +1,5 @@
 """`lunaroute serve [--log-level L]` (also what `lunaroute` alone runs)."""
+
 from __future__ import annotations
 
 import argparse
@@ -10,12 +11,17 @@ from .common import config_dir_of, data_dir_of, print_error
 
 def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
-        "serve", parents=parents, help="run the gateway (the default command)",
+        "serve",
+        parents=parents,
+        help="run the gateway (the default command)",
         description="Start every listener and the metrics/health listener. Writes a default "
         "config first when the config directory is empty.",
     )
     p.add_argument(
-        "--log-level", type=str.lower, choices=LOG_LEVELS, default=None,
+        "--log-level",
+        type=str.lower,
+        choices=LOG_LEVELS,
+        default=None,
         help="override observability.logging.level",
     )
     p.set_defaults(run=run)

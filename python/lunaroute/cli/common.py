@@ -1,4 +1,5 @@
 """What every sub-command shares: the parser class, --config-dir/--data-dir, error lines."""
+
 from __future__ import annotations
 
 import argparse
@@ -25,11 +26,15 @@ def add_dir_options(parser: argparse.ArgumentParser) -> None:
     before the sub-command name (`lunaroute --config-dir X keys list`)."""
     group = parser.add_argument_group("directories")
     group.add_argument(
-        "--config-dir", metavar="DIR", default=argparse.SUPPRESS,
+        "--config-dir",
+        metavar="DIR",
+        default=argparse.SUPPRESS,
         help="config directory (default: $LUNAROUTE_CONFIG_DIR, else ~/.config/lunaroute)",
     )
     group.add_argument(
-        "--data-dir", metavar="DIR", default=argparse.SUPPRESS,
+        "--data-dir",
+        metavar="DIR",
+        default=argparse.SUPPRESS,
         help="data directory (default: storage.data_path, else <config-dir>/data)",
     )
 

@@ -5,6 +5,7 @@ Every sub-command lives in its own `cmd_*.py` with `register(subparsers, parents
 naming the file (or option), the field and the reason, exit code 2
 (`LUNAROUTE_DEBUG=1` adds the traceback of unexpected errors).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,7 +20,12 @@ from . import cmd_doctor, cmd_init, cmd_keys, cmd_metrics, cmd_route, cmd_serve
 from .common import PROG, Parser, add_dir_options, config_error, print_error
 
 COMMANDS: tuple[ModuleType, ...] = (
-    cmd_serve, cmd_init, cmd_doctor, cmd_keys, cmd_route, cmd_metrics,
+    cmd_serve,
+    cmd_init,
+    cmd_doctor,
+    cmd_keys,
+    cmd_route,
+    cmd_metrics,
 )
 # Options of the top level / `serve` that take a value (to find the sub-command name).
 _VALUE_OPTIONS = frozenset({"--config-dir", "--data-dir", "--log-level"})

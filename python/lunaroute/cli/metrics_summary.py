@@ -3,6 +3,7 @@
 Counters are cumulative since the server started; `Snapshot.minus()` turns two scrapes into
 the activity of the time between them (the `--window` option).
 """
+
 from __future__ import annotations
 
 import math
@@ -157,12 +158,10 @@ def render(snap: Snapshot, *, provider: str | None = None, window_s: float | Non
     )
     if snap.ttft.count:
         lines.append(
-            f"time to first token: p50 {_duration(snap.ttft.quantile(0.5))}, "
-            f"p95 {_duration(snap.ttft.quantile(0.95))}"
+            f"time to first token: p50 {_duration(snap.ttft.quantile(0.5))}, p95 {_duration(snap.ttft.quantile(0.95))}"
         )
     lines.append(
-        f"tokens: input {_count(snap.tokens.get('input', 0.0))}, "
-        f"output {_count(snap.tokens.get('output', 0.0))}"
+        f"tokens: input {_count(snap.tokens.get('input', 0.0))}, output {_count(snap.tokens.get('output', 0.0))}"
     )
     lines.append(
         f"fallbacks: {_count(snap.fallbacks)}, rate limited: {_count(snap.rate_limited)}, "
@@ -170,9 +169,7 @@ def render(snap: Snapshot, *, provider: str | None = None, window_s: float | Non
     )
     circuits = {p: s for p, s in snap.circuits.items() if provider is None or p == provider}
     if circuits:
-        states = ", ".join(
-            f"{p} {STATE_NAMES.get(s, str(s))}" for p, s in sorted(circuits.items())
-        )
+        states = ", ".join(f"{p} {STATE_NAMES.get(s, str(s))}" for p, s in sorted(circuits.items()))
         lines.append(f"circuit breakers: {states}")
     else:
         lines.append("circuit breakers: none reported")

@@ -7,6 +7,7 @@ defaults `lunaroute init` installs.
 Names are resolved on first use (PEP 562), so importing a light submodule such as
 `lunaroute.config.vocabulary` (the CLI does, at start-up) does not load the validators.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -22,17 +23,26 @@ _EXPORTS = {
     "discover": "files",
     "load_config": "loader",
     "ConfigWatcher": "watcher",
-    **{
-        name: "schema"
-        for name in (
-            "ApiKey", "Config", "HealthCheckConfig", "ListenerConfig", "ObservabilityConfig",
-            "PerformanceConfig", "PiiConfig", "ProviderConfig", "ServerConfig", "StateConfig",
-            "StorageConfig", "TlsConfig",
-        )
-    },
+    **dict.fromkeys(
+        (
+            "ApiKey",
+            "Config",
+            "HealthCheckConfig",
+            "ListenerConfig",
+            "ObservabilityConfig",
+            "PerformanceConfig",
+            "PiiConfig",
+            "ProviderConfig",
+            "ServerConfig",
+            "StateConfig",
+            "StorageConfig",
+            "TlsConfig",
+        ),
+        "schema",
+    ),
 }
 
-__all__ = ["ConfigError", *_EXPORTS]
+__all__ = ["ConfigError", *_EXPORTS]  # noqa: PLE0604 (names resolved lazily by __getattr__)
 
 
 def __getattr__(name: str) -> Any:

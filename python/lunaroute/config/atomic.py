@@ -1,4 +1,5 @@
 """Atomic file writes: readers (and the hot-reload watcher) never see half a file."""
+
 from __future__ import annotations
 
 import os

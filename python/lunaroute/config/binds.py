@@ -1,4 +1,5 @@
 """`host:port` values (listener and metrics binds) and config-relative paths."""
+
 from __future__ import annotations
 
 import ipaddress

@@ -8,6 +8,7 @@ Output shape (every key always present):
                              "cost_cents": int | None}}],
      "enforcement": {"soft_limit_percent": float, "actions": [str, ...]}}
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -40,9 +41,7 @@ def parse_budgets(doc: Any, file: str) -> list[dict[str, Any]]:
 def _parse_one(item: Obj) -> dict[str, Any]:
     budget_id = item.str("id")
     if not BUDGET_ID.fullmatch(budget_id):
-        raise item.error(
-            "id", f"must be letters, digits, '_', '.' or '-', got {describe(budget_id)}"
-        )
+        raise item.error("id", f"must be letters, digits, '_', '.' or '-', got {describe(budget_id)}")
 
     scope = item.obj("scope", required=True)
     scope_type = scope.str("type", choices=SCOPE_TYPES)

@@ -1,4 +1,5 @@
 """`write_default_config`: the files and folders `lunaroute init` creates."""
+
 from __future__ import annotations
 
 import os
@@ -26,10 +27,7 @@ def existing_config_files(config_dir: Path) -> list[Path]:
     if not config_dir.is_dir():
         return []
     return [
-        config_dir / f"{stem}{ext}"
-        for stem in STEMS
-        for ext in EXTENSIONS
-        if (config_dir / f"{stem}{ext}").exists()
+        config_dir / f"{stem}{ext}" for stem in STEMS for ext in EXTENSIONS if (config_dir / f"{stem}{ext}").exists()
     ]
 
 
@@ -45,9 +43,7 @@ def write_default_config(config_dir: Path, force: bool = False) -> list[Path]:
     present = [p for p in existing_config_files(config_dir) if p.stem in WRITTEN_STEMS]
     if present and not force:
         names = ", ".join(p.name for p in present)
-        raise ConfigExistsError(
-            str(config_dir), "", f"{names} already exist (use --force to overwrite)"
-        )
+        raise ConfigExistsError(str(config_dir), "", f"{names} already exist (use --force to overwrite)")
     try:
         config_dir.mkdir(parents=True, exist_ok=True)
         for folder in FOLDERS:

@@ -9,11 +9,13 @@ The walk also guards the loader against hostile documents: YAML aliases can make
 file expand into billions of nodes, or refer to themselves; both become a ConfigError
 instead of an endless loop.
 """
+
 from __future__ import annotations
 
 import os
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..errors import ConfigError
 from .reader import join
@@ -25,9 +27,7 @@ MAX_NODES = 200_000
 MAX_DEPTH = 64
 
 
-def substitute_string(
-    text: str, file: str, field: str, env: Mapping[str, str] | None = None
-) -> str:
+def substitute_string(text: str, file: str, field: str, env: Mapping[str, str] | None = None) -> str:
     if "${" not in text:
         return text
     environ = os.environ if env is None else env
@@ -38,9 +38,7 @@ def substitute_string(
             return "${"
         name = m.group(1)
         if name is None:
-            raise ConfigError(
-                file, field, "malformed ${...} reference (use ${NAME}, or $${ for a literal ${)"
-            )
+            raise ConfigError(file, field, "malformed ${...} reference (use ${NAME}, or $${ for a literal ${)")
         value = environ.get(name)
         if m.group(2) is not None and not value:
             return m.group(2)
@@ -51,9 +49,7 @@ def substitute_string(
     return _TOKEN.sub(replace, text)
 
 
-def substitute(
-    doc: Any, file: str, env: Mapping[str, str] | None = None
-) -> Any:
+def substitute(doc: Any, file: str, env: Mapping[str, str] | None = None) -> Any:
     """A copy of `doc` with every string value substituted. Keys are left as they are."""
     budget = [MAX_NODES]
     active: set[int] = set()

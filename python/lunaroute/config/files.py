@@ -4,6 +4,7 @@ Each config file is known by its stem (`server`, `routes`, `keys`, `budgets`, `p
 and may be written as `.yaml`, `.yml`, `.json` or `.toml`. Two files with one stem are an
 error (which one would win is not obvious to a reader of the directory).
 """
+
 from __future__ import annotations
 
 import tomllib
@@ -41,16 +42,10 @@ def discover(config_dir: Path) -> dict[str, Path]:
     """stem → file, for the config files present in `config_dir`."""
     found: dict[str, Path] = {}
     for stem in STEMS:
-        matches = [
-            config_dir / f"{stem}{ext}"
-            for ext in EXTENSIONS
-            if (config_dir / f"{stem}{ext}").exists()
-        ]
+        matches = [config_dir / f"{stem}{ext}" for ext in EXTENSIONS if (config_dir / f"{stem}{ext}").exists()]
         if len(matches) > 1:
             names = ", ".join(p.name for p in matches)
-            raise ConfigError(
-                matches[0].name, "", f"{names} both define '{stem}'; keep only one of them"
-            )
+            raise ConfigError(matches[0].name, "", f"{names} both define '{stem}'; keep only one of them")
         if matches:
             found[stem] = matches[0]
     return found
@@ -85,7 +80,7 @@ def decode(raw: bytes, name: str) -> Any:
             return orjson.loads(text)
         if ext == "toml":
             return tomllib.loads(text)
-        return yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 (a safe loader)
+        return yaml.load(text, Loader=_YAML_LOADER)
     except orjson.JSONDecodeError as exc:
         raise ConfigError(name, "", f"invalid JSON: {_one_line(exc)}") from None
     except tomllib.TOMLDecodeError as exc:

@@ -1,4 +1,5 @@
 """keys.json (`api_keys: [...]`) → ApiKey list. Only argon2id hashes are ever stored."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -10,7 +11,6 @@ from .reader import Obj, describe, element, join
 from .schema import ApiKey
 from .timestamps import format_timestamp, parse_timestamp
 from .vocabulary import KEY_ID, SCOPES, TENANT
-
 
 
 def parse_keys(doc: Any, file: str) -> list[ApiKey]:
@@ -31,23 +31,17 @@ def parse_keys(doc: Any, file: str) -> list[ApiKey]:
 def _parse_one(item: Obj) -> ApiKey:
     key_id = item.str("id")
     if not KEY_ID.fullmatch(key_id):
-        raise item.error(
-            "id", f"must be letters, digits, '_', '.' or '-' (at most 128), got {describe(key_id)}"
-        )
+        raise item.error("id", f"must be letters, digits, '_', '.' or '-' (at most 128), got {describe(key_id)}")
     key_hash = item.str("key_hash")
     if not key_hash.startswith("$argon2id$"):
-        raise item.error(
-            "key_hash", "must be an argon2id hash ($argon2id$...); keys are never stored in clear"
-        )
+        raise item.error("key_hash", "must be an argon2id hash ($argon2id$...); keys are never stored in clear")
     try:
         extract_parameters(key_hash)
     except (InvalidHashError, ValueError, TypeError):
         raise item.error("key_hash", "not a well-formed argon2id hash") from None
     tenant = item.str("tenant", "default")
     if not TENANT.fullmatch(tenant):
-        raise item.error(
-            "tenant", f"must be letters, digits or '_.:@-' (at most 128), got {describe(tenant)}"
-        )
+        raise item.error("tenant", f"must be letters, digits or '_.:@-' (at most 128), got {describe(tenant)}")
     scopes = item.str_list("scopes", list(SCOPES), choices=SCOPES)
     rate = item.obj("rate_limit")
     rps = rate.num("requests_per_second", None, min=0.0, max=1_000_000.0, min_exclusive=True)

@@ -1,4 +1,5 @@
 """`listeners:` of server.yaml → ListenerConfig list."""
+
 from __future__ import annotations
 
 import re
@@ -35,13 +36,9 @@ def parse_listeners(doc: Obj, config_dir: Path) -> list[ListenerConfig]:
         listener = _parse_one(item, config_dir)
         if listener.id in ids:
             first = ids[listener.id]
-            raise item.error(
-                "id", f"duplicate listener id '{listener.id}' (also listeners[{first}])"
-            )
+            raise item.error("id", f"duplicate listener id '{listener.id}' (also listeners[{first}])")
         if listener.port in ports:
-            raise item.error(
-                "bind", f"port {listener.port} is already used by listeners[{ports[listener.port]}]"
-            )
+            raise item.error("bind", f"port {listener.port} is already used by listeners[{ports[listener.port]}]")
         ids[listener.id] = i
         ports[listener.port] = i
         out.append(listener)
@@ -59,9 +56,7 @@ def _parse_one(item: Obj, config_dir: Path) -> ListenerConfig:
         raise item.error("type", f"required field is missing (one of {', '.join(LISTENER_TYPES)})")
     listener_id = item.str("id", kind)
     if not _ID.fullmatch(listener_id):
-        raise item.error(
-            "id", f"must be 1-64 letters, digits, '_', '.' or '-', got {listener_id!r}"
-        )
+        raise item.error("id", f"must be 1-64 letters, digits, '_', '.' or '-', got {listener_id!r}")
     if item.has("bind") and item.data["bind"] is not None:
         host, port = parse_bind(item.raw("bind"), item.file, item.field("bind"))
     elif kind in DEFAULT_BINDS:

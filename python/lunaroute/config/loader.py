@@ -3,12 +3,14 @@
 Loading is all-or-nothing: any problem raises one `ConfigError(file, field, reason)` and no
 partial config escapes, which is what lets hot reload keep the last good config in force.
 """
+
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from ..errors import ConfigError
 from .budgets_file import parse_budgets
@@ -30,9 +32,8 @@ from .sections import (
 
 log = logging.getLogger("lunaroute.config")
 
-def load_config(
-    config_dir: Path, data_dir: Path | None = None, *, env: Mapping[str, str] | None = None
-) -> Config:
+
+def load_config(config_dir: Path, data_dir: Path | None = None, *, env: Mapping[str, str] | None = None) -> Config:
     """Read and validate every file of `config_dir`.
 
     `data_dir` defaults to `storage.data_path` when the server file sets one, else to
@@ -46,9 +47,7 @@ def load_config(
     sources = discover(config_dir)
     for stem in REQUIRED_STEMS:
         if stem not in sources:
-            raise ConfigError(
-                DEFAULT_NAMES[stem], "", f"missing from {config_dir} (run `lunaroute init`)"
-            )
+            raise ConfigError(DEFAULT_NAMES[stem], "", f"missing from {config_dir} (run `lunaroute init`)")
     docs = {stem: _read(path, env) for stem, path in sources.items()}
 
     server_file = sources["server"].name
@@ -72,7 +71,8 @@ def load_config(
     for i, key in enumerate(keys):
         if key.budget_id is not None and key.budget_id not in budget_ids:
             raise ConfigError(
-                keys_file, f"api_keys[{i}].budget_id",
+                keys_file,
+                f"api_keys[{i}].budget_id",
                 f"no budget with id '{key.budget_id}' in {budgets_file}",
             )
 
@@ -83,9 +83,7 @@ def load_config(
     routes_raw = docs["routes"]
     routes_file = sources["routes"].name
     if not isinstance(routes_raw, dict):
-        raise ConfigError(
-            routes_file, "", "expected a mapping with a 'rules' list at the top level"
-        )
+        raise ConfigError(routes_file, "", "expected a mapping with a 'rules' list at the top level")
     routes = _compile_routes(routes_raw, routes_file, set(providers))
 
     if data_dir is not None:
@@ -122,7 +120,8 @@ def _check_metrics_port(file: str, observability: Any, listeners: list[Any]) -> 
     for i, listener in enumerate(listeners):
         if listener.port == observability.metrics_port:
             raise ConfigError(
-                file, "observability.metrics.bind",
+                file,
+                "observability.metrics.bind",
                 f"port {listener.port} is already used by listeners[{i}] ({listener.id})",
             )
 

@@ -1,9 +1,10 @@
 """`providers:` of server.yaml → ProviderConfig by name."""
+
 from __future__ import annotations
 
 import os
 import re
-from typing import Mapping
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from ..errors import ConfigError
@@ -21,8 +22,17 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")  # an RFC 9110 token
 # Headers that frame or address the upstream request; LunaRoute sets these itself.
 _RESERVED_HEADERS = frozenset(
-    {"host", "content-length", "transfer-encoding", "connection", "upgrade", "te", "trailer",
-     "keep-alive", "proxy-connection"}
+    {
+        "host",
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "upgrade",
+        "te",
+        "trailer",
+        "keep-alive",
+        "proxy-connection",
+    }
 )
 
 
@@ -41,9 +51,7 @@ def default_providers(env: Mapping[str, str] | None = None) -> dict[str, Provide
     }
 
 
-def parse_providers(
-    doc: Obj, env: Mapping[str, str] | None = None
-) -> dict[str, ProviderConfig]:
+def parse_providers(doc: Obj, env: Mapping[str, str] | None = None) -> dict[str, ProviderConfig]:
     if not doc.has("providers") or doc.data["providers"] is None:
         doc.ignore("providers")
         return default_providers(env)
@@ -62,9 +70,7 @@ def parse_providers(
 def _parse_one(item: Obj, environ: Mapping[str, str]) -> ProviderConfig:
     name = item.str("name")
     if not _NAME.fullmatch(name):
-        raise item.error(
-            "name", f"must be 1-64 letters, digits, '_', '.' or '-', got {describe(name)}"
-        )
+        raise item.error("name", f"must be 1-64 letters, digits, '_', '.' or '-', got {describe(name)}")
     if item.raw("type", None) is None and name not in ("openai", "anthropic"):
         raise item.error(
             "type",
@@ -85,9 +91,7 @@ def _parse_one(item: Obj, environ: Mapping[str, str]) -> ProviderConfig:
     if min_idle > max_idle:
         raise pool.error("min_idle", f"must not exceed max_idle ({max_idle}), got {min_idle}")
     if max_idle > max_connections:
-        raise pool.error(
-            "max_idle", f"must not exceed max_connections ({max_connections}), got {max_idle}"
-        )
+        raise pool.error("max_idle", f"must not exceed max_connections ({max_connections}), got {max_idle}")
     pool.finish()
 
     # The routing package owns the breaker settings and their limits.
@@ -132,9 +136,7 @@ def _base_url(item: Obj, value: str) -> str:
     except ValueError:
         raise item.error("base_url", f"not a valid URL: {describe(value)}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise item.error(
-            "base_url", f"expected an http:// or https:// URL, got {describe(value)}"
-        )
+        raise item.error("base_url", f"expected an http:// or https:// URL, got {describe(value)}")
     if parts.query or parts.fragment or "?" in url or "#" in url:
         raise item.error("base_url", f"must not have a query or fragment, got {describe(value)}")
     if parts.username is not None or parts.password is not None:
@@ -146,9 +148,7 @@ def _base_url(item: Obj, value: str) -> str:
     return url
 
 
-def _credentials(
-    item: Obj, dialect: str, environ: Mapping[str, str]
-) -> tuple[str | None, str | None]:
+def _credentials(item: Obj, dialect: str, environ: Mapping[str, str]) -> tuple[str | None, str | None]:
     """(api_key_env, api_key). An explicit `api_key_env: null` turns the env lookup off."""
     if item.has("api_key_env") and item.data["api_key_env"] is None:
         item.ignore("api_key_env")
@@ -156,9 +156,7 @@ def _credentials(
     else:
         api_key_env = item.str("api_key_env", DEFAULT_KEY_ENVS[dialect])
         if not _ENV_NAME.fullmatch(api_key_env):
-            raise item.error(
-                "api_key_env", f"not an environment variable name: {describe(api_key_env)}"
-            )
+            raise item.error("api_key_env", f"not an environment variable name: {describe(api_key_env)}")
     explicit = item.str("api_key", None, allow_empty=True)
     if explicit:
         return api_key_env, explicit

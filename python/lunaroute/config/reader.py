@@ -5,12 +5,14 @@ range and raises `ConfigError(file, field, reason)` with the full dotted field p
 user sees exactly which line to fix. `finish()` rejects every key that was never read, which
 is how unknown (usually misspelt) fields are caught.
 """
+
 from __future__ import annotations
 
 import difflib
 import math
 import re
-from typing import Any, Iterable, Iterator, TypeVar
+from collections.abc import Iterable, Iterator
+from typing import Any, TypeVar
 
 from ..errors import ConfigError
 
@@ -69,9 +71,7 @@ class Obj:
             raise ConfigError(file, path, f"expected a mapping, got {describe(value)}")
         for key in value:
             if not isinstance(key, str):
-                raise ConfigError(
-                    file, path, f"field names must be strings, got {describe(key)}"
-                )
+                raise ConfigError(file, path, f"field names must be strings, got {describe(key)}")
         self.file = file
         self.path = path
         self.data: dict[str, Any] = value
@@ -133,9 +133,7 @@ class Obj:
         if choices is not None:
             options = tuple(choices)
             if value not in options:
-                raise self.error(
-                    key, f"expected one of {', '.join(options)}, got {describe(value)}"
-                )
+                raise self.error(key, f"expected one of {', '.join(options)}, got {describe(value)}")
         return value
 
     def int(
@@ -187,9 +185,7 @@ class Obj:
             raise self.error(key, f"expected true or false, got {describe(value)}")
         return value
 
-    def _check_range(
-        self, key: str, value: float, lo: float | None, hi: float | None
-    ) -> None:
+    def _check_range(self, key: str, value: float, lo: float | None, hi: float | None) -> None:
         if lo is not None and value < lo:
             raise self.error(key, f"must be at least {lo:g}, got {describe(value)}")
         if hi is not None and value > hi:
@@ -229,12 +225,11 @@ class Obj:
         for i, item in enumerate(value):
             where = f"{self.field(key)}[{i}]"
             if not isinstance(item, str) or not item.strip():
-                raise ConfigError(
-                    self.file, where, f"expected a non-empty string, got {describe(item)}"
-                )
+                raise ConfigError(self.file, where, f"expected a non-empty string, got {describe(item)}")
             if options is not None and item not in options:
                 raise ConfigError(
-                    self.file, where,
+                    self.file,
+                    where,
                     f"expected one of {', '.join(options)}, got {describe(item)}",
                 )
             if unique and item in seen:

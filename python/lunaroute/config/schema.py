@@ -5,6 +5,7 @@ files of the config directory. Field names are an interface: the server, the egr
 connectors and the CLI read exactly these names. The file shapes they come from are
 documented in docs/CONFIG.md.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -129,7 +130,12 @@ class PiiConfig:
     enabled: bool = False
     mode: Literal["mask", "remove", "tokenize"] = "mask"
     detectors: tuple[str, ...] = (
-        "email", "phone", "ssn", "credit_card", "ip_address", "api_key",
+        "email",
+        "phone",
+        "ssn",
+        "credit_card",
+        "ip_address",
+        "api_key",
     )
     custom: tuple[dict[str, Any], ...] = ()
     restore_in_response: bool = False

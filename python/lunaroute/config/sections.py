@@ -1,4 +1,5 @@
 """The small sections of server.yaml: server, storage, pii, state, observability, performance."""
+
 from __future__ import annotations
 
 import os
@@ -59,11 +60,7 @@ def parse_storage(doc: Obj, config_dir: Path) -> tuple[StorageConfig, Path | Non
     encryption = sec.obj("encryption")
     encryption_enabled = encryption.bool("enabled", False)
     key_file_raw = encryption.str("key_file", None)
-    key_file = (
-        resolve_path(key_file_raw, config_dir)
-        if key_file_raw
-        else config_dir / "keys" / "session.key"
-    )
+    key_file = resolve_path(key_file_raw, config_dir) if key_file_raw else config_dir / "keys" / "session.key"
     if encryption_enabled:
         _check_key_file(encryption, key_file)
     encryption.finish()
@@ -82,13 +79,9 @@ def _check_key_file(encryption: Obj, key_file: Path) -> None:
     try:
         size = key_file.stat().st_size
     except OSError:
-        raise encryption.error(
-            "key_file", f"file not found: {key_file} (lunaroute init creates one)"
-        ) from None
+        raise encryption.error("key_file", f"file not found: {key_file} (lunaroute init creates one)") from None
     if size != SESSION_KEY_BYTES:
-        raise encryption.error(
-            "key_file", f"must hold exactly {SESSION_KEY_BYTES} raw bytes, {key_file} has {size}"
-        )
+        raise encryption.error("key_file", f"must hold exactly {SESSION_KEY_BYTES} raw bytes, {key_file} has {size}")
 
 
 def parse_pii(doc: Obj) -> PiiConfig:
@@ -99,8 +92,9 @@ def parse_pii(doc: Obj) -> PiiConfig:
     for i, value in sec.items("custom"):
         entry = _custom_detector(element(value, sec.file, join(sec.field("custom"), i)))
         if entry["name"] in names:
-            raise ConfigError(sec.file, join(sec.field("custom"), i) + ".name",
-                              f"duplicate detector name {describe(entry['name'])}")
+            raise ConfigError(
+                sec.file, join(sec.field("custom"), i) + ".name", f"duplicate detector name {describe(entry['name'])}"
+            )
         names.add(str(entry["name"]))
         custom.append(entry)
     result = PiiConfig(
@@ -117,9 +111,7 @@ def parse_pii(doc: Obj) -> PiiConfig:
 def _custom_detector(item: Obj) -> dict[str, object]:
     name = item.str("name")
     if not _CUSTOM_NAME.fullmatch(name):
-        raise item.error(
-            "name", f"must be a letter then letters, digits or '_', got {describe(name)}"
-        )
+        raise item.error("name", f"must be a letter then letters, digits or '_', got {describe(name)}")
     if name in PII_DETECTORS:
         raise item.error("name", f"{describe(name)} is a built-in detector name")
     has_pattern = item.raw("pattern", None) is not None
@@ -150,9 +142,7 @@ def parse_state(doc: Obj) -> StateConfig:
     if backend == "redis" and redis_url is None:
         raise sec.error("redis_url", "required when backend is redis")
     if redis_url is not None and urlsplit(redis_url).scheme not in ("redis", "rediss", "unix"):
-        raise sec.error(
-            "redis_url", f"expected a redis://, rediss:// or unix:// URL, got {describe(redis_url)}"
-        )
+        raise sec.error("redis_url", f"expected a redis://, rediss:// or unix:// URL, got {describe(redis_url)}")
     sec.finish()
     return StateConfig(backend=backend, redis_url=redis_url)
 

@@ -1,4 +1,5 @@
 """The default config files `lunaroute init` writes (server.yaml commented, JSON plain)."""
+
 from __future__ import annotations
 
 SERVER_YAML = """\

@@ -1,7 +1,8 @@
 """ISO 8601 timestamps in config files, normalised to RFC 3339 UTC (`...Z`)."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 
 def parse_timestamp(value: object) -> datetime | None:
@@ -26,20 +27,20 @@ def parse_timestamp(value: object) -> datetime | None:
     else:
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     try:
-        return when.astimezone(timezone.utc)
+        return when.astimezone(UTC)
     except (OverflowError, ValueError):
         return None
 
 
 def format_timestamp(when: datetime) -> str:
     """RFC 3339 UTC with a `Z`: `2025-10-01T00:00:00Z`."""
-    when = when.astimezone(timezone.utc)
+    when = when.astimezone(UTC)
     spec = "microseconds" if when.microsecond else "seconds"
     text = when.replace(tzinfo=None).isoformat(timespec=spec)
     return text + "Z"
 
 
 def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

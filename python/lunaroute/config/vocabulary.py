@@ -2,6 +2,7 @@
 
 Kept free of heavy imports: the CLI builds its argument choices from these at start-up.
 """
+
 from __future__ import annotations
 
 import re

@@ -5,13 +5,14 @@ providers, keys name budgets). A good result goes to `on_change`; a broken one g
 `on_error` and the caller keeps its last good config. Reloads whose files are byte-for-byte
 what was last loaded (editors touching files, `keys list`) are skipped.
 """
+
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from watchfiles import awatch
 
@@ -77,7 +78,7 @@ class ConfigWatcher:
         task, self._task = self._task, None
         try:
             await asyncio.wait_for(task, timeout=5)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             task.cancel()
         except asyncio.CancelledError:
             pass
@@ -112,9 +113,9 @@ class ConfigWatcher:
             return False
         except Exception as exc:  # a bug in a validator must not look like success
             log.exception("config reload failed")
-            self._deliver(self.on_error, ConfigError(
-                self.config_dir.name, "", f"unexpected error while loading: {exc!r}"
-            ))
+            self._deliver(
+                self.on_error, ConfigError(self.config_dir.name, "", f"unexpected error while loading: {exc!r}")
+            )
             return False
         log.info("config reloaded from %s", self.config_dir)
         self._deliver(self.on_change, config)

@@ -3,6 +3,7 @@
 Used by the commands that edit config files (`keys create/delete`). YAML and TOML
 comments are not preserved by a rewrite; JSON has none.
 """
+
 from __future__ import annotations
 
 import json

@@ -1,6 +1,7 @@
 """Dialects: the wire formats LunaRoute speaks (OpenAI Chat Completions, Anthropic Messages),
 each converting to and from the normalized model (lunaroute.model). docs/TRANSLATION.md
 holds the mapping tables and every translation rule."""
+
 from __future__ import annotations
 
 from .anthropic import AnthropicDialect
@@ -21,6 +22,12 @@ def get_dialect(name: str) -> Dialect:
 
 
 __all__ = [
-    "DIALECT_NAMES", "AnthropicDialect", "Dialect", "OpenAIDialect", "StreamDecoder", "StreamEncoder",
-    "TargetOptions", "get_dialect",
+    "DIALECT_NAMES",
+    "AnthropicDialect",
+    "Dialect",
+    "OpenAIDialect",
+    "StreamDecoder",
+    "StreamEncoder",
+    "TargetOptions",
+    "get_dialect",
 ]

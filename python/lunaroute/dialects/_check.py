@@ -5,6 +5,7 @@ Each helper returns the value (or None when absent/null) or raises InvalidReques
 accepted where a number is expected (JSON `true` is not a number, although Python's `True`
 is an int).
 """
+
 from __future__ import annotations
 
 import math
@@ -145,5 +146,5 @@ def at(err: InvalidRequestError, path: str) -> InvalidRequestError:
     the checks themselves)."""
     rel = err.param or ""
     param = path + (rel if not rel or rel[0] == "[" else "." + rel)
-    problem = err.message[len(rel) + 2:] if rel and err.message.startswith(rel + ": ") else err.message
+    problem = err.message[len(rel) + 2 :] if rel and err.message.startswith(rel + ": ") else err.message
     return InvalidRequestError(f"{param}: {problem}", param=param)

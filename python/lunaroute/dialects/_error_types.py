@@ -5,6 +5,7 @@ type string. An upstream 4xx (`UpstreamStatusError`) carries the upstream's own 
 `upstream_type`: kept when the caller's dialect has that type, otherwise chosen from the
 HTTP status.
 """
+
 from __future__ import annotations
 
 from ..errors import GatewayError, RateLimitedError, UpstreamError, UpstreamStatusError
@@ -12,12 +13,19 @@ from ..errors import GatewayError, RateLimitedError, UpstreamError, UpstreamStat
 # Types only the Anthropic API uses; every other type string is taken to be valid OpenAI.
 ANTHROPIC_ONLY_TYPES = frozenset({"request_too_large", "overloaded_error", "billing_error", "timeout_error"})
 
-ANTHROPIC_TYPES = frozenset(
-    {
-        "invalid_request_error", "authentication_error", "permission_error", "not_found_error",
-        "rate_limit_error", "api_error",
-    }
-) | ANTHROPIC_ONLY_TYPES
+ANTHROPIC_TYPES = (
+    frozenset(
+        {
+            "invalid_request_error",
+            "authentication_error",
+            "permission_error",
+            "not_found_error",
+            "rate_limit_error",
+            "api_error",
+        }
+    )
+    | ANTHROPIC_ONLY_TYPES
+)
 
 OPENAI_TYPE_OF_KIND = {
     "invalid_request_error": "invalid_request_error",
@@ -42,13 +50,23 @@ ANTHROPIC_TYPE_OF_KIND = {
 }
 
 _OPENAI_TYPE_OF_STATUS = {
-    400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
-    404: "not_found_error", 413: "invalid_request_error", 429: "rate_limit_error",
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "invalid_request_error",
+    429: "rate_limit_error",
 }
 _ANTHROPIC_TYPE_OF_STATUS = {
-    400: "invalid_request_error", 401: "authentication_error", 402: "billing_error",
-    403: "permission_error", 404: "not_found_error", 413: "request_too_large",
-    429: "rate_limit_error", 504: "timeout_error", 529: "overloaded_error",
+    400: "invalid_request_error",
+    401: "authentication_error",
+    402: "billing_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    504: "timeout_error",
+    529: "overloaded_error",
 }
 
 

@@ -8,6 +8,7 @@ Tool-call ids: Anthropic requires `^[a-zA-Z0-9_-]+$`; OpenAI accepts any string.
 Anthropic are sanitized by one fixed rule (every other character → `_`), applied both to the
 assistant's `tool_use.id` and the user's `tool_result.tool_use_id`, so pairs still match.
 """
+
 from __future__ import annotations
 
 import re

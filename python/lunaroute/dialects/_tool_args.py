@@ -3,6 +3,7 @@
 A ToolUseBlock holds whichever form its dialect gave (`arguments` or `input`); these compute
 the other one only when a builder needs it.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -4,6 +4,7 @@ A dialect converts between its wire format and the normalized model (lunaroute.m
 both directions, for requests, non-streaming responses, streams and errors. Same-dialect
 routes do not need it (the pipeline relays bytes); `build_*` still round-trip for them.
 """
+
 from __future__ import annotations
 
 import logging

@@ -1,10 +1,12 @@
 """Egress connector: one per provider. Knows the provider's URL, dialect, credentials and
 transport; sends a ready upstream body and hands back the response (status + headers, body
 still to read). Dialect translation happens before (pipeline), never here."""
+
 from __future__ import annotations
 
 import ssl
-from typing import Mapping, Protocol
+from collections.abc import Mapping
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from .. import __version__
@@ -62,8 +64,12 @@ class ProviderConnector:
             if ctx is not None:
                 ctx.set_alpn_protocols(["http/1.1"])
             self._h1 = H1Pool(
-                self.host, self.port, ssl=ctx, server_hostname=self.host,
-                max_idle=cfg.pool_max_idle, max_connections=cfg.pool_max_connections,
+                self.host,
+                self.port,
+                ssl=ctx,
+                server_hostname=self.host,
+                max_idle=cfg.pool_max_idle,
+                max_connections=cfg.pool_max_connections,
                 connect_timeout=connect_timeout,
             )
             self._hx = None
@@ -71,8 +77,11 @@ class ProviderConnector:
             self._h1 = None
             http2 = True if cfg.http2 is None else bool(cfg.http2)
             self._hx = HttpxPool(
-                f"{self.scheme}://{host_header}", http2=http2, max_idle=cfg.pool_max_idle,
-                max_connections=cfg.pool_max_connections, connect_timeout=connect_timeout,
+                f"{self.scheme}://{host_header}",
+                http2=http2,
+                max_idle=cfg.pool_max_idle,
+                max_connections=cfg.pool_max_connections,
+                connect_timeout=connect_timeout,
             )
         # Static part of every request head, built once.
         static = [("host", host_header), ("user-agent", USER_AGENT), ("content-type", "application/json")]
@@ -92,8 +101,9 @@ class ProviderConnector:
             lines.append(f"{k}: {v}\r\n")
         lines.append(f"accept: {'text/event-stream' if stream else 'application/json'}\r\n")
         if self._key:
-            name, value = ("x-api-key", self._key) if self.dialect == "anthropic" else (
-                "authorization", f"Bearer {self._key}")
+            name, value = (
+                ("x-api-key", self._key) if self.dialect == "anthropic" else ("authorization", f"Bearer {self._key}")
+            )
             lines.append(f"{name}: {value}\r\n")
         return "".join(lines).encode("latin-1", "replace")
 
@@ -104,8 +114,11 @@ class ProviderConnector:
         if not self._key:
             key = _client_credential(client_headers)
             if key:
-                lines.append(("x-api-key: " if self.dialect == "anthropic" else "authorization: Bearer ")
-                             .encode() + key.encode("latin-1", "replace") + b"\r\n")
+                lines.append(
+                    ("x-api-key: " if self.dialect == "anthropic" else "authorization: Bearer ").encode()
+                    + key.encode("latin-1", "replace")
+                    + b"\r\n"
+                )
         if self.dialect == "anthropic":
             version = client_headers.get("anthropic-version") or self._version_default
             lines.append(b"anthropic-version: " + version.encode("latin-1", "replace") + b"\r\n")
@@ -142,8 +155,15 @@ class ProviderConnector:
         return hdrs
 
     # ----------------------------------------------------------------- sending
-    async def send(self, body: bytes, client_headers: Mapping[str, str], *, stream: bool,
-                   path: str | None = None, timeout: float | None = None) -> UpstreamResponse:
+    async def send(
+        self,
+        body: bytes,
+        client_headers: Mapping[str, str],
+        *,
+        stream: bool,
+        path: str | None = None,
+        timeout: float | None = None,
+    ) -> UpstreamResponse:
         """Send; returns at the response head. `timeout` bounds the head and the body read
         (streams re-arm it per chunk through `iter_chunks(idle_timeout=...)`)."""
         if self._h1 is not None and path is None:

@@ -13,6 +13,7 @@ of connections. One loop timer sits at the earliest entry; it moves only when an
 entry arrives. Entries hold their owner weakly: a connection dropped mid-request is freed
 at once, not when its (possibly minutes-long) timeout comes due.
 """
+
 from __future__ import annotations
 
 import asyncio

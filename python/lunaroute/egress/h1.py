@@ -7,13 +7,14 @@ client costs tens of microseconds. httpx stays the transport for HTTP/2 (see
 known-length body, responses framed by Content-Length, chunked encoding or connection close,
 keep-alive reuse, TLS through asyncio's ssl support, and flow control for slow readers.
 """
+
 from __future__ import annotations
 
 import asyncio
 import collections
 import socket
 import ssl as ssl_mod
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 from ..errors import ChunkedEncodingError, HttpHeadError
 from ..kernels import ChunkedDecoder, parse_response_head
@@ -44,7 +45,7 @@ class H1Response:
 
     __slots__ = ("status", "headers", "_conn", "_done")
 
-    def __init__(self, status: int, headers: list[tuple[str, str]], conn: "_Conn"):
+    def __init__(self, status: int, headers: list[tuple[str, str]], conn: _Conn):
         self.status = status
         self.headers = headers  # lower-case names, in arrival order
         self._conn = conn
@@ -103,7 +104,7 @@ class H1Response:
 class _Conn(asyncio.Protocol):
     """One upstream connection. Parses one response at a time (no pipelining)."""
 
-    def __init__(self, pool: "H1Pool"):
+    def __init__(self, pool: H1Pool):
         self.pool = pool
         self.transport: asyncio.Transport | None = None
         self.buf = bytearray()
@@ -395,7 +396,7 @@ class H1Pool:
                 ),
                 self.connect_timeout,
             )
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise ConnectTimeout(f"connect to {self.host}:{self.port} timed out") from None
         except OSError as exc:
             raise ConnectError(f"connect to {self.host}:{self.port} failed: {exc.strerror or exc}") from None
@@ -420,8 +421,11 @@ class H1Pool:
                     break
             fresh = conn is None
             if conn is None:
-                while (self.max_connections and not self._idle
-                       and len(self._all) + self._connecting >= self.max_connections):
+                while (
+                    self.max_connections
+                    and not self._idle
+                    and len(self._all) + self._connecting >= self.max_connections
+                ):
                     fut = asyncio.get_running_loop().create_future()
                     self._waiters.append(fut)
                     try:

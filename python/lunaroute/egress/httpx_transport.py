@@ -1,8 +1,9 @@
 """The httpx transport: HTTP/2 (ALPN) and everything httpx does well, behind the same
 small response interface as the fast HTTP/1.1 client (`egress/h1.py`)."""
+
 from __future__ import annotations
 
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import httpx
 
@@ -54,8 +55,7 @@ class HttpxResponse:
 class HttpxPool:
     """One httpx.AsyncClient per provider (its own pool), HTTP/2 when asked or offered."""
 
-    def __init__(self, base: str, *, http2: bool, max_idle: int, max_connections: int,
-                 connect_timeout: float):
+    def __init__(self, base: str, *, http2: bool, max_idle: int, max_connections: int, connect_timeout: float):
         self.base = base
         self.connect_timeout = connect_timeout
         self.client = httpx.AsyncClient(
@@ -67,10 +67,14 @@ class HttpxPool:
             timeout=httpx.Timeout(None, connect=connect_timeout),
         )
 
-    async def request(self, path: str, headers: list[tuple[str, str]], body: bytes,
-                      timeout: float | None = None) -> HttpxResponse:
+    async def request(
+        self, path: str, headers: list[tuple[str, str]], body: bytes, timeout: float | None = None
+    ) -> HttpxResponse:
         req = self.client.build_request(
-            "POST", self.base + path, headers=headers, content=body,
+            "POST",
+            self.base + path,
+            headers=headers,
+            content=body,
             timeout=httpx.Timeout(timeout, connect=self.connect_timeout),
         )
         try:

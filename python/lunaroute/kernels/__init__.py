@@ -4,6 +4,7 @@ One module decides, at import, which backend serves each kernel (rust → cython
 like polars picks its runtime: `LUNAROUTE_BACKEND=rust|cython|python` forces one,
 `LUNAROUTE_NATIVE=0` means python. The contract all three keep is docs/KERNELS.md.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -70,9 +71,7 @@ def _requested() -> str | None:
     if os.environ.get("LUNAROUTE_NATIVE", "").strip() == "0":
         forced = "python"
     if forced is not None and forced not in ORDER:
-        raise ImportError(
-            f"LUNAROUTE_BACKEND={forced!r} is not one of {', '.join(ORDER)}"
-        )
+        raise ImportError(f"LUNAROUTE_BACKEND={forced!r} is not one of {', '.join(ORDER)}")
     return forced
 
 
@@ -127,7 +126,17 @@ parse_response_head = _CHOSEN["http1"][1].parse_response_head
 ChunkedDecoder = _CHOSEN["http1"][1].ChunkedDecoder
 
 __all__ = [
-    "SseFramer", "find_any", "simd_level", "top_level_span", "BufferPool", "CircuitBreaker",
-    "BREAKER_SLOT_SIZE", "PatternMatcher", "parse_response_head", "ChunkedDecoder",
-    "backend_of", "backends", "module_for",
+    "SseFramer",
+    "find_any",
+    "simd_level",
+    "top_level_span",
+    "BufferPool",
+    "CircuitBreaker",
+    "BREAKER_SLOT_SIZE",
+    "PatternMatcher",
+    "parse_response_head",
+    "ChunkedDecoder",
+    "backend_of",
+    "backends",
+    "module_for",
 ]

@@ -33,9 +33,7 @@ class SseFramer:
     def buffered(self) -> int: ...
 
 # ---------------------------------------------------------------- scan
-def find_any(
-    data: bytes | bytearray | memoryview, delims: bytes, start: int = 0, end: int | None = None
-) -> int: ...
+def find_any(data: bytes | bytearray | memoryview, delims: bytes, start: int = 0, end: int | None = None) -> int: ...
 def simd_level() -> Literal["avx2", "sse2", "neon", "scalar"]: ...
 def top_level_span(
     body: bytes | bytearray | memoryview, key: bytes | bytearray | memoryview
@@ -90,9 +88,7 @@ class PatternMatcher:
         case_insensitive: bool = False,
     ) -> None: ...
     def find_all(self, text: str) -> list[tuple[int, int, int]]: ...
-    def find_all_bytes(
-        self, data: bytes | bytearray | memoryview
-    ) -> list[tuple[int, int, int]]: ...
+    def find_all_bytes(self, data: bytes | bytearray | memoryview) -> list[tuple[int, int, int]]: ...
     @property
     def pattern_count(self) -> int: ...
 
@@ -110,14 +106,24 @@ class ChunkedDecoder:
     def __init__(self, max_size_line: int = 1024) -> None: ...
     def feed(self, data: bytes | bytearray | memoryview) -> bytes: ...
     @property
-    def done(self) -> bool: ...       # last chunk and trailer section consumed
+    def done(self) -> bool: ...  # last chunk and trailer section consumed
     @property
     def trailing(self) -> bytes: ...  # bytes fed after the end of the message
     @property
-    def buffered(self) -> int: ...    # bytes of an unfinished size line / CRLF / trailer line
+    def buffered(self) -> int: ...  # bytes of an unfinished size line / CRLF / trailer line
 
 __all__ = [
-    "SseFramer", "find_any", "simd_level", "top_level_span", "BufferPool", "CircuitBreaker",
-    "BREAKER_SLOT_SIZE", "PatternMatcher", "parse_response_head", "ChunkedDecoder",
-    "backend_of", "backends", "module_for",
+    "SseFramer",
+    "find_any",
+    "simd_level",
+    "top_level_span",
+    "BufferPool",
+    "CircuitBreaker",
+    "BREAKER_SLOT_SIZE",
+    "PatternMatcher",
+    "parse_response_head",
+    "ChunkedDecoder",
+    "backend_of",
+    "backends",
+    "module_for",
 ]

@@ -1,5 +1,6 @@
 """The normalized model: one shape for requests, responses and stream events, whatever the
 dialect. Dialects (lunaroute.dialects) parse into it and build from it."""
+
 from __future__ import annotations
 
 from .content import (
@@ -30,10 +31,33 @@ from .stream import (
 )
 
 __all__ = [
-    "ContentBlock", "ImageBlock", "OpaqueBlock", "RedactedThinkingBlock", "TextBlock", "ThinkingBlock",
-    "ToolResultBlock", "ToolUseBlock",
-    "Message", "NormalizedRequest", "Parameters", "SystemPrompt", "Tool", "ToolChoice",
-    "STOP_REASONS", "NormalizedResponse", "Usage",
-    "BlockStart", "BlockStop", "InputJsonDelta", "MessageDelta", "MessageStart", "MessageStop",
-    "NormalizedStreamEvent", "Ping", "SignatureDelta", "StreamError", "TextDelta", "ThinkingDelta",
+    "ContentBlock",
+    "ImageBlock",
+    "OpaqueBlock",
+    "RedactedThinkingBlock",
+    "TextBlock",
+    "ThinkingBlock",
+    "ToolResultBlock",
+    "ToolUseBlock",
+    "Message",
+    "NormalizedRequest",
+    "Parameters",
+    "SystemPrompt",
+    "Tool",
+    "ToolChoice",
+    "STOP_REASONS",
+    "NormalizedResponse",
+    "Usage",
+    "BlockStart",
+    "BlockStop",
+    "InputJsonDelta",
+    "MessageDelta",
+    "MessageStart",
+    "MessageStop",
+    "NormalizedStreamEvent",
+    "Ping",
+    "SignatureDelta",
+    "StreamError",
+    "TextDelta",
+    "ThinkingDelta",
 ]

@@ -8,9 +8,10 @@ Fields that only one dialect knows (OpenAI's image `detail`, Anthropic's `cache_
 text block's `citations`, ...) are kept so a same-dialect round trip loses nothing; builders
 for the other dialect ignore them (docs/TRANSLATION.md lists every such rule).
 """
+
 from __future__ import annotations
 
-from typing import Any, Union
+from typing import Any
 
 
 class TextBlock:
@@ -182,9 +183,9 @@ class OpaqueBlock:
         return type(other) is OpaqueBlock and _same(self, other, OpaqueBlock.__slots__)
 
 
-ContentBlock = Union[
-    TextBlock, ImageBlock, ToolUseBlock, ToolResultBlock, ThinkingBlock, RedactedThinkingBlock, OpaqueBlock
-]
+ContentBlock = (
+    TextBlock | ImageBlock | ToolUseBlock | ToolResultBlock | ThinkingBlock | RedactedThinkingBlock | OpaqueBlock
+)
 
 
 def _same(a: object, b: object, slots: tuple[str, ...]) -> bool:

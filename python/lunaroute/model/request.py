@@ -7,6 +7,7 @@ Conventions (docs/TRANSLATION.md has the full rules):
 - `Message.content` is a `str` for plain text (the common, cheap case) or a list of blocks.
 - `None` means "not given"; builders omit what is not given.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -124,8 +125,18 @@ class Parameters:
     """
 
     __slots__ = (
-        "temperature", "top_p", "top_k", "max_tokens", "max_tokens_field", "stop", "stop_is_string",
-        "presence_penalty", "frequency_penalty", "seed", "n", "user",
+        "temperature",
+        "top_p",
+        "top_k",
+        "max_tokens",
+        "max_tokens_field",
+        "stop",
+        "stop_is_string",
+        "presence_penalty",
+        "frequency_penalty",
+        "seed",
+        "n",
+        "user",
     )
 
     def __init__(self) -> None:
@@ -158,9 +169,22 @@ class NormalizedRequest:
     """
 
     __slots__ = (
-        "dialect", "model", "system", "system_as_blocks", "messages", "tools", "tool_choice",
-        "parallel_tool_calls", "params", "stream", "stream_include_usage", "stream_options",
-        "thinking", "metadata", "extra", "id",
+        "dialect",
+        "model",
+        "system",
+        "system_as_blocks",
+        "messages",
+        "tools",
+        "tool_choice",
+        "parallel_tool_calls",
+        "params",
+        "stream",
+        "stream_include_usage",
+        "stream_options",
+        "thinking",
+        "metadata",
+        "extra",
+        "id",
     )
 
     def __init__(self, dialect: str, model: str) -> None:

@@ -1,4 +1,5 @@
 """The normalized (non-streaming) response and token usage."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -14,9 +14,8 @@ The sequence every decoder produces (and every encoder may rely on):
 - `usage` on MessageStart / MessageDelta is the cumulative snapshot so far (not an
   increment); a `None` field on MessageDelta means "unchanged".
 """
-from __future__ import annotations
 
-from typing import Union
+from __future__ import annotations
 
 from ..errors import GatewayError
 from .content import ContentBlock
@@ -120,7 +119,9 @@ class MessageDelta:
     __slots__ = ("stop_reason", "stop_sequence", "usage")
     kind = "message_delta"
 
-    def __init__(self, stop_reason: str | None = None, stop_sequence: str | None = None, usage: Usage | None = None) -> None:
+    def __init__(
+        self, stop_reason: str | None = None, stop_sequence: str | None = None, usage: Usage | None = None
+    ) -> None:
         self.stop_reason = stop_reason
         self.stop_sequence = stop_sequence
         self.usage = usage
@@ -158,7 +159,16 @@ class StreamError:
         return f"StreamError({type(self.error).__name__}: {self.error.message!r})"
 
 
-NormalizedStreamEvent = Union[
-    MessageStart, BlockStart, TextDelta, InputJsonDelta, ThinkingDelta, SignatureDelta, BlockStop,
-    MessageDelta, MessageStop, Ping, StreamError,
-]
+NormalizedStreamEvent = (
+    MessageStart
+    | BlockStart
+    | TextDelta
+    | InputJsonDelta
+    | ThinkingDelta
+    | SignatureDelta
+    | BlockStop
+    | MessageDelta
+    | MessageStop
+    | Ping
+    | StreamError
+)

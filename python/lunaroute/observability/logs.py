@@ -1,5 +1,6 @@
 """Structured JSON-lines logging. Never log a key, a prompt or a completion at info level:
 call sites pass only ids, names, sizes and timings."""
+
 from __future__ import annotations
 
 import logging
@@ -14,8 +15,7 @@ LEVELS = {"trace": 5, "debug": 10, "info": 20, "warn": 30, "warning": 30, "error
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         doc = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-            + f".{int(record.msecs):03d}Z",
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),

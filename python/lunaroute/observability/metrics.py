@@ -12,6 +12,7 @@ With several worker processes, each worker writes a snapshot of its accumulators
 every second (`MetricsSnapshotWriter`) and the supervisor's metrics listener merges the
 snapshots of live workers at scrape time (`merge_snapshots`).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -25,8 +26,27 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 
 # From 10 µs up: the gateway's own phases are sub-millisecond, upstream calls are seconds.
 PHASE_BUCKETS = (
-    0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
-    0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+    0.00001,
+    0.000025,
+    0.00005,
+    0.0001,
+    0.00025,
+    0.0005,
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    30.0,
+    60.0,
 )
 PHASES = ("ingress", "normalize", "route", "egress", "total")
 
@@ -96,9 +116,20 @@ class Metrics:
         if len(req) > 10000:  # unbounded model names must not grow memory forever
             req.clear()
 
-    def served(self, listener: str, provider: str, model: str, status: int, ingress_s: float,
-               route_s: float, normalize_s: float, egress_s: float, total_s: float,
-               input_tokens: int, output_tokens: int) -> None:
+    def served(
+        self,
+        listener: str,
+        provider: str,
+        model: str,
+        status: int,
+        ingress_s: float,
+        route_s: float,
+        normalize_s: float,
+        egress_s: float,
+        total_s: float,
+        input_tokens: int,
+        output_tokens: int,
+    ) -> None:
         """Everything one served request records, in one call (this runs per request)."""
         key = (listener, provider, model, str(status))
         req = self.requests
@@ -154,9 +185,19 @@ class Metrics:
 def merge_snapshots(snaps: list[dict]) -> dict:
     """Sum counters and histograms over processes; breaker states come from one source."""
     out: dict = {
-        "requests": {}, "phases": {}, "ttft": None, "fallbacks": 0.0, "tokens": [0.0, 0.0],
-        "pii_detections": {}, "pii_redactions": 0.0, "breaker_states": {}, "budget_ratio": {},
-        "rate_limited": 0.0, "recording_errors": 0.0, "inflight": 0.0, "attempts": {},
+        "requests": {},
+        "phases": {},
+        "ttft": None,
+        "fallbacks": 0.0,
+        "tokens": [0.0, 0.0],
+        "pii_detections": {},
+        "pii_redactions": 0.0,
+        "breaker_states": {},
+        "budget_ratio": {},
+        "rate_limited": 0.0,
+        "recording_errors": 0.0,
+        "inflight": 0.0,
+        "attempts": {},
     }
 
     def add_hist(cur, new):
@@ -208,13 +249,15 @@ class _Collector:
 
     def collect(self):
         m = merge_snapshots(self.source())
-        fam = CounterMetricFamily("lunaroute_requests", "Requests answered",
-                                  labels=["listener", "provider", "model", "status"])
+        fam = CounterMetricFamily(
+            "lunaroute_requests", "Requests answered", labels=["listener", "provider", "model", "status"]
+        )
         for k, v in m["requests"].items():
             fam.add_metric(list(k), v)
         yield fam
-        hist = HistogramMetricFamily("lunaroute_request_duration_seconds", "Time spent per request phase",
-                                     labels=["phase"])
+        hist = HistogramMetricFamily(
+            "lunaroute_request_duration_seconds", "Time spent per request phase", labels=["phase"]
+        )
         for p in PHASES:
             counts, total = m["phases"].get(p) or [[0] * (len(PHASE_BUCKETS) + 1), 0.0]
             acc, buckets = 0, []
@@ -234,8 +277,7 @@ class _Collector:
             pii.add_metric([t], v)
         yield pii
         yield CounterMetricFamily("lunaroute_pii_redactions", "PII redactions", value=m["pii_redactions"])
-        cb = GaugeMetricFamily("lunaroute_circuit_breaker_state", "0 closed, 1 open, 2 half-open",
-                               labels=["provider"])
+        cb = GaugeMetricFamily("lunaroute_circuit_breaker_state", "0 closed, 1 open, 2 half-open", labels=["provider"])
         for p, v in sorted(m["breaker_states"].items()):
             cb.add_metric([p], v)
         yield cb
@@ -243,13 +285,14 @@ class _Collector:
         for k, v in m["budget_ratio"].items():
             br.add_metric(list(k), v)
         yield br
-        yield CounterMetricFamily("lunaroute_rate_limited", "Requests refused by rate limits",
-                                  value=m["rate_limited"])
-        yield CounterMetricFamily("lunaroute_recording_errors", "Session recording failures",
-                                  value=m["recording_errors"])
+        yield CounterMetricFamily("lunaroute_rate_limited", "Requests refused by rate limits", value=m["rate_limited"])
+        yield CounterMetricFamily(
+            "lunaroute_recording_errors", "Session recording failures", value=m["recording_errors"]
+        )
         yield GaugeMetricFamily("lunaroute_inflight_requests", "Requests in flight", value=m["inflight"])
-        att = CounterMetricFamily("lunaroute_upstream_attempts", "Upstream attempts by provider and outcome",
-                                  labels=["provider", "outcome"])
+        att = CounterMetricFamily(
+            "lunaroute_upstream_attempts", "Upstream attempts by provider and outcome", labels=["provider", "outcome"]
+        )
         for k, v in m["attempts"].items():
             att.add_metric(list(k), v)
         yield att

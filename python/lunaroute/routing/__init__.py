@@ -9,6 +9,7 @@ The server pipeline uses it in three steps per request:
 
 Rule syntax and semantics: docs/ROUTING.md.
 """
+
 from .attempts import AttemptLog, UpstreamFailure, run_attempts
 from .breakers import (
     CLOSED,
@@ -27,8 +28,25 @@ from .rules import RouteRule, RuleMatch, RuleOptions, Target, ValueMatcher
 from .table import RouteDecision, RouteTable
 
 __all__ = [
-    "AttemptLog", "BreakerRegistry", "BreakerSettings", "CLOSED", "CircuitBreakerLike",
-    "HALF_OPEN", "HealthMonitor", "OPEN", "ProviderActivity", "RetryPolicy", "RouteDecision",
-    "RouteRequest", "RouteRule", "RouteTable", "RuleMatch", "RuleOptions", "Target",
-    "UpstreamFailure", "ValueMatcher", "parse_rules", "run_attempts",
+    "AttemptLog",
+    "BreakerRegistry",
+    "BreakerSettings",
+    "CLOSED",
+    "CircuitBreakerLike",
+    "HALF_OPEN",
+    "HealthMonitor",
+    "OPEN",
+    "ProviderActivity",
+    "RetryPolicy",
+    "RouteDecision",
+    "RouteRequest",
+    "RouteRule",
+    "RouteTable",
+    "RuleMatch",
+    "RuleOptions",
+    "Target",
+    "UpstreamFailure",
+    "ValueMatcher",
+    "parse_rules",
+    "run_attempts",
 ]

@@ -17,6 +17,7 @@ Breaker accounting, per attempt:
   half-open trial → `record_failure`, because the kernel frees a trial slot only through
   an outcome and a leaked slot would keep the circuit half-open forever.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -52,9 +53,16 @@ class UpstreamFailure(LunaRouteError):
     `stream_started`: bytes already reached the client, so the attempt cannot be redone.
     """
 
-    def __init__(self, kind: FailureKind, *, status: int | None = None,
-                 retry_after_s: float | None = None, error: GatewayError | None = None,
-                 stream_started: bool = False, message: str | None = None) -> None:
+    def __init__(
+        self,
+        kind: FailureKind,
+        *,
+        status: int | None = None,
+        retry_after_s: float | None = None,
+        error: GatewayError | None = None,
+        stream_started: bool = False,
+        message: str | None = None,
+    ) -> None:
         if kind not in FAILURE_KINDS:
             raise ValueError(f"unknown upstream failure kind {kind!r}")
         self.kind = kind
@@ -74,8 +82,7 @@ class UpstreamFailure(LunaRouteError):
     @property
     def is_client_error(self) -> bool:
         """A 4xx other than 429: the request itself was refused; never retried."""
-        return (self.kind == "status" and self.status is not None
-                and 400 <= self.status < 500 and self.status != 429)
+        return self.kind == "status" and self.status is not None and 400 <= self.status < 500 and self.status != 429
 
     @property
     def is_rate_limit(self) -> bool:
@@ -96,8 +103,9 @@ class AttemptLog:
     served_by: Target | None = None
 
 
-def _record_failure(breakers: BreakerRegistry, breaker: CircuitBreakerLike, target: Target,
-                    failure: UpstreamFailure, trial: bool) -> None:
+def _record_failure(
+    breakers: BreakerRegistry, breaker: CircuitBreakerLike, target: Target, failure: UpstreamFailure, trial: bool
+) -> None:
     if failure.is_client_error:
         breaker.record_success()
         breakers.note_success(target.provider)
@@ -110,12 +118,10 @@ def _record_failure(breakers: BreakerRegistry, breaker: CircuitBreakerLike, targ
 def _client_error(failure: UpstreamFailure, target: Target) -> GatewayError:
     if failure.error is not None:
         return failure.error
-    return UpstreamStatusError(f"upstream {target.provider} returned {failure.status}",
-                               status=failure.status)
+    return UpstreamStatusError(f"upstream {target.provider} returned {failure.status}", status=failure.status)
 
 
-def _exhausted(log: AttemptLog, last: UpstreamFailure | None,
-               all_timeouts: bool) -> GatewayError:
+def _exhausted(log: AttemptLog, last: UpstreamFailure | None, all_timeouts: bool) -> GatewayError:
     """The error when no target served: 502 circuit-open, 504, 429 or 502."""
     if last is None:
         return UpstreamError(CIRCUIT_OPEN_MESSAGE)

@@ -4,6 +4,7 @@ The counters and transitions are the `breaker` kernel's (docs/KERNELS.md §4); t
 only decides where each provider's breaker keeps its state (see `slots.py`) and remembers,
 per process, when a provider last succeeded or failed (for the health snapshot).
 """
+
 from __future__ import annotations
 
 import logging
@@ -50,13 +51,11 @@ class BreakerSettings:
             return cls()
         if not isinstance(data, dict):
             raise ConfigError(file, field, "must be an object")
-        limits = {"failure_threshold": (1, 65535), "reset_timeout_ms": (0, 2**62),
-                  "half_open_requests": (1, 65535)}
+        limits = {"failure_threshold": (1, 65535), "reset_timeout_ms": (0, 2**62), "half_open_requests": (1, 65535)}
         values: dict[str, int] = {}
         for key, value in data.items():
             if key not in limits:
-                raise ConfigError(file, f"{field}.{key}",
-                                  f"unknown field (allowed: {', '.join(sorted(limits))})")
+                raise ConfigError(file, f"{field}.{key}", f"unknown field (allowed: {', '.join(sorted(limits))})")
             low, high = limits[key]
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ConfigError(file, f"{field}.{key}", "must be an integer")
@@ -97,9 +96,14 @@ class BreakerRegistry:
     `lunaroute.kernels` chose.
     """
 
-    def __init__(self, configs: dict[str, BreakerSettings], shm_path: str | None = None, *,
-                 previous: BreakerRegistry | None = None,
-                 kernel: ModuleType | None = None) -> None:
+    def __init__(
+        self,
+        configs: dict[str, BreakerSettings],
+        shm_path: str | None = None,
+        *,
+        previous: BreakerRegistry | None = None,
+        kernel: ModuleType | None = None,
+    ) -> None:
         self._kernel = kernel if kernel is not None else _default_kernel()
         slot_size: int = self._kernel.BREAKER_SLOT_SIZE
         self._settings: dict[str, BreakerSettings] = dict(configs)
@@ -129,8 +133,7 @@ class BreakerRegistry:
         }
         if offset is None:
             if self._shared:
-                log.warning("shared circuit-breaker file is full: provider %r keeps "
-                            "process-private state", name)
+                log.warning("shared circuit-breaker file is full: provider %r keeps process-private state", name)
             return self._kernel.CircuitBreaker(**args)  # type: ignore[no-any-return]
         return self._kernel.CircuitBreaker(  # type: ignore[no-any-return]
             **args, buffer=self._store.buffer, offset=offset
@@ -148,7 +151,7 @@ class BreakerRegistry:
             if old_at is None or new_at is None:
                 continue
             size = self._kernel.BREAKER_SLOT_SIZE
-            self._store.buffer[new_at:new_at + size] = previous._store.buffer[old_at:old_at + size]
+            self._store.buffer[new_at : new_at + size] = previous._store.buffer[old_at : old_at + size]
 
     @property
     def providers(self) -> list[str]:

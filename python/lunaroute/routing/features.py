@@ -7,6 +7,7 @@ here accepts any value and never raises: a malformed body simply has fewer featu
 These walk the body, so `RouteRequest` computes them lazily and only when some rule of the
 table tests them (the passthrough hot path never pays for them).
 """
+
 from __future__ import annotations
 
 import math
@@ -146,7 +147,5 @@ def estimate_prompt_tokens(body: Any) -> int:
     for key in ("tools", "functions"):
         tally.chars += _json_chars(body.get(key))
     return (
-        math.ceil(tally.chars / CHARS_PER_TOKEN)
-        + MESSAGE_OVERHEAD_TOKENS * len(messages)
-        + IMAGE_TOKENS * tally.images
+        math.ceil(tally.chars / CHARS_PER_TOKEN) + MESSAGE_OVERHEAD_TOKENS * len(messages) + IMAGE_TOKENS * tally.images
     )

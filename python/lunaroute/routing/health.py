@@ -14,6 +14,7 @@ How a probe result touches the circuit (probes must help, never mask real traffi
 - breaker OPEN (reset timeout not elapsed): the probe still runs, for the snapshot, but
   cannot change the circuit.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -32,17 +33,20 @@ MIN_INTERVAL_MS = 100
 class HealthMonitor:
     """Per-provider health for `/readyz`, the breaker-state metric and `doctor`."""
 
-    def __init__(self, breakers: BreakerRegistry, *, probe: Probe | None = None,
-                 intervals_ms: Mapping[str, int] | None = None,
-                 probe_timeout_ms: int = 5000) -> None:
+    def __init__(
+        self,
+        breakers: BreakerRegistry,
+        *,
+        probe: Probe | None = None,
+        intervals_ms: Mapping[str, int] | None = None,
+        probe_timeout_ms: int = 5000,
+    ) -> None:
         intervals = dict(intervals_ms or {})
         if intervals and probe is None:
             raise ValueError("probe intervals given without a probe callable")
         for name, interval in intervals.items():
-            if isinstance(interval, bool) or not isinstance(interval, int) \
-                    or interval < MIN_INTERVAL_MS:
-                raise ValueError(f"probe interval for {name!r} must be an integer "
-                                 f">= {MIN_INTERVAL_MS} ms")
+            if isinstance(interval, bool) or not isinstance(interval, int) or interval < MIN_INTERVAL_MS:
+                raise ValueError(f"probe interval for {name!r} must be an integer >= {MIN_INTERVAL_MS} ms")
         self._breakers = breakers
         self._probe = probe
         self._intervals = intervals
@@ -63,8 +67,7 @@ class HealthMonitor:
         if self._tasks or self._probe is None:
             return
         for name in sorted(self._intervals):
-            task = asyncio.create_task(self._loop(name, self._intervals[name] / 1000.0),
-                                       name=f"lunaroute-probe-{name}")
+            task = asyncio.create_task(self._loop(name, self._intervals[name] / 1000.0), name=f"lunaroute-probe-{name}")
             self._tasks.append(task)
 
     async def stop(self) -> None:
@@ -86,7 +89,7 @@ class HealthMonitor:
         try:
             ok = bool(await asyncio.wait_for(self._probe(provider), self._probe_timeout_s))
             reason = "probe failed"
-        except asyncio.TimeoutError:
+        except TimeoutError:
             ok, reason = False, "probe timed out"
         except asyncio.CancelledError:
             raise

@@ -4,6 +4,7 @@ Every problem raises `lunaroute.errors.ConfigError(file, field, reason)`, where 
 path into the file such as `rules[2].target.provider`; nothing else escapes, whatever the
 input (the CLI prints the error on one line and exits 2).
 """
+
 from __future__ import annotations
 
 import re
@@ -15,12 +16,9 @@ from ..errors import ConfigError
 from .rules import RouteRule, RuleMatch, RuleOptions, Target, ValueMatcher
 
 RULE_KEYS = frozenset(
-    {"id", "priority", "listener", "description", "match", "target", "targets", "fallbacks",
-     "options"}
+    {"id", "priority", "listener", "description", "match", "target", "targets", "fallbacks", "options"}
 )
-MATCH_KEYS = frozenset(
-    {"model", "headers", "key_id", "tenant", "has_tools", "has_images", "min_prompt_tokens"}
-)
+MATCH_KEYS = frozenset({"model", "headers", "key_id", "tenant", "has_tools", "has_images", "min_prompt_tokens"})
 OPTION_KEYS = frozenset({"timeout_ms", "strip_unsupported_tools", "max_retries"})
 TOP_KEYS = frozenset({"rules", "version", "$schema"})
 
@@ -57,8 +55,7 @@ class _Fields:
             self.fail(field, "must not be empty")
         return value
 
-    def integer(self, value: Any, field: str, low: int | None = None,
-                high: int | None = None) -> int:
+    def integer(self, value: Any, field: str, low: int | None = None, high: int | None = None) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
             self.fail(field, f"must be an integer, got {describe(value)}")
         if low is not None and value < low:
@@ -90,7 +87,7 @@ def _value_matcher(f: _Fields, value: Any, field: str, *, glob: bool) -> ValueMa
         f.obj(value, field, kinds)
         if len(value) != 1:
             f.fail(field, 'must hold exactly one of "exact", "glob", "regex"')
-        (kind, raw), = value.items()
+        ((kind, raw),) = value.items()
         if kind == "regex":
             if not isinstance(raw, str):
                 f.fail(f"{field}.regex", f"must be a string, got {describe(raw)}")
@@ -99,7 +96,7 @@ def _value_matcher(f: _Fields, value: Any, field: str, *, glob: bool) -> ValueMa
         return ValueMatcher.glob(text) if kind == "glob" else ValueMatcher.exact(text)
     text = f.string(value, field)
     if text.startswith(REGEX_PREFIX):
-        return _regex(f, text[len(REGEX_PREFIX):], field)
+        return _regex(f, text[len(REGEX_PREFIX) :], field)
     if glob and ("*" in text or "?" in text):
         return ValueMatcher.glob(text)
     return ValueMatcher.exact(text)
@@ -109,9 +106,7 @@ def _models(f: _Fields, value: Any, field: str) -> tuple[ValueMatcher, ...]:
     if isinstance(value, list):
         if not value:
             f.fail(field, "must not be an empty list")
-        return tuple(
-            _value_matcher(f, item, f"{field}[{i}]", glob=True) for i, item in enumerate(value)
-        )
+        return tuple(_value_matcher(f, item, f"{field}[{i}]", glob=True) for i, item in enumerate(value))
     return (_value_matcher(f, value, field, glob=True),)
 
 
@@ -126,8 +121,7 @@ def _headers(f: _Fields, value: Any, field: str) -> tuple[tuple[str, ValueMatche
             f.fail(where, "not a valid header name")
         lower = name.lower()
         if lower in seen:
-            f.fail(where, f"duplicate header (header names are case-insensitive; "
-                          f"also {seen[lower]!r})")
+            f.fail(where, f"duplicate header (header names are case-insensitive; also {seen[lower]!r})")
         seen[lower] = name
         out.append((lower, _value_matcher(f, expected, where, glob=False)))
     return tuple(out)
@@ -151,15 +145,14 @@ def _match(f: _Fields, value: Any, field: str) -> RuleMatch:
         key_ids=_names(f, m["key_id"], f"{field}.key_id") if "key_id" in m else None,
         tenants=_names(f, m["tenant"], f"{field}.tenant") if "tenant" in m else None,
         has_tools=f.boolean(m["has_tools"], f"{field}.has_tools") if "has_tools" in m else None,
-        has_images=(f.boolean(m["has_images"], f"{field}.has_images")
-                    if "has_images" in m else None),
-        min_prompt_tokens=(f.integer(m["min_prompt_tokens"], f"{field}.min_prompt_tokens", 0)
-                           if "min_prompt_tokens" in m else None),
+        has_images=(f.boolean(m["has_images"], f"{field}.has_images") if "has_images" in m else None),
+        min_prompt_tokens=(
+            f.integer(m["min_prompt_tokens"], f"{field}.min_prompt_tokens", 0) if "min_prompt_tokens" in m else None
+        ),
     )
 
 
-def _target(f: _Fields, value: Any, field: str, providers: set[str], *,
-            weighted: bool) -> Target:
+def _target(f: _Fields, value: Any, field: str, providers: set[str], *, weighted: bool) -> Target:
     keys = ("provider", "model", "weight") if weighted else ("provider", "model")
     t = f.obj(value, field, keys)
     if "provider" not in t:
@@ -177,8 +170,7 @@ def _target(f: _Fields, value: Any, field: str, providers: set[str], *,
     return Target(provider, model, weight)
 
 
-def _targets(f: _Fields, rule: dict[str, Any], field: str,
-             providers: set[str]) -> tuple[Target, ...]:
+def _targets(f: _Fields, rule: dict[str, Any], field: str, providers: set[str]) -> tuple[Target, ...]:
     if "target" in rule and "targets" in rule:
         f.fail(f"{field}.targets", 'give either "target" or "targets", not both')
     if "target" in rule:
@@ -190,9 +182,7 @@ def _targets(f: _Fields, rule: dict[str, Any], field: str,
         f.fail(f"{field}.targets", f"must be a list, got {describe(raw)}")
     if not raw:
         f.fail(f"{field}.targets", "must not be empty")
-    targets = tuple(
-        _target(f, t, f"{field}.targets[{i}]", providers, weighted=True) for i, t in enumerate(raw)
-    )
+    targets = tuple(_target(f, t, f"{field}.targets[{i}]", providers, weighted=True) for i, t in enumerate(raw))
     if sum(t.weight for t in targets) == 0:
         f.fail(f"{field}.targets", "at least one target needs a weight above 0")
     return targets
@@ -203,9 +193,7 @@ def _fallbacks(f: _Fields, value: Any, field: str, providers: set[str]) -> list[
         return []
     if not isinstance(value, list):
         f.fail(field, f"must be a list, got {describe(value)}")
-    return [
-        _target(f, t, f"{field}[{i}]", providers, weighted=False) for i, t in enumerate(value)
-    ]
+    return [_target(f, t, f"{field}[{i}]", providers, weighted=False) for i, t in enumerate(value)]
 
 
 def _options(f: _Fields, value: Any, field: str) -> RuleOptions:
@@ -215,13 +203,9 @@ def _options(f: _Fields, value: Any, field: str) -> RuleOptions:
     timeout = o.get("timeout_ms")
     retries = o.get("max_retries")
     return RuleOptions(
-        timeout_ms=(None if timeout is None
-                    else f.integer(timeout, f"{field}.timeout_ms", 1, MAX_TIMEOUT_MS)),
-        strip_unsupported_tools=f.boolean(
-            o.get("strip_unsupported_tools", False), f"{field}.strip_unsupported_tools"
-        ),
-        max_retries=(None if retries is None
-                     else f.integer(retries, f"{field}.max_retries", 0, MAX_RETRIES_LIMIT)),
+        timeout_ms=(None if timeout is None else f.integer(timeout, f"{field}.timeout_ms", 1, MAX_TIMEOUT_MS)),
+        strip_unsupported_tools=f.boolean(o.get("strip_unsupported_tools", False), f"{field}.strip_unsupported_tools"),
+        max_retries=(None if retries is None else f.integer(retries, f"{field}.max_retries", 0, MAX_RETRIES_LIMIT)),
     )
 
 
@@ -266,8 +250,7 @@ def parse_rules(data: object, *, file: str, provider_names: set[str]) -> list[Ro
     for index, item in enumerate(raw):
         rule = _rule(f, item, index, providers)
         if rule.id in first_index:
-            f.fail(f"rules[{index}].id",
-                   f"duplicate id {rule.id!r} (also rules[{first_index[rule.id]}])")
+            f.fail(f"rules[{index}].id", f"duplicate id {rule.id!r} (also rules[{first_index[rule.id]}])")
         first_index[rule.id] = index
         rules.append(rule)
     return rules

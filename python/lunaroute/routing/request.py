@@ -1,4 +1,5 @@
 """What a routing rule can look at for one request."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping

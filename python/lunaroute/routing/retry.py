@@ -1,4 +1,5 @@
 """How long to wait before retrying the same target."""
+
 from __future__ import annotations
 
 import math
@@ -19,9 +20,14 @@ class RetryPolicy:
 
     __slots__ = ("base_ms", "cap_ms", "retry_after_cap_s", "_rng")
 
-    def __init__(self, base_ms: int = 100, cap_ms: int = 5000, *,
-                 retry_after_cap_s: float = RETRY_AFTER_CAP_S,
-                 rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        base_ms: int = 100,
+        cap_ms: int = 5000,
+        *,
+        retry_after_cap_s: float = RETRY_AFTER_CAP_S,
+        rng: random.Random | None = None,
+    ) -> None:
         if base_ms < 0 or cap_ms < 0 or retry_after_cap_s < 0:
             raise ValueError("retry delays must not be negative")
         self.base_ms = base_ms

@@ -3,6 +3,7 @@
 These are plain values. `parse.py` builds them from the decoded file (strictly), `table.py`
 compiles them into a decision table. Nothing here touches a request.
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -89,11 +90,7 @@ class RuleMatch:
 
     @property
     def uses_body(self) -> bool:
-        return (
-            self.has_tools is not None
-            or self.has_images is not None
-            or self.min_prompt_tokens is not None
-        )
+        return self.has_tools is not None or self.has_images is not None or self.min_prompt_tokens is not None
 
 
 @dataclass(slots=True)

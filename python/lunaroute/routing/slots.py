@@ -26,6 +26,7 @@ or from an earlier boot (the monotonic clock restarts at boot, so old `opened_at
 would read as "in the future" and hold circuits open). Re-initialising zeroes the bytes in
 place rather than truncating, so a process still mapping the file never faults.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -155,14 +156,13 @@ class SharedSlotFile:
             os.pwrite(self._fd, zero, 0)
         if size < self._size:
             os.ftruncate(self._fd, self._size)
-        header = _HEADER.pack(MAGIC, LAYOUT_VERSION, self.slot_size, self.capacity, 0,
-                              _now_ms(), _boot_id())
+        header = _HEADER.pack(MAGIC, LAYOUT_VERSION, self.slot_size, self.capacity, 0, _now_ms(), _boot_id())
         os.pwrite(self._fd, header, 0)
 
     def _entry_key(self, index: int) -> bytes:
         at = HEADER_SIZE + index * ENTRY_SIZE
         length = self.buffer[at]
-        return bytes(self.buffer[at + 1:at + 1 + length])
+        return bytes(self.buffer[at + 1 : at + 1 + length])
 
     def offset_of(self, name: str) -> int | None:
         cached = self._offsets.get(name)
@@ -179,7 +179,7 @@ class SharedSlotFile:
                 index = used
                 at = HEADER_SIZE + index * ENTRY_SIZE
                 self.buffer[at] = len(key)
-                self.buffer[at + 1:at + 1 + len(key)] = key
+                self.buffer[at + 1 : at + 1 + len(key)] = key
                 struct.pack_into("<I", self.buffer, _USED_AT, used + 1)
         offset = self._slots_at + index * self.slot_size
         self._offsets[name] = offset

@@ -5,6 +5,7 @@ small key tuple from the properties some rule actually tests, one dict lookup, a
 weighted targets only) one random pick. The cache stores the candidate set of the matched
 rule, never a pick, so weighted splitting stays random per request.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -89,8 +90,10 @@ def _matches(rule: RouteRule, req: RouteRequest) -> bool:
 def _why_not(rule: RouteRule, req: RouteRequest) -> str | None:
     """None when `rule` matches `req`, else the first failed condition, in words."""
     if not rule.applies_to_listener(req.listener_id, req.listener_type):
-        return (f"listener {rule.listener!r} is neither the listener id {req.listener_id!r} "
-                f"nor its type {req.listener_type!r}")
+        return (
+            f"listener {rule.listener!r} is neither the listener id {req.listener_id!r} "
+            f"nor its type {req.listener_type!r}"
+        )
     m = rule.match
     if m.models and not any(p.matches(req.model) for p in m.models):
         wanted = " or ".join(p.describe() for p in m.models)
@@ -110,8 +113,7 @@ def _why_not(rule: RouteRule, req: RouteRequest) -> str | None:
     if m.has_images is not None and req.has_images != m.has_images:
         return "request carries images" if req.has_images else "request carries no images"
     if m.min_prompt_tokens is not None and req.prompt_tokens < m.min_prompt_tokens:
-        return (f"estimated prompt tokens {req.prompt_tokens} < "
-                f"min_prompt_tokens {m.min_prompt_tokens}")
+        return f"estimated prompt tokens {req.prompt_tokens} < min_prompt_tokens {m.min_prompt_tokens}"
     return None
 
 
@@ -126,8 +128,7 @@ def _key_builder(rules: list[RouteRule]) -> Callable[[RouteRequest], tuple[Any, 
     uses_tenant = any(r.match.tenants is not None for r in rules)
     uses_tools = any(r.match.has_tools is not None for r in rules)
     uses_images = any(r.match.has_images is not None for r in rules)
-    thresholds = sorted({r.match.min_prompt_tokens for r in rules
-                         if r.match.min_prompt_tokens is not None})
+    thresholds = sorted({r.match.min_prompt_tokens for r in rules if r.match.min_prompt_tokens is not None})
 
     if not (header_names or uses_key or uses_tenant or uses_tools or uses_images or thresholds):
         # The common case: listener and model only.
@@ -158,10 +159,10 @@ class RouteTable:
 
     __slots__ = ("rules", "_candidates", "_key", "_cache", "_cache_size", "_rng")
 
-    def __init__(self, rules: list[RouteRule], *, cache_size: int = DEFAULT_CACHE_SIZE,
-                 rng: random.Random | None = None) -> None:
-        self.rules: tuple[RouteRule, ...] = tuple(sorted(rules, key=lambda r: (r.priority,
-                                                                                r.order)))
+    def __init__(
+        self, rules: list[RouteRule], *, cache_size: int = DEFAULT_CACHE_SIZE, rng: random.Random | None = None
+    ) -> None:
+        self.rules: tuple[RouteRule, ...] = tuple(sorted(rules, key=lambda r: (r.priority, r.order)))
         self._candidates = tuple(_Candidates(r) for r in self.rules)
         self._key = _key_builder(list(self.rules))
         self._cache: dict[tuple[Any, ...], _Candidates | None] = {}
@@ -169,8 +170,9 @@ class RouteTable:
         self._rng = rng if rng is not None else random.Random()
 
     @classmethod
-    def compile(cls, rules: list[RouteRule], *, cache_size: int = DEFAULT_CACHE_SIZE,
-                rng: random.Random | None = None) -> RouteTable:
+    def compile(
+        cls, rules: list[RouteRule], *, cache_size: int = DEFAULT_CACHE_SIZE, rng: random.Random | None = None
+    ) -> RouteTable:
         """Build the table. `cache_size=0` disables the decision cache; `rng` seeds picks."""
         return cls(rules, cache_size=cache_size, rng=rng)
 

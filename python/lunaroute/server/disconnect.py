@@ -8,6 +8,7 @@ ticks — so in flight for ARM_AFTER_S to twice that — gets its watcher then. 
 fast is over before a disconnect could save anything, and LLM calls that take seconds still
 stop within 2 × ARM_AFTER_S of the client leaving.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,5 @@
 """One proxied exchange as the observers (metrics, logs, and later session recording) see it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

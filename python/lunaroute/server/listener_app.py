@@ -3,6 +3,7 @@
 RSGI rather than ASGI: granian hands us the body as bytes and takes the answer as bytes,
 with no per-request dict building or message passing, the cheapest interface it offers.
 """
+
 from __future__ import annotations
 
 import asyncio

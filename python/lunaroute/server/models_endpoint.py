@@ -4,6 +4,7 @@ The model list is what this listener's rules name exactly: the names a client ca
 Token counting goes to the routed Anthropic provider when there is one; for other targets it
 is estimated (about four characters a token), since no OpenAI endpoint counts tokens.
 """
+
 from __future__ import annotations
 
 import orjson
@@ -24,19 +25,22 @@ def list_models(state, listener, dialect: str) -> bytes:
             if m.kind == "exact" and m.source not in seen:
                 seen[m.source] = rule.targets[0].provider
     if dialect == "anthropic":
-        data = [
-            {"type": "model", "id": mid, "display_name": mid, "created_at": "1970-01-01T00:00:00Z"}
-            for mid in seen
-        ]
+        data = [{"type": "model", "id": mid, "display_name": mid, "created_at": "1970-01-01T00:00:00Z"} for mid in seen]
         ids = list(seen)
-        return orjson.dumps({
-            "data": data, "has_more": False,
-            "first_id": ids[0] if ids else None, "last_id": ids[-1] if ids else None,
-        })
-    return orjson.dumps({
-        "object": "list",
-        "data": [{"id": mid, "object": "model", "created": 0, "owned_by": prov} for mid, prov in seen.items()],
-    })
+        return orjson.dumps(
+            {
+                "data": data,
+                "has_more": False,
+                "first_id": ids[0] if ids else None,
+                "last_id": ids[-1] if ids else None,
+            }
+        )
+    return orjson.dumps(
+        {
+            "object": "list",
+            "data": [{"id": mid, "object": "model", "created": 0, "owned_by": prov} for mid, prov in seen.items()],
+        }
+    )
 
 
 def _estimate_tokens(data: dict) -> int:
@@ -51,9 +55,15 @@ async def count_tokens(state, listener, headers, body: bytes) -> bytes:
         await state.auth.authenticate(headers, "anthropic")
     data = parse_object(body)
     model = require_model_and_messages(data)
-    decision = state.routes.decide(RouteRequest(
-        listener_id=listener.id, listener_type="anthropic", model=model, headers=headers, body=data,
-    ))
+    decision = state.routes.decide(
+        RouteRequest(
+            listener_id=listener.id,
+            listener_type="anthropic",
+            model=model,
+            headers=headers,
+            body=data,
+        )
+    )
     if decision is None:
         raise NotFoundError(f"no route for model '{model}'", param="model")
     target = decision.primary

@@ -1,4 +1,5 @@
 """The metrics/health listener: `/metrics`, `/healthz`, `/readyz` (CONTRACT §4)."""
+
 from __future__ import annotations
 
 import orjson
@@ -23,11 +24,13 @@ class OpsApp:
         elif path == "/readyz":
             states = self.server.breaker_states()
             ready = self.server.ready(states)
-            body = orjson.dumps({
-                "status": "ready" if ready else "not_ready",
-                "config_loaded": self.server.state is not None,
-                "providers": {p: ("closed", "open", "half_open")[s] for p, s in states.items()},
-            })
+            body = orjson.dumps(
+                {
+                    "status": "ready" if ready else "not_ready",
+                    "config_loaded": self.server.state is not None,
+                    "providers": {p: ("closed", "open", "half_open")[s] for p, s in states.items()},
+                }
+            )
             proto.response_bytes(200 if ready else 503, [("content-type", "application/json")], body)
         else:
             proto.response_bytes(404, [("content-type", "application/json")], b'{"error":"not found"}')

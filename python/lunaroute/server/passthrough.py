@@ -5,6 +5,7 @@ body is never re-serialized: the top-level `"model"` value is located by the `sc
 kernel's `top_level_span` (one native call that jumps between JSON structural bytes with the
 SIMD delimiter scan) and spliced.
 """
+
 from __future__ import annotations
 
 import orjson

@@ -5,6 +5,7 @@ Each stage is a call into its own module; this file only wires them. Same-dialec
 never re-serialize: the raw body goes upstream with the model spliced, and the upstream
 bytes come back untouched (streams chunk by chunk as they arrive).
 """
+
 from __future__ import annotations
 
 import logging
@@ -143,7 +144,9 @@ class ChatPipeline:
                 tdialect = get_dialect(prov.dialect)
                 up_body = orjson.dumps(
                     tdialect.build_request(
-                        normalized, model=up_model, stream=stream,
+                        normalized,
+                        model=up_model,
+                        stream=stream,
                         options=TargetOptions(
                             default_max_tokens=prov.default_max_tokens,
                             supports_thinking=prov.dialect == "anthropic",
@@ -227,9 +230,19 @@ class ChatPipeline:
             t_end = perf()
             egress_s = t_egress - t_norm
         ex.latency_s = t_end - t0
-        metrics.served(self.listener.id, ex.provider, ex.model, ex.status, t_ingress - t0,
-                       t_route - t_ingress, t_norm - t_route, egress_s, ex.latency_s,
-                       ex.input_tokens, ex.output_tokens)
+        metrics.served(
+            self.listener.id,
+            ex.provider,
+            ex.model,
+            ex.status,
+            t_ingress - t0,
+            t_route - t_ingress,
+            t_norm - t_route,
+            egress_s,
+            ex.latency_s,
+            ex.input_tokens,
+            ex.output_tokens,
+        )
         st.observe(ex, data)
 
     # ------------------------------------------------------------------ non-streaming
@@ -253,17 +266,16 @@ class ChatPipeline:
         else:
             norm_resp = tdialect.parse_response(up_data)
             ex.input_tokens, ex.output_tokens = norm_resp.usage.input_tokens, norm_resp.usage.output_tokens
-            out = orjson.dumps(
-                self.dialect.build_response(norm_resp, model=served.up_model, request=normalized)
-            )
+            out = orjson.dumps(self.dialect.build_response(norm_resp, model=served.up_model, request=normalized))
         ex.status = 200
         ex.response_body = out
         hdrs = [("content-type", "application/json"), *resp_headers, *_relay_headers(up_resp.headers)]
         proto.response_bytes(200, hdrs, out)
 
     # ------------------------------------------------------------------ streaming
-    async def _stream(self, proto, served: _Served, same: bool, normalized, resp_headers,
-                      ex: Exchange, t0: float) -> None:
+    async def _stream(
+        self, proto, served: _Served, same: bool, normalized, resp_headers, ex: Exchange, t0: float
+    ) -> None:
         st = self.state
         up = served.response
         chunks = served.body
@@ -326,8 +338,14 @@ class ChatPipeline:
             )
             ex.status = err.status
             ex.error = err.message
-            log_event(log, logging.WARNING, "stream failed after start", request_id=ex.request_id,
-                      provider=ex.provider, reason=str(exc))
+            log_event(
+                log,
+                logging.WARNING,
+                "stream failed after start",
+                request_id=ex.request_id,
+                provider=ex.provider,
+                reason=str(exc),
+            )
             # The client already has a 200 and events: end in-stream, in its dialect.
             tail = encoder.error(err) if encoder is not None else self.dialect.stream_error(err)
             try:
@@ -352,8 +370,9 @@ class ChatPipeline:
         finally:
             # granian ends the client's stream when the transport object goes away; drop our
             # reference now, whatever tracebacks may still point at this frame.
-            transport = None  # noqa: F841
+            transport = None
         ex.input_tokens, ex.output_tokens = usage.input_tokens, usage.output_tokens
+
 
 class _ClientGone(Exception):
     """Writing to the client failed: it disconnected."""

@@ -3,6 +3,7 @@
 Same-dialect passthrough does not run the dialect's full parser (the upstream validates the
 rest), so these few checks are what keeps a malformed body a 400 on every endpoint.
 """
+
 from __future__ import annotations
 
 import orjson

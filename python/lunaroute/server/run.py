@@ -11,6 +11,7 @@ through their shared-memory slots.
 Shutdown (SIGTERM/SIGINT): stop accepting, let in-flight requests (streams included) finish
 for up to `server.drain_timeout_secs` (30 s), then exit 0.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -115,7 +116,8 @@ class GatewayServer:
         from .state import GatewayState
 
         breakers = BreakerRegistry(
-            {n: p.circuit_breaker for n, p in config.providers.items()}, shm_path=self.shm_path,
+            {n: p.circuit_breaker for n, p in config.providers.items()},
+            shm_path=self.shm_path,
             previous=self.state.breakers,
         )
         new_state = GatewayState(config, self.metrics, previous=self.state, breakers=breakers)
@@ -124,8 +126,7 @@ class GatewayServer:
         if self._health is not None:
             self._health.use_registry(breakers)
         self.config = config
-        log.info("config reloaded", extra={"fields": {"providers": len(config.providers),
-                                                       "rules": len(config.routes)}})
+        log.info("config reloaded", extra={"fields": {"providers": len(config.providers), "rules": len(config.routes)}})
         if new_state.retired:
             # Requests that started on the old state may still use retired connectors.
             asyncio.get_running_loop().call_later(
@@ -135,8 +136,7 @@ class GatewayServer:
         del old
 
     def _reload_failed(self, err) -> None:
-        log.error("config reload rejected; keeping the last good config",
-                  extra={"fields": {"error": str(err)}})
+        log.error("config reload rejected; keeping the last good config", extra={"fields": {"error": str(err)}})
 
     # -------------------------------------------------------------- lifecycle
     def request_stop(self) -> None:
@@ -152,8 +152,9 @@ class GatewayServer:
             loop.add_signal_handler(sig, self.request_stop)
         if self.serve_clients:
             for lst in cfg.listeners:
-                self._servers.append(_granian_server(ListenerApp(self, lst), lst.host, lst.port, tls=lst.tls,
-                                                    server_cfg=cfg.server))
+                self._servers.append(
+                    _granian_server(ListenerApp(self, lst), lst.host, lst.port, tls=lst.tls, server_cfg=cfg.server)
+                )
         obs = cfg.observability
         if self.serve_ops and obs.metrics_enabled:
             self._servers.append(_granian_server(OpsApp(self), obs.metrics_host, obs.metrics_port))
@@ -174,18 +175,24 @@ class GatewayServer:
 
             self._snapshots = MetricsSnapshotWriter(self.metrics, mp_dir)
             self._snapshots.start()
-        log.info("lunaroute serving", extra={"fields": {
-            "listeners": [f"{l.id}={l.host}:{l.port}" for l in cfg.listeners] if self.serve_clients else [],
-            "metrics": f"{obs.metrics_host}:{obs.metrics_port}" if self.serve_ops and obs.metrics_enabled else None,
-            "pid": os.getpid(),
-        }})
+        log.info(
+            "lunaroute serving",
+            extra={
+                "fields": {
+                    "listeners": [f"{li.id}={li.host}:{li.port}" for li in cfg.listeners] if self.serve_clients else [],
+                    "metrics": f"{obs.metrics_host}:{obs.metrics_port}"
+                    if self.serve_ops and obs.metrics_enabled
+                    else None,
+                    "pid": os.getpid(),
+                }
+            },
+        )
         stop_wait = loop.create_task(self._stop.wait())
         done, _ = await asyncio.wait([stop_wait, *tasks], return_when=asyncio.FIRST_COMPLETED)
         failed = [t for t in tasks if t in done and t.exception() is not None]
         if failed:
             log.error("a listener failed to start: %s", failed[0].exception())
-        log.info("shutting down: draining in-flight requests",
-                 extra={"fields": {"inflight": self.inflight}})
+        log.info("shutting down: draining in-flight requests", extra={"fields": {"inflight": self.inflight}})
         for s in self._servers:
             try:
                 s.stop()
@@ -195,9 +202,10 @@ class GatewayServer:
         while self.inflight > 0 and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         try:
-            await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True),
-                                   max(0.1, deadline - time.monotonic()))
-        except asyncio.TimeoutError:
+            await asyncio.wait_for(
+                asyncio.gather(*tasks, return_exceptions=True), max(0.1, deadline - time.monotonic())
+            )
+        except TimeoutError:
             log.warning("drain timeout reached with %d requests in flight", self.inflight)
         await self._stop_background()
         for conn in self.state.connectors.values():

@@ -5,10 +5,11 @@ hot reload swaps in a new state without disturbing requests in flight. Connector
 provider settings did not change are carried over (their warm connections with them), and
 breaker state survives reloads (the registry keeps providers that still exist).
 """
+
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from ..egress.connector import ProviderConnector
 from ..observability.logs import log_event
@@ -21,8 +22,14 @@ log = logging.getLogger("lunaroute.server")
 
 
 class GatewayState:
-    def __init__(self, config, metrics: Metrics, *, previous: "GatewayState | None" = None,
-                 breakers: BreakerRegistry | None = None) -> None:
+    def __init__(
+        self,
+        config,
+        metrics: Metrics,
+        *,
+        previous: GatewayState | None = None,
+        breakers: BreakerRegistry | None = None,
+    ) -> None:
         self.config = config
         self.metrics = metrics
         self.providers = config.providers
@@ -73,12 +80,19 @@ class GatewayState:
                 log.exception("exchange observer failed")
         if log.isEnabledFor(logging.INFO):
             log_event(
-                log, logging.INFO, "request served",
-                request_id=exchange.request_id, listener=exchange.listener,
-                provider=exchange.provider, model=exchange.model, status=exchange.status,
-                stream=exchange.stream, attempts=exchange.attempts,
+                log,
+                logging.INFO,
+                "request served",
+                request_id=exchange.request_id,
+                listener=exchange.listener,
+                provider=exchange.provider,
+                model=exchange.model,
+                status=exchange.status,
+                stream=exchange.stream,
+                attempts=exchange.attempts,
                 latency_ms=round(exchange.latency_s * 1000, 3),
-                input_tokens=exchange.input_tokens, output_tokens=exchange.output_tokens,
+                input_tokens=exchange.input_tokens,
+                output_tokens=exchange.output_tokens,
             )
 
     async def aclose_retired(self) -> None:

@@ -5,13 +5,14 @@ purpose, so a verified credential is remembered by its SHA-256 (never the key it
 later requests cost one dict lookup. Unknown credentials are remembered too (bounded), so a
 client hammering a wrong key cannot make every request pay for argon2.
 """
+
 from __future__ import annotations
 
 import asyncio
 import hashlib
 from collections import OrderedDict
-from datetime import datetime, timezone
-from typing import Mapping
+from collections.abc import Mapping
+from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -39,8 +40,8 @@ def _expired(expires_at: str | None) -> bool:
     except ValueError:
         return True  # an unreadable expiry must not mean "valid forever"
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return when <= datetime.now(timezone.utc)
+        when = when.replace(tzinfo=UTC)
+    return when <= datetime.now(UTC)
 
 
 class Authenticator:

@@ -6,6 +6,7 @@ Edits are whole-file atomic rewrites under an exclusive lock on the config direc
 concurrent `keys create` never lose each other's key, and a running server's hot reload
 never reads half a file.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -13,9 +14,10 @@ import fcntl
 import os
 import secrets
 import string
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -93,9 +95,7 @@ def create_key(
             "scopes": list(scopes) if scopes else list(SCOPES),
         }
         if rps is not None or burst is not None:
-            entry["rate_limit"] = {
-                k: v for k, v in (("requests_per_second", rps), ("burst", burst)) if v is not None
-            }
+            entry["rate_limit"] = {k: v for k, v in (("requests_per_second", rps), ("burst", burst)) if v is not None}
         entry["budget_id"] = budget_id
         entry["created_at"] = format_timestamp(now_utc().replace(microsecond=0))
         entry["expires_at"] = format_timestamp(expires_at) if expires_at is not None else None

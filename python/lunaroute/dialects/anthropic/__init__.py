@@ -1,4 +1,5 @@
 """The Anthropic Messages dialect (`POST /v1/messages`)."""
+
 from __future__ import annotations
 
 from ..base import PackageDialect

@@ -1,4 +1,5 @@
 """Anthropic content blocks ↔ normalized content blocks (requests and responses share them)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -82,7 +83,9 @@ def _image(b: dict[str, Any]) -> Any:
     extra = extra_keys(b, _IMAGE_KEYS)
     if kind == "base64":
         media_type = need_str(source.get("media_type"), "source.media_type")
-        return ImageBlock("base64", None, media_type, need_str(source.get("data"), "source.data"), None, cache_control, extra)
+        return ImageBlock(
+            "base64", None, media_type, need_str(source.get("data"), "source.data"), None, cache_control, extra
+        )
     if kind == "url":
         return ImageBlock("url", need_str(source.get("url"), "source.url"), None, None, None, cache_control, extra)
     need_str(kind, "source.type")
@@ -110,7 +113,9 @@ def _tool_result(b: dict[str, Any]) -> ToolResultBlock:
         wrong_type("tool_use_id", "a string", tool_use_id)
     if b.keys() <= _PLAIN_RESULT_KEYS:
         return ToolResultBlock(tool_use_id, content, opt_bool(b, "is_error"))
-    return ToolResultBlock(tool_use_id, content, opt_bool(b, "is_error"), opt_dict(b, "cache_control"), extra_keys(b, _TOOL_RESULT_KEYS))
+    return ToolResultBlock(
+        tool_use_id, content, opt_bool(b, "is_error"), opt_dict(b, "cache_control"), extra_keys(b, _TOOL_RESULT_KEYS)
+    )
 
 
 # --------------------------------------------------------------------------- build
@@ -129,9 +134,17 @@ def build_block(block: Any, same: bool, thinking: bool, role: str) -> dict[str, 
                 f"tool call {block.id!r} has arguments that are not a JSON object; an Anthropic provider needs an object",
                 param="messages",
             )
-        out = {"type": "tool_use", "id": block.id if same else anthropic_tool_id(block.id), "name": block.name, "input": args}
+        out = {
+            "type": "tool_use",
+            "id": block.id if same else anthropic_tool_id(block.id),
+            "name": block.name,
+            "input": args,
+        }
     elif kind == "tool_result":
-        out = {"type": "tool_result", "tool_use_id": block.tool_use_id if same else anthropic_tool_id(block.tool_use_id)}
+        out = {
+            "type": "tool_result",
+            "tool_use_id": block.tool_use_id if same else anthropic_tool_id(block.tool_use_id),
+        }
         content = block.content
         if type(content) is str:
             if content:  # no content and "" mean the same; Anthropic examples leave it out

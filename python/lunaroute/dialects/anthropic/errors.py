@@ -1,4 +1,5 @@
 """Errors in the Anthropic dialect: `{"type": "error", "error": {"type", "message"}}`."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -26,8 +27,14 @@ def parse_upstream_error(status: int, body: bytes) -> GatewayError:
 
 
 _STATUS_OF_TYPE = {
-    "invalid_request_error": 400, "authentication_error": 401, "billing_error": 402, "permission_error": 403,
-    "not_found_error": 404, "request_too_large": 413, "rate_limit_error": 429, "overloaded_error": 529,
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "billing_error": 402,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "request_too_large": 413,
+    "rate_limit_error": 429,
+    "overloaded_error": 529,
 }
 
 

@@ -5,6 +5,7 @@ InvalidRequestError names the field); Anthropic-only fields (`service_tier`, `co
 `mcp_servers`, ...) and unknown fields go to `req.extra` unchecked, for an Anthropic provider
 to check.
 """
+
 from __future__ import annotations
 
 import re
@@ -32,8 +33,19 @@ from .blocks import parse_content
 
 KNOWN_FIELDS = frozenset(
     {
-        "model", "messages", "max_tokens", "system", "temperature", "top_p", "top_k", "stop_sequences",
-        "stream", "metadata", "tools", "tool_choice", "thinking",
+        "model",
+        "messages",
+        "max_tokens",
+        "system",
+        "temperature",
+        "top_p",
+        "top_k",
+        "stop_sequences",
+        "stream",
+        "metadata",
+        "tools",
+        "tool_choice",
+        "thinking",
     }
 )
 _MESSAGE_KEYS = frozenset({"role", "content"})
@@ -49,7 +61,10 @@ def parse_request(data: Any) -> NormalizedRequest:
         fail(None, f"the request body must be a JSON object, got {type_name(data)}")
     model = data.get("model")
     if type(model) is not str or not model:
-        fail("model", "required: a non-empty string" if model is None else f"expected a non-empty string, got {type_name(model)}")
+        fail(
+            "model",
+            "required: a non-empty string" if model is None else f"expected a non-empty string, got {type_name(model)}",
+        )
     req = NormalizedRequest("anthropic", model)
     if data.get("max_tokens") is None:
         fail("max_tokens", "required: an integer")
@@ -100,7 +115,15 @@ def _parse_system(req: NormalizedRequest, system: Any) -> None:
             if type(b) is not dict:
                 wrong_type("", "an object", b)
             need_one_of(b.get("type"), ("text",), "type")
-            prompts.append(SystemPrompt(need_str(b.get("text"), "text"), "system", 0, opt_dict(b, "cache_control"), extra_keys(b, _SYSTEM_KEYS)))
+            prompts.append(
+                SystemPrompt(
+                    need_str(b.get("text"), "text"),
+                    "system",
+                    0,
+                    opt_dict(b, "cache_control"),
+                    extra_keys(b, _SYSTEM_KEYS),
+                )
+            )
         except InvalidRequestError as err:
             raise at(err, f"system[{k}]") from None
     req.system[:0] = prompts
@@ -177,4 +200,6 @@ def _tool(tool: Any) -> Tool:
         wrong_type("description", "a string", description)
     if tool.keys() <= _PLAIN_TOOL_KEYS:
         return Tool(name, description, schema)
-    return Tool(name, description, schema, "function", None, opt_dict(tool, "cache_control"), None, extra_keys(tool, _TOOL_KEYS))
+    return Tool(
+        name, description, schema, "function", None, opt_dict(tool, "cache_control"), None, extra_keys(tool, _TOOL_KEYS)
+    )

@@ -5,6 +5,7 @@ cross-dialect rules (docs/TRANSLATION.md): system prompts joined into `system`, 
 same-role turns merged, temperature clamped to 0..1, `max_tokens` defaulted, `n > 1`
 refused, OpenAI-only parameters dropped.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -167,8 +168,12 @@ def _tools(req: NormalizedRequest, body: dict[str, Any], same: bool) -> None:
     no_parallel = req.parallel_tool_calls is False
     said_parallel = same and req.parallel_tool_calls is True  # an explicit `false` kept on a rebuild
     if choice is not None or no_parallel or said_parallel:
-        entry = {"type": "auto"} if choice is None else (
-            {"type": "tool", "name": choice.name} if choice.type == "tool" else {"type": _CHOICE_TYPES[choice.type]}
+        entry = (
+            {"type": "auto"}
+            if choice is None
+            else (
+                {"type": "tool", "name": choice.name} if choice.type == "tool" else {"type": _CHOICE_TYPES[choice.type]}
+            )
         )
         if entry["type"] != "none" and (no_parallel or said_parallel):
             entry["disable_parallel_tool_use"] = no_parallel

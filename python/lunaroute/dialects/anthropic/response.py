@@ -1,4 +1,5 @@
 """Anthropic Messages answers ↔ normalized responses, usage and stop reasons."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -43,7 +44,12 @@ def parse_usage(u: Any) -> Usage:
         return Usage()
     cache_read = _int(u.get("cache_read_input_tokens"))
     cache_creation = _int(u.get("cache_creation_input_tokens"))
-    return Usage(_int(u.get("input_tokens")) + cache_read + cache_creation, _int(u.get("output_tokens")), cache_read, cache_creation)
+    return Usage(
+        _int(u.get("input_tokens")) + cache_read + cache_creation,
+        _int(u.get("output_tokens")),
+        cache_read,
+        cache_creation,
+    )
 
 
 def usage_json(usage: Usage) -> dict[str, Any]:
@@ -69,9 +75,15 @@ def parse_response(data: Any) -> NormalizedResponse:
         content = parse_blocks(data["content"])
         extra = None if data.keys() <= _KNOWN_KEYS else {k: v for k, v in data.items() if k not in _KNOWN_KEYS}
         return NormalizedResponse(
-            "anthropic", str(data.get("id") or ""), str(data.get("model") or ""), content,
-            stop_reason_from(data.get("stop_reason")), data.get("stop_sequence"), parse_usage(data.get("usage")),
-            None, extra,
+            "anthropic",
+            str(data.get("id") or ""),
+            str(data.get("model") or ""),
+            content,
+            stop_reason_from(data.get("stop_reason")),
+            data.get("stop_sequence"),
+            parse_usage(data.get("usage")),
+            None,
+            extra,
         )
     except (InvalidRequestError, KeyError, TypeError, AttributeError, ValueError) as exc:
         raise UpstreamError(f"the Anthropic provider sent an answer LunaRoute cannot read ({exc})") from exc
@@ -94,7 +106,14 @@ def build_response(resp: NormalizedResponse, *, model: str, request: NormalizedR
                 # client still gets the call, with empty input, rather than no answer.
                 log.warning("tool call %s: arguments are not a JSON object; sent with empty input", block.id)
                 args = {}
-            content.append({"type": "tool_use", "id": block.id if same else anthropic_tool_id(block.id), "name": block.name, "input": args})
+            content.append(
+                {
+                    "type": "tool_use",
+                    "id": block.id if same else anthropic_tool_id(block.id),
+                    "name": block.name,
+                    "input": args,
+                }
+            )
         elif kind == "thinking":
             content.append({"type": "thinking", "thinking": block.thinking, "signature": block.signature or ""})
         elif kind == "redacted_thinking":

@@ -6,6 +6,7 @@ Anthropic's event sequence already is the normalized one; the decoder renumbers 
 gives the input side, message_delta the running totals) and turns an `error` event into a
 StreamError. Unknown event types are ignored, as Anthropic's versioning policy asks.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -165,7 +166,9 @@ class AnthropicStreamDecoder:
 
     def _take_usage(self, u: dict[str, Any]) -> None:
         counts = self._usage
-        for slot, key in enumerate(("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens", "output_tokens")):
+        for slot, key in enumerate(
+            ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens", "output_tokens")
+        ):
             value = u.get(key)
             if type(value) is int and value >= 0:
                 counts[slot] = value
@@ -190,5 +193,7 @@ class AnthropicStreamDecoder:
         if self._stopped:
             out.append(_STOP)  # only message_stop was missing
         else:
-            out.append(StreamError(UpstreamError("the Anthropic provider ended the stream before the answer was complete")))
+            out.append(
+                StreamError(UpstreamError("the Anthropic provider ended the stream before the answer was complete"))
+            )
         return out

@@ -7,6 +7,7 @@
   renumbered from 0; a block still open when another starts or the message ends is stopped.
 - At the end: `message_delta` (stop reason, stop sequence, final usage), then `message_stop`.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -28,7 +29,17 @@ _DELTA_HEAD = b'event: content_block_delta\ndata: {"type":"content_block_delta",
 
 class AnthropicStreamEncoder(StreamEncoderEnding):
     _stream_error = staticmethod(stream_error)
-    __slots__ = ("_model", "_started", "_done", "_open_src", "_open_out", "_next", "_stop_reason", "_stop_sequence", "_usage")
+    __slots__ = (
+        "_model",
+        "_started",
+        "_done",
+        "_open_src",
+        "_open_out",
+        "_next",
+        "_stop_reason",
+        "_stop_sequence",
+        "_usage",
+    )
 
     def __init__(self, *, model: str, request: NormalizedRequest) -> None:
         self._model = model
@@ -49,19 +60,40 @@ class AnthropicStreamEncoder(StreamEncoderEnding):
             kind = ev.kind
             if kind == "text_delta":
                 if ev.index == self._open_src:
-                    parts.append(_DELTA_HEAD + self._open_out + b',"delta":{"type":"text_delta","text":' + _dumps(ev.text) + b"}}\n\n")
+                    parts.append(
+                        _DELTA_HEAD
+                        + self._open_out
+                        + b',"delta":{"type":"text_delta","text":'
+                        + _dumps(ev.text)
+                        + b"}}\n\n"
+                    )
             elif kind == "input_json_delta":
                 if ev.index == self._open_src:
                     parts.append(
-                        _DELTA_HEAD + self._open_out + b',"delta":{"type":"input_json_delta","partial_json":'
-                        + _dumps(ev.partial_json) + b"}}\n\n"
+                        _DELTA_HEAD
+                        + self._open_out
+                        + b',"delta":{"type":"input_json_delta","partial_json":'
+                        + _dumps(ev.partial_json)
+                        + b"}}\n\n"
                     )
             elif kind == "thinking_delta":
                 if ev.index == self._open_src:
-                    parts.append(_DELTA_HEAD + self._open_out + b',"delta":{"type":"thinking_delta","thinking":' + _dumps(ev.thinking) + b"}}\n\n")
+                    parts.append(
+                        _DELTA_HEAD
+                        + self._open_out
+                        + b',"delta":{"type":"thinking_delta","thinking":'
+                        + _dumps(ev.thinking)
+                        + b"}}\n\n"
+                    )
             elif kind == "signature_delta":
                 if ev.index == self._open_src:
-                    parts.append(_DELTA_HEAD + self._open_out + b',"delta":{"type":"signature_delta","signature":' + _dumps(ev.signature) + b"}}\n\n")
+                    parts.append(
+                        _DELTA_HEAD
+                        + self._open_out
+                        + b',"delta":{"type":"signature_delta","signature":'
+                        + _dumps(ev.signature)
+                        + b"}}\n\n"
+                    )
             elif kind == "block_start":
                 self._block_start(ev, parts)
             elif kind == "block_stop":
@@ -126,12 +158,17 @@ class AnthropicStreamEncoder(StreamEncoderEnding):
         self._open_out = str(self._next).encode()
         self._next += 1
         parts.append(
-            b'event: content_block_start\ndata: {"type":"content_block_start","index":' + self._open_out
-            + b',"content_block":' + _dumps(body) + b"}\n\n"
+            b'event: content_block_start\ndata: {"type":"content_block_start","index":'
+            + self._open_out
+            + b',"content_block":'
+            + _dumps(body)
+            + b"}\n\n"
         )
 
     def _stop_block(self, parts: list[bytes]) -> None:
-        parts.append(b'event: content_block_stop\ndata: {"type":"content_block_stop","index":' + self._open_out + b"}\n\n")
+        parts.append(
+            b'event: content_block_stop\ndata: {"type":"content_block_stop","index":' + self._open_out + b"}\n\n"
+        )
         self._open_src = -1
 
     def _end(self, parts: list[bytes]) -> None:
@@ -143,7 +180,10 @@ class AnthropicStreamEncoder(StreamEncoderEnding):
         usage = self._usage if self._usage is not None else Usage()
         delta = {
             "type": "message_delta",
-            "delta": {"stop_reason": stop_reason_of(self._stop_reason) or sr.END_TURN, "stop_sequence": self._stop_sequence},
+            "delta": {
+                "stop_reason": stop_reason_of(self._stop_reason) or sr.END_TURN,
+                "stop_sequence": self._stop_sequence,
+            },
             "usage": usage_json(usage),
         }
         parts.append(b"event: message_delta\ndata: " + _dumps(delta) + b"\n\n")

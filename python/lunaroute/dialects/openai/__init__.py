@@ -1,4 +1,5 @@
 """The OpenAI Chat Completions dialect (`POST /v1/chat/completions`)."""
+
 from __future__ import annotations
 
 from ..base import PackageDialect

@@ -1,4 +1,5 @@
 """Errors in the OpenAI dialect: `{"error": {"message", "type", "param", "code"}}`."""
+
 from __future__ import annotations
 
 from typing import Any

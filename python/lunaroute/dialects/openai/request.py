@@ -5,6 +5,7 @@ an error is an InvalidRequestError naming the field (`param`). Fields only OpenA
 (`logprobs`, `response_format`, `reasoning_effort`, ...) and unknown fields go to
 `req.extra` unchecked: they reach only an OpenAI provider, which checks them.
 """
+
 from __future__ import annotations
 
 import re
@@ -42,9 +43,24 @@ from .._check import (
 
 KNOWN_FIELDS = frozenset(
     {
-        "model", "messages", "temperature", "top_p", "n", "stream", "stream_options", "stop",
-        "max_tokens", "max_completion_tokens", "presence_penalty", "frequency_penalty", "seed",
-        "user", "tools", "tool_choice", "parallel_tool_calls", "metadata",
+        "model",
+        "messages",
+        "temperature",
+        "top_p",
+        "n",
+        "stream",
+        "stream_options",
+        "stop",
+        "max_tokens",
+        "max_completion_tokens",
+        "presence_penalty",
+        "frequency_penalty",
+        "seed",
+        "user",
+        "tools",
+        "tool_choice",
+        "parallel_tool_calls",
+        "metadata",
     }
 )
 _MESSAGE_KEYS = frozenset({"role", "content", "name", "tool_calls", "tool_call_id"})
@@ -62,7 +78,10 @@ def parse_request(data: Any) -> NormalizedRequest:
         fail(None, f"the request body must be a JSON object, got {type_name(data)}")
     model = data.get("model")
     if type(model) is not str or not model:
-        fail("model", "required: a non-empty string" if model is None else f"expected a non-empty string, got {type_name(model)}")
+        fail(
+            "model",
+            "required: a non-empty string" if model is None else f"expected a non-empty string, got {type_name(model)}",
+        )
     req = NormalizedRequest("openai", model)
     messages = data.get("messages")
     if messages is None:
@@ -285,7 +304,9 @@ def _assistant_message(m: dict[str, Any], content: Any) -> Message:
                     wrong_type("", "an object", part)
                 kind = need_one_of(part.get("type"), ("text", "refusal"), "type")
                 if kind == "text":
-                    blocks.append(TextBlock(need_str(part.get("text"), "text"), None, extra_keys(part, _TEXT_PART_KEYS)))
+                    blocks.append(
+                        TextBlock(need_str(part.get("text"), "text"), None, extra_keys(part, _TEXT_PART_KEYS))
+                    )
                 else:
                     need_str(part.get("refusal"), "refusal")
                     blocks.append(OpaqueBlock("openai", "refusal", part))
@@ -319,7 +340,9 @@ def _tool_call(call: Any) -> Any:
         wrong_type("function.name", "a string", name)
     if type(arguments) is not str:
         wrong_type("function.arguments", "a string", arguments)
-    return ToolUseBlock(call_id, name, None, arguments, None, None if len(call) == 3 else extra_keys(call, _TOOL_CALL_KEYS))
+    return ToolUseBlock(
+        call_id, name, None, arguments, None, None if len(call) == 3 else extra_keys(call, _TOOL_CALL_KEYS)
+    )
 
 
 def _tool_result(m: dict[str, Any], content: Any) -> ToolResultBlock:

@@ -5,6 +5,7 @@ Works for a request from either dialect. From OpenAI itself the body is rebuilt 
 docs/TRANSLATION.md apply (one joined system message, tool results as `tool` messages,
 thinking and `top_k` dropped, ...).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -197,7 +198,11 @@ def _assistant(m: Message, same: bool) -> dict[str, Any]:
             if kind == "text":
                 texts.append(block.text)
             elif kind == "tool_use":
-                call = {"id": block.id, "type": "function", "function": {"name": block.name, "arguments": arguments_json(block)}}
+                call = {
+                    "id": block.id,
+                    "type": "function",
+                    "function": {"name": block.name, "arguments": arguments_json(block)},
+                }
                 if same and block.extra:
                     call.update(block.extra)
                 calls.append(call)

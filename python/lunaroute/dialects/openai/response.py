@@ -1,4 +1,5 @@
 """OpenAI Chat Completions answers ↔ normalized responses, usage and stop reasons."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -111,8 +112,15 @@ def _parse(data: dict[str, Any]) -> NormalizedResponse:
     extra = {k: data[k] for k in _EXTRA_KEYS if data.get(k) is not None} or None
     created = data.get("created")
     return NormalizedResponse(
-        "openai", str(data.get("id") or ""), str(data.get("model") or ""), content, stop_reason, None,
-        parse_usage(data.get("usage")), created if type(created) is int else None, extra,
+        "openai",
+        str(data.get("id") or ""),
+        str(data.get("model") or ""),
+        content,
+        stop_reason,
+        None,
+        parse_usage(data.get("usage")),
+        created if type(created) is int else None,
+        extra,
     )
 
 
@@ -124,11 +132,21 @@ def build_response(resp: NormalizedResponse, *, model: str, request: NormalizedR
         if kind == "text":
             texts.append(block.text)
         elif kind == "tool_use":
-            calls.append({"id": block.id, "type": "function", "function": {"name": block.name, "arguments": arguments_json(block)}})
+            calls.append(
+                {
+                    "id": block.id,
+                    "type": "function",
+                    "function": {"name": block.name, "arguments": arguments_json(block)},
+                }
+            )
         else:
             log_dropped(f"{getattr(block, 'type', kind)} block of the answer", "openai")
     # Text blocks of one answer are joined with no separator, as a stream concatenates them.
-    message: dict[str, Any] = {"role": "assistant", "content": "".join(texts) if texts or not calls else None, "refusal": None}
+    message: dict[str, Any] = {
+        "role": "assistant",
+        "content": "".join(texts) if texts or not calls else None,
+        "refusal": None,
+    }
     if calls:
         message["tool_calls"] = calls
     out: dict[str, Any] = {
@@ -136,7 +154,9 @@ def build_response(resp: NormalizedResponse, *, model: str, request: NormalizedR
         "object": "chat.completion",
         "created": resp.created if resp.created is not None else now(),
         "model": model,
-        "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish_reason(resp.stop_reason)}],
+        "choices": [
+            {"index": 0, "message": message, "logprobs": None, "finish_reason": finish_reason(resp.stop_reason)}
+        ],
         "usage": usage_json(resp.usage),
     }
     if resp.dialect == "openai" and resp.extra:

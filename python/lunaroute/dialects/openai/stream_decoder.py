@@ -7,6 +7,7 @@ calls one after another; an argument fragment for a call whose block was already
 (never sent by OpenAI) cannot be placed in a well-formed stream and is dropped with a warning.
 Only choice 0 is read (an Anthropic client cannot ask for n > 1).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -129,10 +130,16 @@ class OpenAIStreamDecoder:
             self._open_kind = _TOOL
             self._next += 1
             self._tools[position] = block
-            out.append(BlockStart(block, ToolUseBlock(str(call.get("id") or generated_tool_id(position)), str(fn.get("name") or ""))))
+            out.append(
+                BlockStart(
+                    block, ToolUseBlock(str(call.get("id") or generated_tool_id(position)), str(fn.get("name") or ""))
+                )
+            )
         elif block != self._open:
             if args:
-                log.warning("OpenAI stream: arguments for tool call %s arrived after the next call started; dropped", position)
+                log.warning(
+                    "OpenAI stream: arguments for tool call %s arrived after the next call started; dropped", position
+                )
             return
         if args:
             out.append(InputJsonDelta(block, str(args)))

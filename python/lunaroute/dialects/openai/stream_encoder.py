@@ -12,6 +12,7 @@
 - Every chunk is spliced from byte templates built once per stream: one orjson call per
   delta.
 """
+
 from __future__ import annotations
 
 import orjson
@@ -30,8 +31,18 @@ _PING = b": ping\n\n"
 class OpenAIStreamEncoder(StreamEncoderEnding):
     _stream_error = staticmethod(stream_error)
     __slots__ = (
-        "_model", "_include_usage", "_created", "_started", "_done", "_prefix", "_head", "_tail", "_tools",
-        "_ntools", "_stop_reason", "_usage",
+        "_model",
+        "_include_usage",
+        "_created",
+        "_started",
+        "_done",
+        "_prefix",
+        "_head",
+        "_tail",
+        "_tools",
+        "_ntools",
+        "_stop_reason",
+        "_usage",
     )
 
     def __init__(self, *, model: str, request: NormalizedRequest) -> None:
@@ -63,8 +74,13 @@ class OpenAIStreamEncoder(StreamEncoderEnding):
                 k = self._tools.get(ev.index)
                 if k is not None and ev.partial_json:
                     parts.append(
-                        self._head + b'{"tool_calls":[{"index":' + str(k).encode()
-                        + b',"function":{"arguments":' + _dumps(ev.partial_json) + b"}}]}" + self._tail
+                        self._head
+                        + b'{"tool_calls":[{"index":'
+                        + str(k).encode()
+                        + b',"function":{"arguments":'
+                        + _dumps(ev.partial_json)
+                        + b"}}]}"
+                        + self._tail
                     )
             elif kind == "message_start":
                 if not self._started:
@@ -79,7 +95,12 @@ class OpenAIStreamEncoder(StreamEncoderEnding):
                     k = self._ntools
                     self._ntools += 1
                     self._tools[ev.index] = k
-                    call = {"index": k, "id": block.id, "type": "function", "function": {"name": block.name, "arguments": ""}}
+                    call = {
+                        "index": k,
+                        "id": block.id,
+                        "type": "function",
+                        "function": {"name": block.name, "arguments": ""},
+                    }
                     parts.append(self._head + b'{"tool_calls":[' + _dumps(call) + b"]}" + self._tail)
             elif kind == "message_delta":
                 if ev.stop_reason is not None:
@@ -103,11 +124,18 @@ class OpenAIStreamEncoder(StreamEncoderEnding):
         self._started = True
         chunk_id = openai_completion_id(upstream_id)
         self._prefix = (
-            b'data: {"id":' + _dumps(chunk_id) + b',"object":"chat.completion.chunk","created":'
-            + str(self._created).encode() + b',"model":' + _dumps(self._model) + b","
+            b'data: {"id":'
+            + _dumps(chunk_id)
+            + b',"object":"chat.completion.chunk","created":'
+            + str(self._created).encode()
+            + b',"model":'
+            + _dumps(self._model)
+            + b","
         )
         self._head = self._prefix + b'"choices":[{"index":0,"delta":'
-        self._tail = b',"logprobs":null,"finish_reason":null}]' + (b',"usage":null' if self._include_usage else b"") + b"}\n\n"
+        self._tail = (
+            b',"logprobs":null,"finish_reason":null}]' + (b',"usage":null' if self._include_usage else b"") + b"}\n\n"
+        )
         parts.append(self._head + b'{"role":"assistant","content":""}' + self._tail)
 
     def _end(self, parts: list[bytes]) -> None:

@@ -8,6 +8,7 @@ This tier guards the read-modify-write with one process-wide lock instead of a
 compare-and-swap: exact within a process, best-effort across processes (the documented
 limitation of the fallback tier).
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -74,9 +75,7 @@ def _slot(buffer: object, offset: int) -> memoryview:
     try:
         view = memoryview(buffer)  # type: ignore[arg-type]
     except TypeError:
-        raise InvalidArgumentError(
-            f"buffer must support the buffer protocol, not {type(buffer).__name__}"
-        ) from None
+        raise InvalidArgumentError(f"buffer must support the buffer protocol, not {type(buffer).__name__}") from None
     if view.readonly:
         raise InvalidArgumentError("buffer is read-only")
     if not view.c_contiguous:
@@ -84,10 +83,9 @@ def _slot(buffer: object, offset: int) -> memoryview:
     view = view.cast("B")
     if len(view) < offset + BREAKER_SLOT_SIZE:
         raise InvalidArgumentError(
-            f"buffer holds {len(view)} bytes; a breaker at offset {offset} needs "
-            f"{offset + BREAKER_SLOT_SIZE}"
+            f"buffer holds {len(view)} bytes; a breaker at offset {offset} needs {offset + BREAKER_SLOT_SIZE}"
         )
-    slot = view[offset: offset + BREAKER_SLOT_SIZE]
+    slot = view[offset : offset + BREAKER_SLOT_SIZE]
     # The native tiers use 8-byte atomics on this slot; keep the same rule here so that a
     # buffer accepted by one backend is accepted by all.
     if ctypes.addressof(ctypes.c_char.from_buffer(slot)) % 8:
@@ -119,9 +117,7 @@ class CircuitBreaker:
         self._timeout = reset_timeout_ms
         self._trials = half_open_requests
         # Never written here: attaching to a shared slot must not reset it (zeroes = CLOSED).
-        self._slot = (
-            memoryview(bytearray(BREAKER_SLOT_SIZE)) if buffer is None else _slot(buffer, offset)
-        )
+        self._slot = memoryview(bytearray(BREAKER_SLOT_SIZE)) if buffer is None else _slot(buffer, offset)
 
     # ------------------------------------------------------------------ operations
     # Each operation reads the packed word once and writes back only what changed, keeping
@@ -170,9 +166,13 @@ class CircuitBreaker:
                     _WORD.pack_into(slot, 0, word & _FOREIGN_BITS)  # CLOSED, all counters 0
                 else:
                     inflight = word >> _INFLIGHT_SHIFT & _U16
-                    _WORD.pack_into(slot, 0, word & ~(_SUCCESSES | _INFLIGHT)
-                                    | successes << _SUCCESSES_SHIFT
-                                    | (inflight - 1 if inflight else 0) << _INFLIGHT_SHIFT)
+                    _WORD.pack_into(
+                        slot,
+                        0,
+                        word & ~(_SUCCESSES | _INFLIGHT)
+                        | successes << _SUCCESSES_SHIFT
+                        | (inflight - 1 if inflight else 0) << _INFLIGHT_SHIFT,
+                    )
 
     def record_failure(self, now_ms: int | None = None) -> None:
         now = _now(now_ms)
@@ -202,5 +202,10 @@ class CircuitBreaker:
         """(state, consecutive_failures, half_open_successes, half_open_inflight, opened_at_ms)"""
         with _LOCK:
             word, opened = _HEAD.unpack_from(self._slot)
-        return (word & _STATE, word >> _FAILURES_SHIFT & _U16, word >> _SUCCESSES_SHIFT & _U16,
-                word >> _INFLIGHT_SHIFT & _U16, opened)
+        return (
+            word & _STATE,
+            word >> _FAILURES_SHIFT & _U16,
+            word >> _SUCCESSES_SHIFT & _U16,
+            word >> _INFLIGHT_SHIFT & _U16,
+            opened,
+        )

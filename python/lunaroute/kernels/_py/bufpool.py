@@ -3,6 +3,7 @@
 A list used as a stack under one lock: the most recently released buffer is handed out
 first, so it is the one most likely still warm in the CPU cache.
 """
+
 from __future__ import annotations
 
 import threading
@@ -17,8 +18,7 @@ _OVERSIZE_FACTOR = 4
 class BufferPool:
     """A bounded, thread-safe pool of reusable `bytearray` buffers (filled lazily)."""
 
-    __slots__ = ("_capacity", "_buffer_size", "_limit", "_idle", "_lock",
-                 "_hits", "_misses", "_released", "_dropped")
+    __slots__ = ("_capacity", "_buffer_size", "_limit", "_idle", "_lock", "_hits", "_misses", "_released", "_dropped")
 
     def __init__(self, capacity: int = 1024, buffer_size: int = 65536) -> None:
         if not isinstance(capacity, int) or not isinstance(buffer_size, int):
@@ -57,9 +57,7 @@ class BufferPool:
     def release(self, buf: bytearray) -> bool:
         """Clear `buf` and keep it for reuse; False when it was dropped instead."""
         if not isinstance(buf, bytearray):
-            raise BufferPoolError(
-                f"release() takes a bytearray, not {type(buf).__name__}"
-            )
+            raise BufferPoolError(f"release() takes a bytearray, not {type(buf).__name__}")
         oversize = len(buf) > self._limit
         try:
             buf.clear()

@@ -8,6 +8,7 @@ plain decimal digits (at most 2**63 - 1), the same in every copy of the header.
 
 The kernel's chunked-body decoder, `ChunkedDecoder`, lives in http1_chunked.py.
 """
+
 from __future__ import annotations
 
 from ...errors import HttpHeadError, InvalidArgumentError
@@ -77,7 +78,7 @@ def parse_response_head(
         if i <= 0:
             continue  # no colon, or an empty name: skipped
         name = line[:i].strip().lower().decode("latin-1")
-        raw = line[i + 1:].strip()
+        raw = line[i + 1 :].strip()
         value = raw.decode("latin-1")
         headers.append((name, value))
         if name == "content-length":

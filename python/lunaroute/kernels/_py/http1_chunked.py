@@ -11,6 +11,7 @@ split. Chunk data is sliced straight out of the fed bytes (never buffered); only
 line cut by a feed boundary is kept. Trailer lines are skipped as they stream, counted but
 not stored.
 """
+
 from __future__ import annotations
 
 import re
@@ -34,12 +35,12 @@ _PLAIN_SIZE_LINE = re.compile(rb"([0-9A-Fa-f]{1,16})\r?\n").match
 _PLAIN_MAX = 17
 
 # states
-_SIZE = 0      # reading a size line (a part from an earlier feed is in _line)
-_DATA = 1      # inside chunk data, _remaining bytes to come
+_SIZE = 0  # reading a size line (a part from an earlier feed is in _line)
+_DATA = 1  # inside chunk data, _remaining bytes to come
 _DATA_END = 2  # the CRLF after chunk data (_held: its first byte once that came alone)
-_TRAILER = 3   # skipping trailer lines (_tlen bytes of the current one, _tcr: last is CR)
-_DONE = 4      # complete: further bytes are `trailing`
-_FAILED = 5    # refused: every later feed raises _error again
+_TRAILER = 3  # skipping trailer lines (_tlen bytes of the current one, _tcr: last is CR)
+_DONE = 4  # complete: further bytes are `trailing`
+_FAILED = 5  # refused: every later feed raises _error again
 
 
 def parse_size_line(line: bytes) -> int:
@@ -71,8 +72,7 @@ def _as_bytes(data: object) -> bytes:
 class ChunkedDecoder:
     """Incremental decoder of an HTTP/1.1 `Transfer-Encoding: chunked` body."""
 
-    __slots__ = ("_max", "_state", "_remaining", "_line", "_held", "_tlen", "_tcr",
-                 "_trailing", "_error")
+    __slots__ = ("_max", "_state", "_remaining", "_line", "_held", "_tlen", "_tcr", "_trailing", "_error")
 
     def __init__(self, max_size_line: int = DEFAULT_MAX_SIZE_LINE) -> None:
         if not isinstance(max_size_line, int):
@@ -220,7 +220,7 @@ class ChunkedDecoder:
                 # the line's bytes before its CRLF: the earlier ones, these, minus the CR
                 if tlen + lf - pos == 1:
                     self._tlen, self._tcr = 0, False
-                    self._trailing += data[lf + 1:]
+                    self._trailing += data[lf + 1 :]
                     return -1
                 tlen = 0
             else:

@@ -15,6 +15,7 @@ boundaries, so byte offsets convert to code-point offsets exactly.
 
 Regexes run on the str with Python's `re`, each on its own, with empty matches skipped.
 """
+
 from __future__ import annotations
 
 import re

@@ -5,6 +5,7 @@ even a compiled `re` character class. With several delimiters, each is looked fo
 window that grows geometrically, each search bounded by the best hit so far: the cost is
 a few C-speed passes over the bytes up to the hit, never over the whole buffer.
 """
+
 from __future__ import annotations
 
 import re

@@ -10,6 +10,7 @@ Working on bytes and decoding pieces is equivalent to decoding the stream first:
 cut (line terminators, the `:` and the space after it) is at an ASCII byte, and
 `decode("utf-8", "replace")` never folds an ASCII byte into a replacement character.
 """
+
 from __future__ import annotations
 
 from ...errors import InvalidArgumentError, SseLineTooLongError
@@ -47,8 +48,16 @@ class SseFramer:
     """Incremental `text/event-stream` parser (WHATWG "Interpreting an event stream")."""
 
     __slots__ = (
-        "_max", "_buf", "_bom", "_cr", "_data", "_event", "_retry_block",
-        "_last_id", "_retry", "_poisoned",
+        "_max",
+        "_buf",
+        "_bom",
+        "_cr",
+        "_data",
+        "_event",
+        "_retry_block",
+        "_last_id",
+        "_retry",
+        "_poisoned",
     )
 
     def __init__(self, max_line_bytes: int = 1_048_576) -> None:
@@ -65,11 +74,11 @@ class SseFramer:
     def _reset_parse_state(self) -> None:
         # Everything a new stream starts without; last_event_id and retry outlive close()
         # the way EventSource keeps them across reconnections.
-        self._buf = bytearray()         # bytes of the unfinished line
-        self._bom: bytes | None = b""   # None once the BOM question is settled
-        self._cr = False                # last chunk ended with CR: a leading LF is its pair
-        self._data: list[bytes] = []    # data field values of the pending event (raw)
-        self._event = b""               # event field of the pending event (raw)
+        self._buf = bytearray()  # bytes of the unfinished line
+        self._bom: bytes | None = b""  # None once the BOM question is settled
+        self._cr = False  # last chunk ended with CR: a leading LF is its pair
+        self._data: list[bytes] = []  # data field values of the pending event (raw)
+        self._event = b""  # event field of the pending event (raw)
         self._retry_block: int | None = None
 
     # ------------------------------------------------------------------ properties
@@ -89,9 +98,7 @@ class SseFramer:
     def _too_long(self) -> SseLineTooLongError:
         self._poisoned = True
         self._buf = bytearray()
-        return SseLineTooLongError(
-            f"SSE line longer than max_line_bytes={self._max} bytes without a line ending"
-        )
+        return SseLineTooLongError(f"SSE line longer than max_line_bytes={self._max} bytes without a line ending")
 
     def feed(self, chunk: bytes | bytearray | memoryview) -> list[Event]:
         if isinstance(chunk, bytes):
@@ -99,9 +106,7 @@ class SseFramer:
         elif isinstance(chunk, (bytearray, memoryview)):
             data = bytes(chunk)
         else:
-            raise TypeError(
-                f"feed() takes bytes, bytearray or memoryview, not {type(chunk).__name__}"
-            )
+            raise TypeError(f"feed() takes bytes, bytearray or memoryview, not {type(chunk).__name__}")
         if self._poisoned:
             raise SseLineTooLongError("SSE framer is unusable after a line-too-long error")
         if not data:
@@ -109,7 +114,7 @@ class SseFramer:
         if self._bom is not None:
             data = self._bom + data
             if len(data) < 3 and _BOM.startswith(data):
-                self._bom = data          # could still become a BOM: wait for more
+                self._bom = data  # could still become a BOM: wait for more
                 return []
             self._bom = None
             if data.startswith(_BOM):
@@ -131,7 +136,7 @@ class SseFramer:
                 raise self._too_long()
             return []
 
-        tail = data[cut + 1:]
+        tail = data[cut + 1 :]
         if len(tail) > self._max:
             raise self._too_long()
         if buf:
