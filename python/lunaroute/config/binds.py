@@ -6,8 +6,8 @@ import ipaddress
 import re
 from pathlib import Path
 
+from ..bad_value import describe
 from ..errors import ConfigError
-from .reader import describe
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _HOSTNAME = re.compile(rf"(?=.{{1,253}}\Z){_LABEL}(?:\.{_LABEL})*")

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .reader import Obj, describe, element, join
+from ..bad_value import describe
+from .reader import Obj, element, join
 from .vocabulary import BUDGET_ID
 
 SCOPE_TYPES = ("key", "tenant", "global")

@@ -7,7 +7,8 @@ from typing import Any
 from argon2 import extract_parameters
 from argon2.exceptions import InvalidHashError
 
-from .reader import Obj, describe, element, join
+from ..bad_value import describe
+from .reader import Obj, element, join
 from .schema import ApiKey
 from .timestamps import format_timestamp, parse_timestamp
 from .vocabulary import KEY_ID, SCOPES, TENANT

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..routing.parse import parse_rules
 from .budgets_file import parse_budgets
 from .envsubst import substitute
 from .files import DEFAULT_NAMES, REQUIRED_STEMS, discover, read_document
@@ -84,7 +85,7 @@ def load_config(config_dir: Path, data_dir: Path | None = None, *, env: Mapping[
     routes_file = sources["routes"].name
     if not isinstance(routes_raw, dict):
         raise ConfigError(routes_file, "", "expected a mapping with a 'rules' list at the top level")
-    routes = _compile_routes(routes_raw, routes_file, set(providers))
+    routes = parse_rules(routes_raw, file=routes_file, provider_names=set(providers))
 
     if data_dir is not None:
         resolved_data = Path(data_dir).expanduser()
@@ -124,14 +125,3 @@ def _check_metrics_port(file: str, observability: Any, listeners: list[Any]) -> 
                 "observability.metrics.bind",
                 f"port {listener.port} is already used by listeners[{i}] ({listener.id})",
             )
-
-
-def _compile_routes(routes_raw: dict[str, Any], file: str, provider_names: set[str]) -> list[Any]:
-    try:
-        from ..routing import parse_rules
-    except ImportError as exc:
-        # The routing package is a sibling; without it the rules cannot be compiled here and
-        # the server (which needs it anyway) reports the problem.
-        log.warning("lunaroute.routing.parse_rules unavailable (%s); routes not compiled", exc)
-        return []
-    return list(parse_rules(routes_raw, file=file, provider_names=provider_names))

@@ -7,9 +7,10 @@ import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+from ..bad_value import describe
 from ..errors import ConfigError
 from ..routing.breakers import BreakerSettings
-from .reader import Obj, describe, element, join
+from .reader import Obj, element, join
 from .schema import HealthCheckConfig, ProviderConfig
 
 PROVIDER_TYPES = ("openai", "anthropic", "openai_compatible")

@@ -3,7 +3,8 @@
 Every config section is read through an `Obj`: each accessor checks the value's type and
 range and raises `ConfigError(file, field, reason)` with the full dotted field path, so a
 user sees exactly which line to fix. `finish()` rejects every key that was never read, which
-is how unknown (usually misspelt) fields are caught.
+is how unknown (usually misspelt) fields are caught. Bad values are named by
+`lunaroute.bad_value.describe`, which the routes parser shares.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
+from ..bad_value import describe
 from ..errors import ConfigError
 
 T = TypeVar("T")
@@ -27,25 +29,6 @@ class _Missing:
 
 
 REQUIRED: Any = _Missing()
-
-
-def describe(value: Any) -> str:
-    """A short, user-facing rendering of a bad value for `got ...` messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        text = repr(value)
-        return text if len(text) <= 60 else text[:57] + "...'"
-    if isinstance(value, (int, float)):
-        text = repr(value)
-        return text if len(text) <= 40 else text[:37] + "..."
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, (list, tuple)):
-        return "a list"
-    return f"a {type(value).__name__}"
 
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_$-]+$")

@@ -7,9 +7,10 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ..bad_value import describe
 from ..errors import ConfigError
 from .binds import parse_bind, resolve_path
-from .reader import Obj, describe, element, join
+from .reader import Obj, element, join
 from .schema import (
     ObservabilityConfig,
     PerformanceConfig,

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from typing import Any, NoReturn
 
-from ..config.reader import describe
+from ..bad_value import describe
 from ..errors import ConfigError
 from .rules import RouteRule, RuleMatch, RuleOptions, Target, ValueMatcher
 
