@@ -13,7 +13,16 @@ answered normally. Fields (all optional, combinable):
   hang_ms                  sleep this long before answering (or resetting)
   stream_die_after         send this many SSE events (bytes for JSON bodies), then close
                            the connection without finishing the body
-  delay_between_events_ms  pause between SSE events
+  stream_reset_after       the same, but end with a TCP RST
+  stream_end_after         the same, but end the body properly (last chunk; for JSON, a
+                           Content-Length that fits the cut), so only what is missing tells
+  stream_stall_after,      after this many events, pause stream_stall_ms (watching the peer),
+  stream_stall_ms            then go on
+  stream_inject_after,     after this many events, send the raw text stream_inject (not an
+  stream_inject              event: garbage, a malformed or oversized line)
+  stream_chunk_bytes       cut the stream's bytes into HTTP chunks of this size, across event
+                           boundaries (each chunk is written and flushed on its own)
+  delay_between_events_ms  pause between SSE events (between chunks with stream_chunk_bytes)
   path, model              filters: request path ends with `path`; body model equals `model`
 """
 
@@ -37,10 +46,31 @@ _FIELDS = {
     "reset",
     "hang_ms",
     "stream_die_after",
+    "stream_reset_after",
+    "stream_end_after",
+    "stream_stall_after",
+    "stream_stall_ms",
+    "stream_inject_after",
+    "stream_inject",
+    "stream_chunk_bytes",
     "delay_between_events_ms",
     "path",
     "model",
 }
+
+
+# How a cut stream (or JSON body) ends, by the field that asks for the cut.
+_CUTS = {"stream_die_after": "die", "stream_reset_after": "reset", "stream_end_after": "end"}
+_COUNTS = (
+    "hang_ms",
+    *_CUTS,
+    "stream_stall_after",
+    "stream_stall_ms",
+    "stream_inject_after",
+    "delay_between_events_ms",
+)
+# Fields that only mean something together.
+_PAIRS = (("stream_stall_after", "stream_stall_ms"), ("stream_inject_after", "stream_inject"))
 
 
 class BehaviourError(ValueError):
@@ -60,6 +90,13 @@ class Behaviour:
     reset: bool = False
     hang_ms: int = 0
     stream_die_after: int | None = None
+    stream_reset_after: int | None = None
+    stream_end_after: int | None = None
+    stream_stall_after: int | None = None
+    stream_stall_ms: int = 0
+    stream_inject_after: int | None = None
+    stream_inject: str | None = None
+    stream_chunk_bytes: int | None = None
     delay_between_events_ms: int = 0
     path: str | None = None
     model: str | None = None
@@ -74,10 +111,22 @@ class Behaviour:
         status = raw.get("status", 200)
         if not is_int(status) or not 100 <= status <= 599:
             raise BehaviourError("status must be an integer HTTP status (100-599)")
-        for key in ("hang_ms", "stream_die_after", "delay_between_events_ms"):
+        for key in _COUNTS:
             value = raw.get(key)
             if value is not None and (not is_int(value) or value < 0):
                 raise BehaviourError(f"{key} must be a non-negative integer")
+        chunk_bytes = raw.get("stream_chunk_bytes")
+        if chunk_bytes is not None and (not is_int(chunk_bytes) or chunk_bytes < 1):
+            raise BehaviourError("stream_chunk_bytes must be a positive integer")
+        cuts = [key for key in _CUTS if raw.get(key) is not None]
+        if len(cuts) > 1:
+            raise BehaviourError(f"only one way to cut a stream at a time, got {', '.join(cuts)}")
+        for first, second in _PAIRS:
+            if (raw.get(first) is None) != (raw.get(second) is None):
+                raise BehaviourError(f"{first} and {second} go together")
+        inject = raw.get("stream_inject")
+        if inject is not None and (not isinstance(inject, str) or not inject):
+            raise BehaviourError("stream_inject must be a non-empty string")
         retry_after = raw.get("retry_after")
         if retry_after is not None and (not is_number(retry_after) or retry_after < 0):
             raise BehaviourError("retry_after must be a non-negative number of seconds")
@@ -103,10 +152,26 @@ class Behaviour:
             reset=raw.get("reset", False),
             hang_ms=raw.get("hang_ms") or 0,
             stream_die_after=raw.get("stream_die_after"),
+            stream_reset_after=raw.get("stream_reset_after"),
+            stream_end_after=raw.get("stream_end_after"),
+            stream_stall_after=raw.get("stream_stall_after"),
+            stream_stall_ms=raw.get("stream_stall_ms") or 0,
+            stream_inject_after=raw.get("stream_inject_after"),
+            stream_inject=inject,
+            stream_chunk_bytes=chunk_bytes,
             delay_between_events_ms=raw.get("delay_between_events_ms") or 0,
             path=raw.get("path"),
             model=raw.get("model"),
         )
+
+    @property
+    def cut(self) -> tuple[str, int] | None:
+        """(how the body ends: "die", "reset" or "end"; after how many events or bytes)."""
+        for key, how in _CUTS.items():
+            count = getattr(self, key)
+            if count is not None:
+                return how, count
+        return None
 
     def matches(self, path: str, model: str | None) -> bool:
         if self.path is not None and not path.endswith(self.path):

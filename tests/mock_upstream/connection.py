@@ -45,6 +45,14 @@ class Connection:
             return False
         return not self.writer.transport.is_closing()
 
+    async def flush(self) -> None:
+        """Wait until every written byte left our buffer for the kernel."""
+        try:
+            self.writer.transport.set_write_buffer_limits(0)
+            await self.writer.drain()
+        except (ConnectionError, RuntimeError):
+            pass
+
     def reset(self) -> None:
         """Close abruptly: SO_LINGER 0 makes the kernel send RST instead of FIN."""
         sock = self.writer.get_extra_info("socket")

@@ -40,6 +40,7 @@ from .http11 import (
 from .openai_endpoint import OpenAIDialect
 from .replies import JsonReply, StreamReply
 from .state import MockState
+from .stream_plan import Pause, stream_steps
 
 Dialect = OpenAIDialect | AnthropicDialect
 
@@ -195,16 +196,21 @@ class MockUpstreamServer:
         if isinstance(reply, StreamReply):
             return await self._send_stream(conn, request, reply, behaviour, rec)
         body = reply.encoded()
-        if behaviour.stream_die_after is not None:
-            await conn.send(
-                response_head(reply.status, self._json_headers(reply, body, request))
-                + body[: behaviour.stream_die_after]
-            )
-            self.state.stats.bump("streams_died_by_script")
-            rec.outcome = "cut_by_script"
-            return False
+        cut = behaviour.cut
+        if cut is not None and cut[0] != "end":
+            how, count = cut
+            rec.response_body = body[:count]
+            await conn.send(response_head(reply.status, self._json_headers(reply, body, request)) + body[:count])
+            return await self._cut_short(conn, how, rec)
+        if cut is not None:
+            body = body[: cut[1]]  # a well-framed body that is only the start of the answer
+        rec.response_body = body
         keep = await self._send_json(conn, request, reply, body)
-        rec.outcome = "sent" if keep or not request.keep_alive else "peer_closed"
+        if cut is not None:
+            self.state.stats.bump("streams_ended_by_script")
+            rec.outcome = "ended_by_script"
+        else:
+            rec.outcome = "sent" if keep or not request.keep_alive else "peer_closed"
         return keep
 
     def _route(self, path: str) -> tuple[str, str | None, str] | None:
@@ -305,25 +311,43 @@ class MockUpstreamServer:
         headers = reply.headers + [("transfer-encoding", "chunked")] + self._common_headers(request)
         if not await conn.send(response_head(200, headers)):
             return self._peer_aborted(rec)
-        die_after = behaviour.stream_die_after
-        for index, event in enumerate(reply.events):
-            if die_after is not None and index >= die_after:
-                break
-            if index and behaviour.delay_between_events_ms:
-                if not await conn.pause(behaviour.delay_between_events_ms):
+        sent = bytearray()
+        try:
+            for step in stream_steps(reply.events, behaviour):
+                if isinstance(step, Pause):
+                    if not await conn.pause(step.ms):
+                        return self._peer_aborted(rec)
+                elif await conn.send(chunk(step)):
+                    sent += step
+                else:
                     return self._peer_aborted(rec)
-            if not await conn.send(chunk(event)):
-                return self._peer_aborted(rec)
-        if die_after is not None:
-            # Close with the chunked body unfinished (no terminating zero-size chunk).
-            self.state.stats.bump("streams_died_by_script")
-            rec.outcome = "cut_by_script"
-            return False
+        finally:
+            rec.response_body = bytes(sent)
+        cut = behaviour.cut
+        if cut is not None and cut[0] != "end":
+            return await self._cut_short(conn, cut[0], rec)
         if not await conn.send(LAST_CHUNK):
             return self._peer_aborted(rec)
-        self.state.stats.bump("streams_completed")
-        rec.outcome = "sent"
+        if cut is not None:
+            self.state.stats.bump("streams_ended_by_script")
+            rec.outcome = "ended_by_script"
+        else:
+            self.state.stats.bump("streams_completed")
+            rec.outcome = "sent"
         return request.keep_alive
+
+    async def _cut_short(self, conn: Connection, how: str, rec: Any) -> bool:
+        """End a body before its end: "die" closes (FIN), "reset" aborts with an RST."""
+        if how == "reset":
+            # What was sent must reach the peer first: an RST drops our unsent buffer.
+            await conn.flush()
+            conn.reset()
+            self.state.stats.bump("resets_sent")
+            rec.outcome = "reset"
+        else:
+            self.state.stats.bump("streams_died_by_script")
+            rec.outcome = "cut_by_script"
+        return False
 
     def _peer_aborted(self, rec: Any) -> bool:
         self.state.stats.bump("streams_aborted_by_peer")

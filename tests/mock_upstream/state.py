@@ -24,6 +24,7 @@ STAT_NAMES = (
     "streams_completed",
     "streams_aborted_by_peer",
     "streams_died_by_script",
+    "streams_ended_by_script",
     "hangs_aborted_by_peer",
     "resets_sent",
     "validation_errors",
@@ -44,6 +45,7 @@ class RecordedRequest:
     behaviour: dict[str, Any] | None = None
     status: int | None = None
     outcome: str = "pending"
+    response_body: bytes = b""  # what was sent of the body (for streams, without chunk framing)
 
     def header(self, name: str) -> str | None:
         lower = name.lower()
@@ -64,6 +66,7 @@ class RecordedRequest:
             "behaviour": self.behaviour,
             "status": self.status,
             "outcome": self.outcome,
+            "response_body": self.response_body.decode("utf-8", errors="replace"),
         }
 
 
