@@ -8,7 +8,8 @@ from typing import Any
 import orjson
 import yaml
 
-BENCH_CONFIG = Path("/work/shared/bench/lunaroute-config")
+# The gateway benchmark's config (a copy of the shared bench setup), loaded as a real-world case.
+BENCH_CONFIG = Path(__file__).resolve().parent.parent / "fixtures" / "config" / "bench"
 
 
 def read_server(config_dir: Path) -> dict[str, Any]:
