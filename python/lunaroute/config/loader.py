@@ -6,7 +6,6 @@ partial config escapes, which is what lets hot reload keep the last good config 
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -30,8 +29,7 @@ from .sections import (
     parse_state,
     parse_storage,
 )
-
-log = logging.getLogger("lunaroute.config")
+from .unbuilt import warn_unbuilt
 
 
 def load_config(config_dir: Path, data_dir: Path | None = None, *, env: Mapping[str, str] | None = None) -> Config:
@@ -86,6 +84,8 @@ def load_config(config_dir: Path, data_dir: Path | None = None, *, env: Mapping[
     if not isinstance(routes_raw, dict):
         raise ConfigError(routes_file, "", "expected a mapping with a 'rules' list at the top level")
     routes = parse_rules(routes_raw, file=routes_file, provider_names=set(providers))
+
+    warn_unbuilt(docs, sources)
 
     if data_dir is not None:
         resolved_data = Path(data_dir).expanduser()

@@ -43,9 +43,9 @@ providers:
     connect_timeout_ms: 5000
     max_retries: 2              # retries of a 429/5xx/connection failure before the next fallback
     connection_pool:
-      min_idle: 0
-      max_idle: 100
+      max_idle: 100             # idle upstream connections kept for reuse
       max_connections: 1000
+      # min_idle: 0             # not built yet: accepted, warns, does nothing
     circuit_breaker:
       failure_threshold: 5      # consecutive failures that open the circuit
       reset_timeout_ms: 30000   # open → half-open after this long
@@ -58,7 +58,6 @@ providers:
     connect_timeout_ms: 5000
     max_retries: 2
     connection_pool:
-      min_idle: 0
       max_idle: 100
       max_connections: 1000
     circuit_breaker:
@@ -66,26 +65,28 @@ providers:
       reset_timeout_ms: 30000
       half_open_requests: 3
 
-# Session recording under <data dir>/sessions/YYYY/MM/DD/.
+# Not built yet: session recording (storage.sessions, compression, retention, encryption),
+# PII redaction (pii), the redis state backend, tracing and the performance section. Their
+# fields are accepted and validated, a file that turns one on gets a warning at start-up, and
+# they do nothing. docs/CONFIG.md lists them.
 storage:
   sessions:
-    enabled: true
-  compression: zstd             # zstd, lz4 or none
-  session_retention_days: 30
-  encryption:
-    enabled: false
-    key_file: keys/session.key  # 32 raw bytes, written by `lunaroute init` (mode 0600)
+    enabled: false              # not built yet: accepted, warns, does nothing
+  # compression: zstd           # not built yet: accepted, warns, does nothing
+  # session_retention_days: 30  # not built yet: accepted, warns, does nothing
+  # encryption:
+  #   enabled: false            # not built yet: accepted, warns, does nothing
+  #   key_file: keys/session.key
 
-# PII redaction of requests (and recordings) before they leave LunaRoute.
-pii:
-  enabled: false
-  mode: mask                    # mask, remove or tokenize
-  detectors: [email, phone, ssn, credit_card, ip_address, api_key]
-  custom: []                    # e.g. [{name: employee_id, pattern: "EMP-[0-9]{6}"}]
-  restore_in_response: false    # tokenize mode: restore original values in the answer
+# pii:                          # not built yet: accepted, warns, does nothing
+#   enabled: false
+#   mode: mask                  # mask, remove or tokenize
+#   detectors: [email, phone, ssn, credit_card, ip_address, api_key]
+#   custom: []                  # e.g. [{name: employee_id, pattern: "EMP-[0-9]{6}"}]
+#   restore_in_response: false
 
-# Where rate limits, budgets and circuit states live: file (embedded) or redis
-# (shared by every LunaRoute instance using the same redis_url).
+# Circuit-breaker states are kept under <data dir>/state/ and shared by the workers of
+# this host. The redis backend is not built yet: accepted, warns, does nothing.
 state:
   backend: file
   # redis_url: redis://127.0.0.1:6379/0
@@ -94,18 +95,18 @@ observability:
   metrics:
     enabled: true
     bind: 127.0.0.1:9090        # GET /metrics, /healthz, /readyz
-  tracing:
-    enabled: false
-    endpoint: http://localhost:4317
-    sample_rate: 0.1
+  # tracing:                    # not built yet: accepted, warns, does nothing
+  #   enabled: false
+  #   endpoint: http://localhost:4317
+  #   sample_rate: 0.1
   logging:
     level: info                 # debug, info, warning, error, critical
     format: json                # json or text
 
-performance:
-  buffer_pool_size: 1000
-  buffer_size_kb: 64
-  stream_flush_interval_ms: 0   # 0 = forward every upstream chunk at once
+# performance:                  # not built yet: accepted, warns, does nothing
+#   buffer_pool_size: 1000
+#   buffer_size_kb: 64
+#   stream_flush_interval_ms: 0
 """
 
 # A catch-all route per dialect: each listener forwards to the provider of its own dialect
