@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cli_testkit import run_cli
+
+from .cli_testkit import run_cli
 
 
 @pytest.fixture

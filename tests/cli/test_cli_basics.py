@@ -6,7 +6,8 @@ import stat
 from pathlib import Path
 
 import yaml
-from cli_testkit import cli_env, one_line, run_cli
+
+from .cli_testkit import cli_env, one_line, run_cli
 
 
 def test_init_writes_defaults_then_refuses(tmp_path: Path, home: Path) -> None:

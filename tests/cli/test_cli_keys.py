@@ -10,11 +10,12 @@ from pathlib import Path
 import orjson
 import pytest
 import yaml
-from cli_testkit import one_line, run_cli
 
 from lunaroute.config import ConfigError, load_config
 from lunaroute.tenancy import keys as key_store
 from lunaroute.tenancy.auth import Authenticator
+
+from .cli_testkit import one_line, run_cli
 
 
 def test_create_list_delete(cfg: Path, home: Path) -> None:

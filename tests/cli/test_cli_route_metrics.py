@@ -13,11 +13,12 @@ from pathlib import Path
 import orjson
 import pytest
 import yaml
-from cli_testkit import one_line, run_cli
 
 from lunaroute.cli.cmd_route import guess_dialect
 from lunaroute.cli.metrics_summary import Histogram, parse_metrics, render
 from lunaroute.observability.metrics import Metrics
+
+from .cli_testkit import one_line, run_cli
 
 ROUTES = {
     "rules": [

@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from config_testkit import read_server, write_server
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lunaroute.config import ConfigError, load_config
 from lunaroute.config.envsubst import substitute, substitute_string
+
+from .config_testkit import read_server, write_server
 
 
 def test_substitution_in_server_file(cfg_dir: Path) -> None:

@@ -7,10 +7,11 @@ from pathlib import Path
 import orjson
 import pytest
 import yaml
-from config_testkit import SAMPLE_HASH, read_server
 
 from lunaroute.config import ConfigError, load_config
 from lunaroute.config.writers import dump_toml
+
+from .config_testkit import SAMPLE_HASH, read_server
 
 
 def _rewrite(cfg_dir: Path, stem: str, old_ext: str, new_ext: str) -> None:

@@ -10,13 +10,14 @@ from typing import Any
 
 import orjson
 import yaml
-from config_testkit import BENCH_CONFIG, SAMPLE_HASH
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lunaroute.config import ConfigError, load_config, write_default_config
 from lunaroute.config.files import decode
 from lunaroute.config.writers import dump_toml
+
+from .config_testkit import BENCH_CONFIG, SAMPLE_HASH
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

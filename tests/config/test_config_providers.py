@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from config_testkit import read_server, write_server
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lunaroute.config import ProviderConfig, load_config
+
+from .config_testkit import read_server, write_server
 
 
 def _provider(base_url: str, kind: str = "openai") -> ProviderConfig:

@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from config_testkit import SAMPLE_HASH, read_server, write_json, write_server
 
 from lunaroute.config import ConfigError, load_config
+
+from .config_testkit import SAMPLE_HASH, read_server, write_json, write_server
 
 Edit = Callable[[dict[str, Any]], None]
 

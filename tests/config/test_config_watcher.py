@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from config_testkit import read_server, write_server
-
 from lunaroute.config import Config, ConfigError, ConfigWatcher
 from lunaroute.config.watcher import fingerprint
+
+from .config_testkit import read_server, write_server
 
 TIMEOUT = 15.0
 

@@ -12,14 +12,15 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from breaker_model import BreakerModel
-from breaker_worker import hammer_failures, open_breaker
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
-from kernel_backends import BACKENDS, assert_all_backends_built, available, require
 
 from lunaroute.errors import InvalidArgumentError
+
+from .breaker_model import BreakerModel
+from .breaker_worker import hammer_failures, open_breaker
+from .kernel_backends import BACKENDS, assert_all_backends_built, available, require
 
 KERNEL = "breaker"
 CLOSED, OPEN, HALF_OPEN = 0, 1, 2

@@ -8,9 +8,10 @@ import subprocess
 import sys
 
 import pytest
-from kernel_backends import BACKENDS, in_ci, load
 
 import lunaroute.kernels as kernels
+
+from .kernel_backends import BACKENDS, in_ci, load
 
 PROBE = "import json, lunaroute.kernels as k; print(json.dumps(k.backends()))"
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import orjson
 import pytest
-from kernel_backends import available
+
+from .kernel_backends import available
 
 STREAMS = Path(__file__).resolve().parents[1] / "fixtures" / "streams"
 MANIFEST = json.loads((STREAMS / "manifest.json").read_text(encoding="utf-8"))

@@ -7,12 +7,13 @@ import re
 from types import ModuleType
 
 import pytest
-from h1_legacy import LegacyHeadError, legacy_read_head
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from kernel_backends import BACKENDS, assert_all_backends_built, available, require
 
 from lunaroute.errors import HttpHeadError, InvalidArgumentError, KernelError
+
+from .h1_legacy import LegacyHeadError, legacy_read_head
+from .kernel_backends import BACKENDS, assert_all_backends_built, available, require
 
 KERNEL = "http1"
 CHUNKED, KEEP_ALIVE = 1, 2

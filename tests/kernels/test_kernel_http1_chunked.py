@@ -8,12 +8,13 @@ import re
 from types import ModuleType
 
 import pytest
-from chunked_legacy import LegacyChunked, LegacyChunkedError
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from kernel_backends import BACKENDS, assert_all_backends_built, available, require
 
 from lunaroute.errors import ChunkedEncodingError, InvalidArgumentError, KernelError
+
+from .chunked_legacy import LegacyChunked, LegacyChunkedError
+from .kernel_backends import BACKENDS, assert_all_backends_built, available, require
 
 KERNEL = "http1"
 BAD_SIZE = "bad chunk size from upstream"

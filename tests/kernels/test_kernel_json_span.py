@@ -12,10 +12,11 @@ import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from json_span_legacy import find_top_level_span as legacy_span
-from kernel_backends import BACKENDS, available, require
 
 from lunaroute.errors import InvalidArgumentError
+
+from .json_span_legacy import find_top_level_span as legacy_span
+from .kernel_backends import BACKENDS, available, require
 
 KERNEL = "scan"
 

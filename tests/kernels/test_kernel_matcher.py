@@ -9,9 +9,10 @@ from types import ModuleType
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from kernel_backends import BACKENDS, assert_all_backends_built, available, require
 
 from lunaroute.errors import InvalidArgumentError, InvalidPatternError
+
+from .kernel_backends import BACKENDS, assert_all_backends_built, available, require
 
 KERNEL = "matcher"
 

@@ -7,10 +7,11 @@ from types import ModuleType
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from kernel_backends import BACKENDS, assert_all_backends_built, available, require
-from sse_oracle import interpret, line_too_long_at
 
 from lunaroute.errors import InvalidArgumentError, SseLineTooLongError
+
+from .kernel_backends import BACKENDS, assert_all_backends_built, available, require
+from .sse_oracle import interpret, line_too_long_at
 
 KERNEL = "sse"
 

@@ -1,4 +1,4 @@
-"""Helpers shared by the routing tests (imported by name: the test dir is on sys.path)."""
+"""Helpers shared by the routing tests."""
 
 from __future__ import annotations
 

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from routing_testkit import FakeSleep, Script, fail, run
 
 from lunaroute.errors import (
     InvalidRequestError,
@@ -32,6 +31,8 @@ from lunaroute.routing import (
     UpstreamFailure,
     run_attempts,
 )
+
+from .routing_testkit import FakeSleep, Script, fail, run
 
 A, B, C = Target("a", "ma"), Target("b", "mb"), Target("c")
 

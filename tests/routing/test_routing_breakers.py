@@ -8,11 +8,12 @@ import struct
 from pathlib import Path
 
 import pytest
-from routing_testkit import breaker_kernel, child_record_failures
 
 from lunaroute.errors import ConfigError
 from lunaroute.routing import CLOSED, OPEN, BreakerRegistry, BreakerSettings
 from lunaroute.routing.slots import HEADER_SIZE, SharedSlotFile, slot_key
+
+from .routing_testkit import breaker_kernel, child_record_failures
 
 BACKENDS = ["rust", "cython", "python"]
 

@@ -7,7 +7,6 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from routing_testkit import Script, fail, run
 
 from lunaroute.routing import (
     CLOSED,
@@ -20,6 +19,8 @@ from lunaroute.routing import (
     RuleOptions,
     Target,
 )
+
+from .routing_testkit import Script, fail, run
 
 
 @pytest.fixture

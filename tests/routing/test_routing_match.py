@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from routing_testkit import request_args, rule_lists, table_of
 
 from lunaroute.routing import RouteRequest, Target
 from lunaroute.routing.features import estimate_prompt_tokens, has_images, has_tools
+
+from .routing_testkit import request_args, rule_lists, table_of
 
 
 # --------------------------------------------------------------------------- reference

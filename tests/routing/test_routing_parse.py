@@ -8,11 +8,12 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from routing_testkit import PROVIDERS as TK_PROVIDERS
-from routing_testkit import rule_lists
 
 from lunaroute.errors import ConfigError
 from lunaroute.routing import RuleOptions, Target, parse_rules
+
+from .routing_testkit import PROVIDERS as TK_PROVIDERS
+from .routing_testkit import rule_lists
 
 PROVIDERS = {"openai", "anthropic"}
 
