@@ -8,8 +8,8 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lunaroute.dialects.splice import add_top_level_field, replace_model
 from lunaroute.kernels import top_level_span as find_top_level_span
-from lunaroute.server.passthrough import add_top_level_field, replace_model
 
 keys = st.text(alphabet=st.sampled_from('abmodelusg"\\é :{}[],'), min_size=0, max_size=8)
 scalars = (

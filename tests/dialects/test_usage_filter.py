@@ -8,7 +8,7 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lunaroute.server.pipeline import has_usage_object
+from lunaroute.dialects.base import has_usage_object
 
 _USAGE = st.one_of(
     st.none(), st.dictionaries(st.sampled_from(["prompt_tokens", "input_tokens"]), st.integers(0, 10**6), max_size=2)

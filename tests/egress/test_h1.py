@@ -9,7 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lunaroute.egress.h1 import H1Error, H1Pool, H1Timeout
+from lunaroute.egress.errors import TransportError, TransportTimeout
+from lunaroute.egress.h1 import H1Pool
 from tests.mock_upstream.fixture import mock_upstream  # noqa: F401
 
 
@@ -83,9 +84,9 @@ def test_timeout_and_reset_raise(mock_upstream):
     async def main():
         pool = H1Pool("127.0.0.1", mock_upstream.port)
         body = _body()
-        with pytest.raises(H1Timeout):
+        with pytest.raises(TransportTimeout):
             await pool.request(_head(mock_upstream.port, body), body, 0.3)
-        with pytest.raises(H1Error):
+        with pytest.raises(TransportError):
             r = await pool.request(_head(mock_upstream.port, body), body, 5)
             await r.read()
         pool.close()
@@ -182,7 +183,7 @@ def test_bad_chunked_encoding_delivers_what_came_then_fails():
         pool = H1Pool("127.0.0.1", port)
         r = await pool.request(_head(port, b"{}"), b"{}", 5)
         got = []
-        with pytest.raises(H1Error, match="bad chunk size"):
+        with pytest.raises(TransportError, match="bad chunk size"):
             async for c in r.iter_chunks(idle_timeout=5):
                 got.append(c)
         pool.close()

@@ -8,6 +8,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from lunaroute.egress.errors import FailureKind
 from lunaroute.routing import (
     AttemptLog,
     BreakerRegistry,
@@ -19,7 +20,6 @@ from lunaroute.routing import (
     parse_rules,
     run_attempts,
 )
-from lunaroute.routing.attempts import FailureKind
 
 PROVIDERS = {"openai", "anthropic", "local", "azure"}
 

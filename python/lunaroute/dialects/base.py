@@ -8,10 +8,12 @@ routes do not need it (the pipeline relays bytes); `build_*` still round-trip fo
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
-from ..errors import GatewayError
+from ..errors import GatewayError, InvalidRequestError
 from ..model import NormalizedRequest, NormalizedResponse, NormalizedStreamEvent
 
 log = logging.getLogger("lunaroute.dialects")
@@ -92,8 +94,58 @@ class StreamEncoderEnding:
 
 
 class Dialect(Protocol):
+    """Everything about one wire format. The server, egress and tenancy read a dialect only
+    through this interface; adding a dialect is a new package and a line in the registry
+    (`dialects/__init__.py`)."""
+
     name: str
-    chat_path: str
+    # --- ingress: where it is served and who may call it
+    chat_path: str  # also the path its providers are called on
+    token_count_path: str | None  # a token-counting endpoint, when the dialect has one
+    ingress_scope: str  # the client-key scope a caller needs
+    credential_hint: str  # how a client sends its key, for the 401 message
+    pass_headers: tuple[str, ...]  # client headers carried upstream verbatim
+
+    def client_credential(self, headers: Mapping[str, str]) -> str | None:
+        """The credential a client of this dialect sent (its LunaRoute key, or its own
+        provider key in local mode)."""
+        ...
+
+    def auth_header(self, key: str) -> tuple[str, str]:
+        """How a provider key of this dialect goes upstream."""
+        ...
+
+    def default_headers(self, provider: Any) -> tuple[tuple[str, str], ...]:
+        """Headers its providers need when the client did not send them."""
+        ...
+
+    def validate_light(self, data: dict[str, Any]) -> tuple[str, bool]:
+        """(model, stream) after the checks every request gets, passthrough included."""
+        ...
+
+    def passthrough_body(self, body: bytes, data: dict[str, Any], stream: bool) -> tuple[bytes, bool]:
+        """The body for a provider of the same dialect, and whether the relayed stream must
+        drop events that exist only to carry usage the client did not ask for."""
+        ...
+
+    def target_options(self, provider: Any) -> TargetOptions:
+        """What a provider of this dialect accepts, for `build_request`."""
+        ...
+
+    def stream_usage(self, data: str, usage: list[int]) -> bool:
+        """Usage from one relayed event into `usage` ([input, output]); True when the event
+        exists only to carry usage."""
+        ...
+
+    def ends_stream(self, event: tuple[str, str]) -> bool:
+        """Whether a relayed event ends its stream properly (final marker or error event)."""
+        ...
+
+    def models_body(self, models: dict[str, str]) -> bytes:
+        """`GET /v1/models` in this dialect's shape, from {model id: provider}."""
+        ...
+
+    # --- bodies: to and from the normalized model
 
     def parse_request(self, data: dict[str, Any]) -> NormalizedRequest: ...
 
@@ -124,10 +176,10 @@ class Dialect(Protocol):
 class PackageDialect:
     """A dialect assembled from the modules of its package (request, request_build,
     response, errors, stream decoder/encoder): the delegation written once for all dialects.
-    A dialect package subclasses it and names its modules and stream classes."""
+    A dialect package subclasses it together with its wire class (`wire.py`) and names its
+    modules and stream classes."""
 
-    name: str
-    chat_path: str
+    name: ClassVar[str]
     request_module: Any
     build_module: Any
     response_module: Any
@@ -166,6 +218,32 @@ class PackageDialect:
 
     def stream_error(self, err: GatewayError) -> bytes:
         return self.errors_module.stream_error(err)
+
+
+# An event worth parsing for usage carries a usage *object*: OpenAI streams with
+# include_usage send `"usage": null` on every chunk but the last, and parsing each of them
+# cost more than relaying the stream. The plain `in` test first keeps the common case cheap.
+_USAGE_OBJECT = re.compile(r'"usage"\s*:\s*\{').search
+
+
+def has_usage_object(data: str) -> bool:
+    return '"usage"' in data and _USAGE_OBJECT(data) is not None
+
+
+def light_chat_checks(data: dict[str, Any]) -> tuple[str, bool]:
+    """(model, stream) of a chat request: the checks both chat dialects share."""
+    model = data.get("model")
+    if not isinstance(model, str) or not model:
+        raise InvalidRequestError("'model' is required and must be a non-empty string", param="model")
+    messages = data.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise InvalidRequestError("'messages' must be a non-empty array", param="messages")
+    stream = data.get("stream", False)
+    if stream is None:
+        stream = False
+    if not isinstance(stream, bool):
+        raise InvalidRequestError("'stream' must be a boolean", param="stream")
+    return model, stream
 
 
 def carry_extra_fields(body: dict[str, Any], extra: dict[str, Any] | None, same: bool, target: str) -> None:

@@ -1,25 +1,21 @@
-"""Egress connector: one per provider. Knows the provider's URL, dialect, credentials and
-transport; sends a ready upstream body and hands back the response (status + headers, body
-still to read). Dialect translation happens before (pipeline), never here."""
+"""Egress connector: one per provider. Knows the provider's URL, credentials and transport;
+sends a ready upstream body and hands back the response (status + headers, body still to
+read). What its dialect needs on the wire (chat path, how a key is sent, which client
+headers go along) comes from the dialect object; translation happens before, never here."""
 
 from __future__ import annotations
 
 import ssl
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Protocol
 from urllib.parse import urlsplit
 
 from .. import __version__
+from ..dialects import get_dialect
 from .h1 import H1Pool
 from .httpx_transport import HttpxPool
 
 USER_AGENT = f"lunaroute/{__version__}"
-
-# Client headers worth carrying upstream, by target dialect.
-_PASS_HEADERS = {
-    "anthropic": ("anthropic-version", "anthropic-beta"),
-    "openai": ("openai-organization", "openai-project", "openai-beta"),
-}
 
 
 class UpstreamResponse(Protocol):
@@ -28,15 +24,8 @@ class UpstreamResponse(Protocol):
 
     def header(self, name: str) -> str | None: ...
     async def read(self) -> bytes: ...
-    def iter_chunks(self): ...
+    def iter_chunks(self, idle_timeout: float | None = None) -> AsyncIterator[bytes]: ...
     def close(self, abort: bool = False) -> None: ...
-
-
-def _client_credential(headers: Mapping[str, str]) -> str | None:
-    auth = headers.get("authorization")
-    if auth and auth[:7].lower() == "bearer ":
-        return auth[7:].strip()
-    return headers.get("x-api-key")
 
 
 class ProviderConnector:
@@ -44,7 +33,8 @@ class ProviderConnector:
         self.cfg = cfg
         self.name: str = cfg.name
         self.dialect: str = cfg.dialect
-        self.chat_path = "/v1/messages" if self.dialect == "anthropic" else "/v1/chat/completions"
+        wire = self.wire = get_dialect(cfg.dialect)
+        self.chat_path = wire.chat_path
         url = urlsplit(cfg.url(self.chat_path))
         self.scheme = url.scheme
         self.host = url.hostname or "127.0.0.1"
@@ -85,12 +75,14 @@ class ProviderConnector:
             )
         # Static part of every request head, built once.
         static = [("host", host_header), ("user-agent", USER_AGENT), ("content-type", "application/json")]
-        if self.dialect == "anthropic":
-            self._version_default = cfg.anthropic_version
         for k, v in cfg.extra_headers.items():
             static.append((k.lower(), v))
         self._static = static
         self._key = cfg.api_key
+        self._pass = wire.pass_headers
+        self._defaults = wire.default_headers(cfg)
+        self._cred_prefix = wire.auth_header("")[1].encode()
+        self._cred_name = wire.auth_header("")[0].encode() + b": "
         # The HTTP/1.1 request head up to the per-request lines, pre-encoded per `stream`:
         # request line, static headers, accept, and the configured key when there is one.
         self._head_prefix = (self._encode_prefix(False), self._encode_prefix(True))
@@ -101,57 +93,45 @@ class ProviderConnector:
             lines.append(f"{k}: {v}\r\n")
         lines.append(f"accept: {'text/event-stream' if stream else 'application/json'}\r\n")
         if self._key:
-            name, value = (
-                ("x-api-key", self._key) if self.dialect == "anthropic" else ("authorization", f"Bearer {self._key}")
-            )
+            name, value = self.wire.auth_header(self._key)
             lines.append(f"{name}: {value}\r\n")
         return "".join(lines).encode("latin-1", "replace")
 
-    def _h1_head(self, client_headers: Mapping[str, str], stream: bool, body_len: int) -> bytes:
+    def _h1_head(self, client_headers: Mapping[str, str], credential: str | None, stream: bool, body_len: int) -> bytes:
         """The same head `request_headers` describes, for the default path, built from the
         pre-encoded prefix: only the client-dependent lines are formatted per request."""
         lines = [self._head_prefix[stream]]
-        if not self._key:
-            key = _client_credential(client_headers)
-            if key:
-                lines.append(
-                    ("x-api-key: " if self.dialect == "anthropic" else "authorization: Bearer ").encode()
-                    + key.encode("latin-1", "replace")
-                    + b"\r\n"
-                )
-        if self.dialect == "anthropic":
-            version = client_headers.get("anthropic-version") or self._version_default
-            lines.append(b"anthropic-version: " + version.encode("latin-1", "replace") + b"\r\n")
-            beta = client_headers.get("anthropic-beta")
-            if beta:
-                lines.append(b"anthropic-beta: " + beta.encode("latin-1", "replace") + b"\r\n")
-        else:
-            for name in _PASS_HEADERS["openai"]:
-                v = client_headers.get(name)
-                if v:
-                    lines.append(name.encode() + b": " + v.encode("latin-1", "replace") + b"\r\n")
+        if credential and not self._key:
+            lines.append(self._cred_name + self._cred_prefix + credential.encode("latin-1", "replace") + b"\r\n")
+        for name in self._pass:
+            v = client_headers.get(name)
+            if v:
+                lines.append(name.encode() + b": " + v.encode("latin-1", "replace") + b"\r\n")
+        for name, v in self._defaults:
+            if not client_headers.get(name):
+                lines.append(name.encode() + b": " + v.encode("latin-1", "replace") + b"\r\n")
         lines.append(b"content-length: %d\r\n\r\n" % body_len)
         return b"".join(lines)
 
     # ----------------------------------------------------------------- headers
-    def request_headers(self, client_headers: Mapping[str, str], stream: bool) -> list[tuple[str, str]]:
+    def request_headers(
+        self, client_headers: Mapping[str, str], credential: str | None, stream: bool
+    ) -> list[tuple[str, str]]:
+        """Every header of an upstream request. `credential` is the client's own provider
+        key (local mode), used only when the provider has no configured key; the caller
+        decides what may be forwarded (never a LunaRoute client key)."""
         hdrs = list(self._static)
         hdrs.append(("accept", "text/event-stream" if stream else "application/json"))
-        key = self._key or _client_credential(client_headers)
-        if self.dialect == "anthropic":
-            if key:
-                hdrs.append(("x-api-key", key))
-            hdrs.append(("anthropic-version", client_headers.get("anthropic-version") or self._version_default))
-            beta = client_headers.get("anthropic-beta")
-            if beta:
-                hdrs.append(("anthropic-beta", beta))
-        else:
-            if key:
-                hdrs.append(("authorization", f"Bearer {key}"))
-            for name in _PASS_HEADERS["openai"]:
-                v = client_headers.get(name)
-                if v:
-                    hdrs.append((name, v))
+        key = self._key or credential
+        if key:
+            hdrs.append(self.wire.auth_header(key))
+        for name in self._pass:
+            v = client_headers.get(name)
+            if v:
+                hdrs.append((name, v))
+        for name, v in self._defaults:
+            if not client_headers.get(name):
+                hdrs.append((name, v))
         return hdrs
 
     # ----------------------------------------------------------------- sending
@@ -160,6 +140,7 @@ class ProviderConnector:
         body: bytes,
         client_headers: Mapping[str, str],
         *,
+        credential: str | None = None,
         stream: bool,
         path: str | None = None,
         timeout: float | None = None,
@@ -167,20 +148,22 @@ class ProviderConnector:
         """Send; returns at the response head. `timeout` bounds the head and the body read
         (streams re-arm it per chunk through `iter_chunks(idle_timeout=...)`)."""
         if self._h1 is not None and path is None:
-            return await self._h1.request(self._h1_head(client_headers, stream, len(body)), body, timeout)
-        headers = self.request_headers(client_headers, stream)
+            head = self._h1_head(client_headers, credential, stream, len(body))
+            return await self._h1.request(head, body, timeout)
+        headers = self.request_headers(client_headers, credential, stream)
         target = self.origin_path + path if path else self.path
         if self._h1 is not None:
-            head = [f"POST {target} HTTP/1.1\r\n"]
+            lines = [f"POST {target} HTTP/1.1\r\n"]
             for k, v in headers:
-                head.append(f"{k}: {v}\r\n")
-            head.append(f"content-length: {len(body)}\r\n\r\n")
-            return await self._h1.request("".join(head).encode("latin-1", "replace"), body, timeout)
-        return await self._hx.request(target, headers, body, timeout)  # type: ignore[union-attr]
+                lines.append(f"{k}: {v}\r\n")
+            lines.append(f"content-length: {len(body)}\r\n\r\n")
+            return await self._h1.request("".join(lines).encode("latin-1", "replace"), body, timeout)
+        assert self._hx is not None
+        return await self._hx.request(target, headers, body, timeout)
 
     async def probe(self, path: str) -> bool:
         """Active health check: any answer below 500 means the provider is reachable."""
-        headers = self.request_headers({}, False)
+        headers = self.request_headers({}, None, False)
         if self._hx is not None:
             return (await self._hx.get(self.origin_path + path, headers)) < 500
         head = [f"GET {self.origin_path + path} HTTP/1.1\r\n"]

@@ -19,25 +19,13 @@ from collections.abc import AsyncIterator
 from ..errors import ChunkedEncodingError, HttpHeadError
 from ..kernels import ChunkedDecoder, parse_response_head
 from .deadlines import Deadlines
+from .errors import ConnectFailed, ConnectTimedOut, TransportError, TransportTimeout
 
 FLAG_CHUNKED = 1  # parse_response_head's flags (docs/KERNELS.md, kernel http1)
 FLAG_KEEP_ALIVE = 2
 _MAX_HEAD = 64 * 1024
 _HIGH_WATER = 512 * 1024  # pause reading the upstream when this much is unread
 _LOW_WATER = 64 * 1024
-
-
-class H1Error(Exception):
-    """A transport failure: the connection broke or the peer spoke bad HTTP."""
-
-    def __init__(self, message: str, *, before_response: bool = False):
-        super().__init__(message)
-        # True when no byte of a response arrived: a retry on a fresh connection is safe.
-        self.before_response = before_response
-
-
-class H1Timeout(H1Error):
-    """The upstream did not answer (or went quiet mid-body) within the deadline."""
 
 
 class H1Response:
@@ -135,7 +123,7 @@ class _Conn(asyncio.Protocol):
     def on_deadline(self) -> None:
         if self.closed:
             return
-        self.close_exc = H1Timeout("upstream timed out", before_response=not self._got_bytes)
+        self.close_exc = TransportTimeout("upstream timed out", before_response=not self._got_bytes)
         self.closed = True
         self.reusable = False
         if self.transport is not None:
@@ -189,7 +177,7 @@ class _Conn(asyncio.Protocol):
         try:
             out = decoder.feed(data)
         except ChunkedEncodingError as exc:
-            self.close_exc = H1Error(str(exc))
+            self.close_exc = TransportError(str(exc))
             self.closed = True
             self.reusable = False
             if self.transport is not None:
@@ -215,7 +203,7 @@ class _Conn(asyncio.Protocol):
             self._state = 4
             self._push(None)
         elif self._state != 4 and self.close_exc is None:
-            self.close_exc = H1Error(
+            self.close_exc = TransportError(
                 f"upstream connection lost ({exc or 'closed by peer'})",
                 before_response=not self._got_bytes,
             )
@@ -228,12 +216,12 @@ class _Conn(asyncio.Protocol):
         if w is not None and not w.done():
             w.set_result(None)
 
-    def _closed_error(self, default: str) -> H1Error:
+    def _closed_error(self, default: str) -> TransportError:
         # A fresh exception each time: raising the stored one would tie its traceback (and
         # every frame on it, e.g. a client's response stream) to this connection object.
         exc = self.close_exc
         if exc is None:
-            return H1Error(default)
+            return TransportError(default)
         return type(exc)(str(exc), before_response=exc.before_response)
 
     async def _wait(self) -> None:
@@ -274,7 +262,7 @@ class _Conn(asyncio.Protocol):
                 try:
                     parsed = parse_response_head(buf, _MAX_HEAD)
                 except HttpHeadError as exc:
-                    raise H1Error(str(exc)) from None
+                    raise TransportError(str(exc)) from None
                 if parsed is not None:
                     break
             await self._wait()
@@ -397,9 +385,9 @@ class H1Pool:
                 self.connect_timeout,
             )
         except TimeoutError:
-            raise ConnectTimeout(f"connect to {self.host}:{self.port} timed out") from None
+            raise ConnectTimedOut(f"connect to {self.host}:{self.port} timed out") from None
         except OSError as exc:
-            raise ConnectError(f"connect to {self.host}:{self.port} failed: {exc.strerror or exc}") from None
+            raise ConnectFailed(f"connect to {self.host}:{self.port} failed: {exc.strerror or exc}") from None
         finally:
             self._connecting -= 1
             self._wake_waiter()
@@ -443,7 +431,7 @@ class H1Pool:
                 conn.arm(timeout)
             try:
                 return await conn.read_head()
-            except H1Error as exc:
+            except TransportError as exc:
                 conn.abort()
                 # A pooled connection the server had already closed: retry once, fresh.
                 if not fresh and exc.before_response and attempt == 0:
@@ -452,7 +440,7 @@ class H1Pool:
             except BaseException:
                 conn.abort()
                 raise
-        raise H1Error("unreachable")  # pragma: no cover
+        raise TransportError("unreachable")  # pragma: no cover
 
     def _release(self, conn: _Conn) -> None:
         if conn.closed or len(self._idle) >= self.max_idle:
@@ -485,12 +473,3 @@ class H1Pool:
         for conn in list(self._all):
             conn.abort()
         self._idle.clear()
-
-
-class ConnectError(H1Error):
-    def __init__(self, message: str, before_response: bool = True):
-        super().__init__(message, before_response=True)
-
-
-class ConnectTimeout(ConnectError):
-    pass

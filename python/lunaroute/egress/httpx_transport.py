@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 
-from .h1 import ConnectError, ConnectTimeout, H1Error, H1Timeout
+from .errors import ConnectFailed, ConnectTimedOut, TransportError, TransportTimeout
 
 
 class HttpxResponse:
@@ -25,9 +25,9 @@ class HttpxResponse:
         try:
             return await self._resp.aread()
         except httpx.TimeoutException as exc:
-            raise H1Timeout(f"upstream body timed out: {exc}") from None
+            raise TransportTimeout(f"upstream body timed out: {exc}") from None
         except httpx.HTTPError as exc:
-            raise H1Error(f"upstream body failed: {exc}") from None
+            raise TransportError(f"upstream body failed: {exc}") from None
         finally:
             await self._resp.aclose()
 
@@ -38,9 +38,9 @@ class HttpxResponse:
                 if chunk:
                     yield chunk
         except httpx.TimeoutException as exc:
-            raise H1Timeout(f"upstream stream timed out: {exc}") from None
+            raise TransportTimeout(f"upstream stream timed out: {exc}") from None
         except httpx.HTTPError as exc:
-            raise H1Error(f"upstream stream failed: {exc}") from None
+            raise TransportError(f"upstream stream failed: {exc}") from None
         finally:
             await self._resp.aclose()
 
@@ -80,13 +80,13 @@ class HttpxPool:
         try:
             resp = await self.client.send(req, stream=True)
         except httpx.ConnectTimeout as exc:
-            raise ConnectTimeout(f"connect timed out: {exc}") from None
+            raise ConnectTimedOut(f"connect timed out: {exc}") from None
         except httpx.ConnectError as exc:
-            raise ConnectError(f"connect failed: {exc}") from None
+            raise ConnectFailed(f"connect failed: {exc}") from None
         except httpx.TimeoutException as exc:
-            raise H1Timeout(f"upstream timed out: {exc}", before_response=True) from None
+            raise TransportTimeout(f"upstream timed out: {exc}", before_response=True) from None
         except httpx.HTTPError as exc:
-            raise H1Error(f"upstream request failed: {exc}", before_response=True) from None
+            raise TransportError(f"upstream request failed: {exc}", before_response=True) from None
         return HttpxResponse(resp)
 
     async def get(self, path: str, headers: list[tuple[str, str]]) -> int:

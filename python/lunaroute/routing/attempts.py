@@ -1,7 +1,8 @@
 """Trying a decision's targets in order: retries with backoff, fallbacks, circuit breakers.
 
-The caller (the server pipeline) supplies `attempt(target, n)`, which sends one upstream
-request and either returns the result or raises `UpstreamFailure` saying how it failed.
+The caller supplies `attempt(target, n)` (the pipeline passes `Upstream.exchange` bound to
+the request, egress/upstream.py), which sends one upstream request and either returns the
+result or raises `UpstreamFailure` (egress/errors.py) saying how it failed.
 Everything about *whether* and *where* to try again lives here.
 
 Breaker accounting, per attempt:
@@ -23,11 +24,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Literal, TypeVar
+from typing import TypeVar
 
+from ..egress.errors import UpstreamFailure
 from ..errors import (
     GatewayError,
-    LunaRouteError,
     RateLimitedError,
     UpstreamError,
     UpstreamStatusError,
@@ -39,54 +40,7 @@ from .rules import Target
 from .table import RouteDecision
 
 T = TypeVar("T")
-FailureKind = Literal["connect", "timeout", "status", "reset"]
-FAILURE_KINDS = frozenset({"connect", "timeout", "status", "reset"})
 CIRCUIT_OPEN_MESSAGE = "all providers unavailable (circuit open)"
-
-
-class UpstreamFailure(LunaRouteError):
-    """Raised by an attempt callable to say how one upstream attempt failed.
-
-    `kind`: "connect" (could not connect), "timeout", "status" (an HTTP error status;
-    `status` holds it) or "reset" (connection dropped mid-response). `error` is the
-    upstream error already translated for the client (used for a 4xx that is relayed).
-    `stream_started`: bytes already reached the client, so the attempt cannot be redone.
-    """
-
-    def __init__(
-        self,
-        kind: FailureKind,
-        *,
-        status: int | None = None,
-        retry_after_s: float | None = None,
-        error: GatewayError | None = None,
-        stream_started: bool = False,
-        message: str | None = None,
-    ) -> None:
-        if kind not in FAILURE_KINDS:
-            raise ValueError(f"unknown upstream failure kind {kind!r}")
-        self.kind = kind
-        self.status = status
-        self.retry_after_s = retry_after_s
-        self.error = error
-        self.stream_started = stream_started
-        super().__init__(message or (f"upstream status {status}" if kind == "status" else kind))
-
-    @property
-    def outcome(self) -> str:
-        """The attempt-log word: "connect", "timeout", "reset" or "status_<code>"."""
-        if self.kind == "status":
-            return f"status_{self.status}" if self.status is not None else "status_unknown"
-        return self.kind
-
-    @property
-    def is_client_error(self) -> bool:
-        """A 4xx other than 429: the request itself was refused; never retried."""
-        return self.kind == "status" and self.status is not None and 400 <= self.status < 500 and self.status != 429
-
-    @property
-    def is_rate_limit(self) -> bool:
-        return self.kind == "status" and self.status == 429
 
 
 @dataclass(slots=True)

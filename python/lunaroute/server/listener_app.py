@@ -12,7 +12,7 @@ import logging
 import os
 import time
 
-from ..dialects import get_dialect
+from ..dialects import DIALECT_NAMES, Dialect, get_dialect
 from ..errors import GatewayError, InvalidRequestError, NotFoundError, RequestTooLargeError
 from ..observability.logs import log_event
 from .disconnect import DisconnectWatcher
@@ -24,8 +24,6 @@ perf = time.perf_counter
 _rid_prefix = "req_" + os.urandom(6).hex()
 _rid_counter = itertools.count(1)
 
-CHAT_PATHS = {"/v1/chat/completions": "openai", "/v1/messages": "anthropic"}
-
 
 def new_request_id() -> str:
     return f"{_rid_prefix}{next(_rid_counter):010x}"
@@ -35,19 +33,26 @@ class ListenerApp:
     def __init__(self, server, listener) -> None:
         self.server = server
         self.listener = listener
-        t = listener.type
-        self.dialects = ("openai", "anthropic") if t == "both" else (t,)
+        names = DIALECT_NAMES if listener.type == "both" else (listener.type,)
+        self.dialects: tuple[Dialect, ...] = tuple(get_dialect(n) for n in names)
         self.default_dialect = self.dialects[0]
+        # POST paths this listener serves, from what each of its dialects declares.
+        self.chat_paths = {d.chat_path: d for d in self.dialects}
+        self.count_paths = {d.token_count_path: d for d in self.dialects if d.token_count_path}
         self.max_body = listener.max_body_bytes
         self.disconnects = DisconnectWatcher()
 
     def __rsgi_init__(self, loop) -> None:  # granian calls it once per worker loop
         pass
 
-    def _dialect_for(self, path: str) -> str:
-        if len(self.dialects) == 1:
-            return self.default_dialect
-        return "anthropic" if path.startswith("/v1/messages") else "openai"
+    def _dialect_for(self, path: str) -> Dialect:
+        """The dialect errors are answered in: the one whose endpoint (or path family) was
+        called, else the listener's first."""
+        if len(self.dialects) > 1:
+            for d in self.dialects:
+                if path.startswith(d.chat_path):
+                    return d
+        return self.default_dialect
 
     async def __call__(self, scope, proto) -> None:
         if scope.proto != "http":
@@ -55,7 +60,7 @@ class ListenerApp:
         t0 = perf()
         rid = new_request_id()
         path = scope.path
-        dname = self._dialect_for(path)
+        dialect = self._dialect_for(path)
         server = self.server
         state = server.state
         metrics = state.metrics
@@ -63,29 +68,29 @@ class ListenerApp:
         inflight.value += 1
         watch = 0
         try:
-            if scope.method == "POST" and CHAT_PATHS.get(path) in self.dialects:
+            if scope.method == "POST" and path in self.chat_paths:
                 body = await self._read_body(scope, proto)
                 watch = self.disconnects.watch(proto, asyncio.current_task())
-                await state.pipeline(self.listener, dname).run(proto, scope.headers, body, rid, t0)
+                await state.pipeline(self.listener, dialect.name).run(proto, scope.headers, body, rid, t0)
             elif scope.method == "GET" and path == "/v1/models":
                 if state.auth.required:
-                    await state.auth.authenticate(scope.headers, dname)
-                proto.response_bytes(200, self._json_headers(state, rid), list_models(state, self.listener, dname))
-            elif scope.method == "POST" and path == "/v1/messages/count_tokens" and "anthropic" in self.dialects:
+                    await state.auth.authenticate(scope.headers, dialect)
+                proto.response_bytes(200, self._json_headers(state, rid), list_models(state, self.listener, dialect))
+            elif scope.method == "POST" and path in self.count_paths:
                 body = await self._read_body(scope, proto)
-                out = await count_tokens(state, self.listener, scope.headers, body)
+                out = await count_tokens(state, self.listener, self.count_paths[path], scope.headers, body)
                 proto.response_bytes(200, self._json_headers(state, rid), out)
             else:
                 raise NotFoundError(f"unknown endpoint {scope.method} {path}")
         except GatewayError as err:
-            self._error(proto, state, rid, dname, err)
+            self._error(proto, state, rid, dialect, err)
             metrics.request_done(self.listener.id, "", "", err.status)
         except asyncio.CancelledError:
             log_event(log, logging.INFO, "client disconnected", request_id=rid)
             metrics.request_done(self.listener.id, "", "", 499)
         except Exception:
             log.exception("internal error serving %s", rid)
-            self._error(proto, state, rid, dname, GatewayError("internal gateway error"))
+            self._error(proto, state, rid, dialect, GatewayError("internal gateway error"))
             metrics.request_done(self.listener.id, "", "", 500)
         finally:
             if watch:
@@ -118,8 +123,8 @@ class ListenerApp:
             *state.security_headers(self.listener),
         ]
 
-    def _error(self, proto, state, rid: str, dname: str, err: GatewayError) -> None:
-        body = get_dialect(dname).error_body(err)
+    def _error(self, proto, state, rid: str, dialect: Dialect, err: GatewayError) -> None:
+        body = dialect.error_body(err)
         hdrs = self._json_headers(state, rid)
         if err.retry_after is not None:
             hdrs.append(("retry-after", str(max(1, int(err.retry_after + 0.999)))))

@@ -9,38 +9,24 @@ from __future__ import annotations
 
 import orjson
 
+from ..dialects import Dialect
+from ..dialects.base import light_chat_checks
+from ..dialects.splice import replace_model
 from ..errors import NotFoundError, UpstreamError
 from ..routing import RouteRequest
-from .passthrough import replace_model
-from .request_body import parse_object, require_model_and_messages
+from .request_body import parse_object
 
 
-def list_models(state, listener, dialect: str) -> bytes:
+def list_models(state, listener, dialect: Dialect) -> bytes:
     seen: dict[str, str] = {}
     for rule in state.config.routes:
         # the same test routing applies: the models listed are the ones that route here
-        if not rule.applies_to_listener(listener.id, dialect):
+        if not rule.applies_to_listener(listener.id, dialect.name):
             continue
         for m in rule.match.models:
             if m.kind == "exact" and m.source not in seen:
                 seen[m.source] = rule.targets[0].provider
-    if dialect == "anthropic":
-        data = [{"type": "model", "id": mid, "display_name": mid, "created_at": "1970-01-01T00:00:00Z"} for mid in seen]
-        ids = list(seen)
-        return orjson.dumps(
-            {
-                "data": data,
-                "has_more": False,
-                "first_id": ids[0] if ids else None,
-                "last_id": ids[-1] if ids else None,
-            }
-        )
-    return orjson.dumps(
-        {
-            "object": "list",
-            "data": [{"id": mid, "object": "model", "created": 0, "owned_by": prov} for mid, prov in seen.items()],
-        }
-    )
+    return dialect.models_body(seen)
 
 
 def _estimate_tokens(data: dict) -> int:
@@ -50,17 +36,20 @@ def _estimate_tokens(data: dict) -> int:
     return max(1, chars // 4)
 
 
-async def count_tokens(state, listener, headers, body: bytes) -> bytes:
-    if state.auth.required:
-        await state.auth.authenticate(headers, "anthropic")
+async def count_tokens(state, listener, dialect: Dialect, headers, body: bytes) -> bytes:
+    """A token count from the routed provider when it speaks `dialect` (the one whose
+    counting endpoint was called), else an estimate."""
+    key = await state.auth.authenticate(headers, dialect) if state.auth.required else None
     data = parse_object(body)
-    model = require_model_and_messages(data)
+    model, _ = light_chat_checks(data)
     decision = state.routes.decide(
         RouteRequest(
             listener_id=listener.id,
-            listener_type="anthropic",
+            listener_type=dialect.name,
             model=model,
             headers=headers,
+            key_id=key.id if key else None,
+            tenant=key.tenant if key else None,
             body=data,
         )
     )
@@ -68,17 +57,16 @@ async def count_tokens(state, listener, headers, body: bytes) -> bytes:
         raise NotFoundError(f"no route for model '{model}'", param="model")
     target = decision.primary
     prov = state.providers[target.provider]
-    if prov.dialect != "anthropic":
+    if prov.dialect != dialect.name:
         return orjson.dumps({"input_tokens": _estimate_tokens(data)})
     up_body = replace_model(body, target.model) if target.model and target.model != model else body
     conn = state.connectors[target.provider]
+    credential = state.auth.upstream_credential(headers, dialect, key)
     try:
-        resp = await conn.send(up_body, headers, stream=False, path="/v1/messages/count_tokens")
+        resp = await conn.send(up_body, headers, credential=credential, stream=False, path=dialect.token_count_path)
         out = await resp.read()
     except Exception as exc:
         raise UpstreamError(f"token counting upstream failed: {exc}") from None
     if resp.status >= 400:
-        from ..dialects import get_dialect
-
-        raise get_dialect("anthropic").parse_upstream_error(resp.status, out)
+        raise dialect.parse_upstream_error(resp.status, out)
     return out

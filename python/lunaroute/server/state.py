@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 
 from ..egress.connector import ProviderConnector
+from ..egress.upstream import Upstream
 from ..observability.logs import log_event
 from ..observability.metrics import Metrics
 from ..routing import BreakerRegistry, RetryPolicy, RouteTable
@@ -45,6 +46,7 @@ class GatewayState:
             else:
                 self.connectors[name] = ProviderConnector(prov)
         self.retired = [c for n, c in old.items() if self.connectors.get(n) is not c]
+        self.upstream = Upstream(self.providers, self.connectors)
         self.breakers = breakers or BreakerRegistry(
             {n: p.circuit_breaker for n, p in self.providers.items()},
             shm_path=None,

@@ -17,18 +17,20 @@ from datetime import UTC, datetime
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from ..config.schema import ApiKey
+from ..dialects.base import Dialect
 from ..errors import AuthenticationError, PermissionDeniedError
 
-_SCOPES = {"openai": "openai_ingress", "anthropic": "anthropic_ingress"}
 _NEG_CACHE = 4096
+# Every LunaRoute client key starts so (`lunaroute keys create`); such a value is never a
+# provider credential, whatever header it came in.
+CLIENT_KEY_PREFIX = "lr-"
 
 
-def credential_from(headers: Mapping[str, str], dialect: str) -> str | None:
+def _bearer(headers: Mapping[str, str]) -> str | None:
     auth = headers.get("authorization")
     if auth and auth[:7].lower() == "bearer ":
         return auth[7:].strip() or None
-    if dialect == "anthropic":
-        return headers.get("x-api-key") or None
     return None
 
 
@@ -49,10 +51,10 @@ class Authenticator:
         self.keys = list(keys)
         self.required = bool(self.keys)
         self._hasher = PasswordHasher()
-        self._known: dict[bytes, object] = {}
+        self._known: dict[bytes, ApiKey] = {}
         self._unknown: OrderedDict[bytes, None] = OrderedDict()
 
-    def _verify(self, credential: str):
+    def _verify(self, credential: str) -> ApiKey | None:
         for key in self.keys:
             try:
                 if self._hasher.verify(key.key_hash, credential):
@@ -61,12 +63,11 @@ class Authenticator:
                 continue
         return None
 
-    async def authenticate(self, headers: Mapping[str, str], dialect: str):
+    async def authenticate(self, headers: Mapping[str, str], dialect: Dialect) -> ApiKey:
         """The ApiKey of the caller, or raises 401/403 in the contract's terms."""
-        cred = credential_from(headers, dialect)
+        cred = dialect.client_credential(headers)
         if cred is None:
-            want = "Authorization: Bearer <key>" + (" or x-api-key" if dialect == "anthropic" else "")
-            raise AuthenticationError(f"missing API key: send {want}")
+            raise AuthenticationError(f"missing API key: send {dialect.credential_hint}")
         digest = hashlib.sha256(cred.encode()).digest()
         key = self._known.get(digest)
         if key is None:
@@ -79,9 +80,23 @@ class Authenticator:
                     self._unknown.popitem(last=False)
                 raise AuthenticationError("invalid API key")
             self._known[digest] = key
-        scope = _SCOPES[dialect]
-        if scope not in key.scopes:  # type: ignore[attr-defined]
+        scope = dialect.ingress_scope
+        if scope not in key.scopes:
             raise PermissionDeniedError(f"this key lacks the '{scope}' scope")
-        if _expired(key.expires_at):  # type: ignore[attr-defined]
+        if _expired(key.expires_at):
             raise PermissionDeniedError("this key has expired")
         return key
+
+    def upstream_credential(self, headers: Mapping[str, str], dialect: Dialect, key: ApiKey | None) -> str | None:
+        """The client's own provider key, passed upstream when the provider has none
+        configured. Never a LunaRoute key: with client keys on, the credential that
+        authenticated stays here, and only a second, provider credential (e.g. `x-api-key`
+        beside a Bearer LunaRoute key) may go on."""
+        if key is None:
+            cred = dialect.client_credential(headers)
+            return None if cred is None or cred.startswith(CLIENT_KEY_PREFIX) else cred
+        used = dialect.client_credential(headers)
+        for cred in (_bearer(headers), headers.get("x-api-key")):
+            if cred and cred != used and not cred.startswith(CLIENT_KEY_PREFIX):
+                return cred
+        return None

@@ -9,11 +9,11 @@ from . import request_build as _build
 from . import response as _response
 from .stream_decoder import AnthropicStreamDecoder
 from .stream_encoder import AnthropicStreamEncoder
+from .wire import AnthropicWire
 
 
-class AnthropicDialect(PackageDialect):
+class AnthropicDialect(AnthropicWire, PackageDialect):
     name = "anthropic"
-    chat_path = "/v1/messages"
     request_module = _request
     build_module = _build
     response_module = _response

@@ -9,11 +9,11 @@ from . import request_build as _build
 from . import response as _response
 from .stream_decoder import OpenAIStreamDecoder
 from .stream_encoder import OpenAIStreamEncoder
+from .wire import OpenAIWire
 
 
-class OpenAIDialect(PackageDialect):
+class OpenAIDialect(OpenAIWire, PackageDialect):
     name = "openai"
-    chat_path = "/v1/chat/completions"
     request_module = _request
     build_module = _build
     response_module = _response

@@ -1,0 +1,265 @@
+"""A streamed answer: relayed as the provider sends it (same dialect) or translated event by
+event, and always ended properly.
+
+Same-dialect streams are relayed chunk by chunk, untouched, except that events which exist
+only to carry usage the client did not ask for are taken out (the dialect says which). A
+stream that fails after its 200 (the upstream resets, stalls past its timeout, sends what
+cannot be framed, or ends without its final event) ends with the client dialect's in-stream
+error event, never silently.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from ..dialects import Dialect, get_dialect
+from ..egress.errors import TransportError, TransportTimeout
+from ..egress.upstream import Served
+from ..errors import GatewayError, UpstreamError, UpstreamTimeoutError
+from ..kernels import SseFramer
+from ..model import NormalizedRequest
+from ..observability.logs import log_event
+from .answer import relay_headers
+from .exchange import Exchange
+
+log = logging.getLogger("lunaroute.pipeline")
+perf = time.perf_counter
+
+_EVENT_END = re.compile(rb"\r\n\r\n|\n\n")
+
+
+class _ClientGone(Exception):
+    """Writing to the client failed: it disconnected."""
+
+
+class _Truncated(Exception):
+    """The upstream ended its stream without the dialect's final event."""
+
+
+def _event_data(block: bytes) -> str | None:
+    """The data of one raw SSE event block (its `data:` lines joined), or None."""
+    lines = [
+        line[5:].removeprefix(b" ") for line in block.replace(b"\r\n", b"\n").split(b"\n") if line.startswith(b"data:")
+    ]
+    return b"\n".join(lines).decode("utf-8", "replace") if lines else None
+
+
+def _without_usage_only(out: bytes, upstream: Dialect) -> bytes:
+    """`out` (whole events only) without the events that exist only to carry usage. Runs on
+    the one chunk per stream where the framer saw such an event."""
+    scratch = [0, 0]
+    kept = []
+    pos = 0
+    for m in _EVENT_END.finditer(out):
+        block = out[pos : m.end()]
+        pos = m.end()
+        data = _event_data(block)
+        if data is not None and upstream.stream_usage(data, scratch):
+            continue
+        kept.append(block)
+    kept.append(out[pos:])
+    return b"".join(kept)
+
+
+def _whole_events_end(buf: bytes) -> int:
+    """Where the last complete event of `buf` ends (0 when none has)."""
+    a = buf.rfind(b"\n\n")
+    b = buf.rfind(b"\r\n\r\n")
+    return max(a + 2 if a >= 0 else 0, b + 4 if b >= 0 else 0)
+
+
+class StreamRelay:
+    """Sends one streamed answer to the client; one per stream."""
+
+    __slots__ = ("transport", "ex", "t0", "ttft", "capture", "sent_any", "at_boundary", "usage")
+
+    def __init__(self, transport: Any, ex: Exchange, t0: float, ttft: Any, capture: list | None) -> None:
+        self.transport = transport
+        self.ex = ex
+        self.t0 = t0
+        self.ttft = ttft
+        self.capture = capture  # (offset s, bytes) of everything sent, when recording
+        self.sent_any = False
+        self.at_boundary = True  # the bytes sent so far end between two events
+        self.usage = [0, 0]
+
+    async def send(self, data: bytes) -> None:
+        try:
+            await self.transport.send_bytes(data)
+        except Exception:
+            raise _ClientGone() from None
+        self.at_boundary = data.endswith((b"\n\n", b"\r\n\r\n"))
+        if not self.sent_any:
+            self.sent_any = True
+            self.ex.ttft_s = perf() - self.t0
+            self.ttft.observe(self.ex.ttft_s)
+        if self.capture is not None:
+            self.capture.append((perf() - self.t0, data))
+
+    async def end_with_error(self, tail: bytes) -> None:
+        """The last bytes of a failed stream; a half-sent event is closed first so the
+        error is an event of its own."""
+        if not self.at_boundary:
+            tail = b"\n\n" + tail
+        try:
+            await self.transport.send_bytes(tail)
+        except Exception:
+            pass
+        if self.capture is not None:
+            self.capture.append((perf() - self.t0, tail))
+
+    async def relay_same(self, served: Served, upstream: Dialect) -> None:
+        framer = SseFramer()
+        chunks: AsyncIterator[bytes] = served.body
+        stream_usage = upstream.stream_usage
+        usage = self.usage
+        strip = served.strip_usage
+        pending = b""
+        last = None
+        chunk = served.first_chunk
+        assert chunk is not None
+        while True:
+            drop = False
+            for ev in framer.feed(chunk):
+                if '"usage"' in ev[1] and stream_usage(ev[1], usage):
+                    drop = strip
+                last = ev
+            if strip:
+                # Only whole events go out, so one can be taken out without splitting bytes.
+                buf = pending + chunk if pending else chunk
+                cut = _whole_events_end(buf)
+                out, pending = buf[:cut], buf[cut:]
+                if drop:
+                    out = _without_usage_only(out, upstream)
+            else:
+                out = chunk
+            if out:
+                await self.send(out)
+            try:
+                chunk = await chunks.__anext__()
+            except StopAsyncIteration:
+                break
+        if pending:
+            await self.send(pending)
+        if last is None or not upstream.ends_stream(last):
+            raise _Truncated()
+
+    async def relay_translated(
+        self, served: Served, upstream: Dialect, client: Dialect, normalized: NormalizedRequest | None
+    ) -> Any:
+        assert normalized is not None
+        framer = SseFramer()
+        chunks: AsyncIterator[bytes] = served.body
+        stream_usage = upstream.stream_usage
+        usage = self.usage
+        decoder = upstream.stream_decoder()
+        encoder = client.stream_encoder(model=served.up_model, request=normalized)
+        chunk = served.first_chunk
+        assert chunk is not None
+        try:
+            while True:
+                events = []
+                for ev in framer.feed(chunk):
+                    if '"usage"' in ev[1]:
+                        stream_usage(ev[1], usage)
+                    events.extend(decoder.feed(ev[0], ev[1]))
+                out = encoder.encode(events) if events else b""
+                if out:
+                    await self.send(out)
+                try:
+                    chunk = await chunks.__anext__()
+                except StopAsyncIteration:
+                    break
+            tail = encoder.encode(decoder.finish()) + encoder.finish()
+            if tail:
+                await self.send(tail)
+        except (TransportError, _Truncated) as exc:
+            raise _Failed(exc, encoder) from None
+
+
+class _Failed(Exception):
+    """A translated stream failed: carries the encoder that must write the error event."""
+
+    def __init__(self, cause: BaseException, encoder: Any) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+        self.encoder = encoder
+
+
+def _stream_failure(cause: BaseException) -> GatewayError:
+    if isinstance(cause, TransportTimeout):
+        return UpstreamTimeoutError("upstream stream stalled past the provider timeout")
+    if isinstance(cause, _Truncated):
+        return UpstreamError("upstream stream ended before its final event")
+    return UpstreamError("upstream stream broke off before it finished")
+
+
+async def relay_stream(
+    proto: Any,
+    served: Served,
+    client: Dialect,
+    normalized: NormalizedRequest | None,
+    resp_headers: list[tuple[str, str]],
+    ex: Exchange,
+    t0: float,
+    ttft: Any,
+    capture: list | None = None,
+) -> None:
+    up = served.response
+    hdrs = [
+        ("content-type", "text/event-stream; charset=utf-8"),
+        ("cache-control", "no-cache"),
+        *resp_headers,
+        *relay_headers(up.headers),
+    ]
+    relay = StreamRelay(proto.response_stream(200, hdrs), ex, t0, ttft, capture)
+    ex.status = 200
+    upstream = get_dialect(served.provider.dialect)
+    try:
+        if served.same:
+            await relay.relay_same(served, upstream)
+        else:
+            await relay.relay_translated(served, upstream, client, normalized)
+    except _ClientGone:
+        # The client left mid-stream: stop the upstream too; nothing more to say.
+        up.close(abort=True)
+        ex.status = 499
+        ex.error = "client disconnected"
+        log_event(log, logging.INFO, "client disconnected mid-stream", request_id=ex.request_id)
+    except (TransportError, _Truncated, _Failed) as exc:
+        up.close(abort=True)
+        cause = exc.cause if isinstance(exc, _Failed) else exc
+        err = _stream_failure(cause)
+        ex.status = err.status
+        ex.error = err.message
+        log_event(
+            log,
+            logging.WARNING,
+            "stream failed after start",
+            request_id=ex.request_id,
+            provider=ex.provider,
+            reason=str(cause) or type(cause).__name__,
+        )
+        # The client already has a 200 and events: end in-stream, in its dialect.
+        await relay.end_with_error(exc.encoder.error(err) if isinstance(exc, _Failed) else client.stream_error(err))
+    except Exception:
+        # A bug or a kernel refusal (e.g. an SSE line over the size cap) after the 200:
+        # still end the stream properly, in the caller's dialect, and keep the traceback.
+        up.close(abort=True)
+        log.exception("stream failed after start (request %s)", ex.request_id)
+        err = UpstreamError("the stream could not be relayed")
+        ex.status = err.status
+        ex.error = err.message
+        await relay.end_with_error(client.stream_error(err))
+    except BaseException:
+        up.close(abort=True)
+        raise
+    finally:
+        # granian ends the client's stream when the transport object goes away; drop our
+        # reference now, whatever tracebacks may still point at this frame.
+        relay.transport = None
+    ex.input_tokens, ex.output_tokens = relay.usage
