@@ -1,6 +1,7 @@
 """`lunaroute` — the command line (CONTRACT §2).
 
-Every sub-command lives in its own `cmd_*.py` with `register(subparsers, parents)` that sets
+Every sub-command lives in its own module (`cmd_*.py`, and `doctor.py`, which
+`python -m lunaroute.doctor` runs too) with `register(subparsers, parents)` that sets
 `run(args) -> int`. Errors never show a traceback: a bad config or bad argument is one line
 naming the file (or option), the field and the reason, exit code 2
 (`LUNAROUTE_DEBUG=1` adds the traceback of unexpected errors).
@@ -16,13 +17,13 @@ from types import ModuleType
 
 from .. import __version__
 from ..errors import ConfigError
-from . import cmd_doctor, cmd_init, cmd_keys, cmd_metrics, cmd_route, cmd_serve
+from . import cmd_init, cmd_keys, cmd_metrics, cmd_route, cmd_serve, doctor
 from .common import PROG, Parser, add_dir_options, config_error, print_error
 
 COMMANDS: tuple[ModuleType, ...] = (
     cmd_serve,
     cmd_init,
-    cmd_doctor,
+    doctor,
     cmd_keys,
     cmd_route,
     cmd_metrics,
