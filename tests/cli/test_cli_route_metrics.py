@@ -14,8 +14,8 @@ import orjson
 import pytest
 import yaml
 
-from lunaroute.cli.cmd_route import guess_dialect
 from lunaroute.cli.metrics_summary import Histogram, parse_metrics, render
+from lunaroute.dialects.guess import guess_dialect
 from lunaroute.observability.metrics import Metrics
 
 from .cli_testkit import one_line, run_cli

@@ -13,35 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from ..dialects import DIALECT_NAMES
+from ..dialects.guess import guess_dialect
 from ..errors import ConfigError, GatewayError
 from .common import config_dir_of, data_dir_of
 
 if TYPE_CHECKING:
     from ..config import Config
-
-DIALECTS = ("openai", "anthropic")
-# Fields only one of the two request dialects has.
-_OPENAI_ONLY = frozenset(
-    {
-        "max_completion_tokens",
-        "n",
-        "response_format",
-        "stream_options",
-        "frequency_penalty",
-        "presence_penalty",
-        "logprobs",
-        "top_logprobs",
-        "logit_bias",
-        "seed",
-        "user",
-        "parallel_tool_calls",
-        "functions",
-        "function_call",
-        "modalities",
-        "reasoning_effort",
-    }
-)
-_ANTHROPIC_ONLY = frozenset({"system", "stop_sequences", "top_k", "thinking", "anthropic_version"})
 
 
 def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
@@ -127,20 +105,6 @@ def _parse_headers(values: list[str]) -> dict[str, str]:
     return headers
 
 
-def guess_dialect(body: dict[str, Any]) -> str:
-    """openai or anthropic, from the fields only one of them uses."""
-    keys = set(body)
-    messages = body.get("messages")
-    roles = {m.get("role") for m in messages if isinstance(m, dict)} if isinstance(messages, list) else set()
-    if keys & _OPENAI_ONLY or roles & {"system", "developer", "tool", "function"}:
-        return "openai"
-    if keys & _ANTHROPIC_ONLY:
-        return "anthropic"
-    # Anthropic requires max_tokens; an OpenAI body without system-role messages that sets
-    # it is rarer than an Anthropic one.
-    return "anthropic" if "max_tokens" in keys else "openai"
-
-
 def _pick_listener(config: Config, wanted: str | None, body: dict[str, Any]) -> tuple[str, str]:
     """(listener id, dialect) for the request."""
     if wanted is None:
@@ -156,12 +120,12 @@ def _pick_listener(config: Config, wanted: str | None, body: dict[str, Any]) -> 
     if by_id is not None:
         dialect = guess_dialect(body) if by_id.type == "both" else by_id.type
         return by_id.id, dialect
-    if wanted in DIALECTS:
+    if wanted in DIALECT_NAMES:
         for listener in config.listeners:
             if listener.type == wanted:
                 return listener.id, wanted
         return wanted, wanted
-    known = ", ".join([*DIALECTS, *(lst.id for lst in config.listeners if lst.id not in DIALECTS)])
+    known = ", ".join([*DIALECT_NAMES, *(lst.id for lst in config.listeners if lst.id not in DIALECT_NAMES)])
     raise ConfigError("--listener", "", f"unknown listener {wanted!r} (one of {known})")
 
 
