@@ -17,10 +17,6 @@ PACKAGE_ROOT = Path(__file__).resolve().parent.parent / "python" / "lunaroute"
 # (importing node, imported node, "module:line" of the import statement)
 Edge = tuple[str, str, str]
 
-# Cycles that exist today outside the config/routing work, each to be deleted here when it
-# is broken (the test below fails once a listed cycle is gone, so the list cannot go stale).
-KNOWN_CYCLES: set[frozenset[str]] = set()
-
 
 def module_name(path: Path, root: Path) -> tuple[str, bool]:
     """(dotted name, is a package) of a source file under the package directory `root`."""
@@ -137,10 +133,7 @@ def test_subpackages_import_without_cycles() -> None:
         "the subpackages' imports were not found: is PACKAGE_ROOT right?"
     )
     cycles = find_cycles(edges)
-    new = [c for c in cycles if frozenset(c) not in KNOWN_CYCLES]
-    assert not new, "import cycles between subpackages:\n" + "\n".join(describe_cycle(c, edges) for c in new)
-    gone = KNOWN_CYCLES - {frozenset(c) for c in cycles}
-    assert not gone, f"these KNOWN_CYCLES are broken now, delete them from the list: {sorted(map(sorted, gone))}"
+    assert not cycles, "import cycles between subpackages:\n" + "\n".join(describe_cycle(c, edges) for c in cycles)
 
 
 def _write(root: Path, files: dict[str, str]) -> Path:
