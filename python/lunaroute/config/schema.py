@@ -123,6 +123,13 @@ class StorageConfig:
     encryption_enabled: bool = False
     key_file: Path = Path("keys/session.key")
     retention_days: int = 30
+    # Recording (docs/RECORDING.md): zstd level, durability, the recorder's queue, disk cap.
+    compression_level: int = 3
+    fsync: Literal["always", "batch", "never"] = "batch"
+    queue_size: int = 10000
+    queue_full: Literal["drop", "spill"] = "spill"
+    flush_interval_ms: int = 1000
+    max_disk_mb: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,8 @@ from .vocabulary import LOG_LEVELS
 PII_DETECTORS = ("email", "phone", "ssn", "credit_card", "ip_address", "api_key")
 PII_MODES = ("mask", "remove", "tokenize")
 COMPRESSIONS = ("zstd", "lz4", "none")
+FSYNC_POLICIES = ("always", "batch", "never")
+QUEUE_FULL_POLICIES = ("drop", "spill")
 LOG_FORMATS = ("json", "text")
 SESSION_KEY_BYTES = 32
 _CUSTOM_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
@@ -57,6 +59,12 @@ def parse_storage(doc: Obj, config_dir: Path) -> tuple[StorageConfig, Path | Non
     data_path = resolve_path(data_path_raw, config_dir) if data_path_raw else None
     sessions = sec.obj("sessions")
     sessions_enabled = sessions.bool("enabled", True)
+    recording = {
+        "fsync": sessions.str("fsync", "batch", choices=FSYNC_POLICIES),
+        "queue_size": sessions.int("queue_size", 10000, min=1, max=10_000_000),
+        "queue_full": sessions.str("queue_full", "spill", choices=QUEUE_FULL_POLICIES),
+        "flush_interval_ms": sessions.int("flush_interval_ms", 1000, min=10, max=60_000),
+    }
     sessions.finish()
     encryption = sec.obj("encryption")
     encryption_enabled = encryption.bool("enabled", False)
@@ -71,6 +79,9 @@ def parse_storage(doc: Obj, config_dir: Path) -> tuple[StorageConfig, Path | Non
         encryption_enabled=encryption_enabled,
         key_file=key_file,
         retention_days=sec.int("session_retention_days", 30, min=1, max=36_500),
+        compression_level=sec.int("compression_level", 3, min=1, max=22),
+        max_disk_mb=sec.num("max_disk_mb", None, min=0.0, min_exclusive=True),
+        **recording,
     )
     sec.finish()
     return result, data_path
