@@ -17,7 +17,7 @@ from types import ModuleType
 
 from .. import __version__
 from ..errors import ConfigError
-from . import cmd_export, cmd_init, cmd_keys, cmd_metrics, cmd_route, cmd_serve, cmd_sessions, doctor
+from . import cmd_env, cmd_export, cmd_init, cmd_keys, cmd_metrics, cmd_route, cmd_serve, cmd_sessions, doctor
 from .common import PROG, Parser, add_dir_options, config_error, print_error
 
 COMMANDS: tuple[ModuleType, ...] = (
@@ -29,6 +29,7 @@ COMMANDS: tuple[ModuleType, ...] = (
     cmd_metrics,
     cmd_export,
     cmd_sessions,
+    cmd_env,
 )
 # Options of the top level / `serve` that take a value (to find the sub-command name).
 _VALUE_OPTIONS = frozenset({"--config-dir", "--data-dir", "--log-level"})
