@@ -311,18 +311,17 @@ class MockUpstreamServer:
         headers = reply.headers + [("transfer-encoding", "chunked")] + self._common_headers(request)
         if not await conn.send(response_head(200, headers)):
             return self._peer_aborted(rec)
-        sent = bytearray()
-        try:
-            for step in stream_steps(reply.events, behaviour):
-                if isinstance(step, Pause):
-                    if not await conn.pause(step.ms):
-                        return self._peer_aborted(rec)
-                elif await conn.send(chunk(step)):
-                    sent += step
-                else:
+        # Kept as it goes, so that a test reading the record mid-stream (say, while a stall
+        # waits for the peer to leave) sees what was written so far.
+        rec.response_body = bytearray()
+        for step in stream_steps(reply.events, behaviour):
+            if isinstance(step, Pause):
+                if not await conn.pause(step.ms):
                     return self._peer_aborted(rec)
-        finally:
-            rec.response_body = bytes(sent)
+                continue
+            rec.response_body += step
+            if not await conn.send(chunk(step)):
+                return self._peer_aborted(rec)
         cut = behaviour.cut
         if cut is not None and cut[0] != "end":
             return await self._cut_short(conn, cut[0], rec)

@@ -45,7 +45,7 @@ class RecordedRequest:
     behaviour: dict[str, Any] | None = None
     status: int | None = None
     outcome: str = "pending"
-    response_body: bytes = b""  # what was sent of the body (for streams, without chunk framing)
+    response_body: bytes | bytearray = b""  # the body as written (streams: without chunk framing)
 
     def header(self, name: str) -> str | None:
         lower = name.lower()
@@ -66,7 +66,7 @@ class RecordedRequest:
             "behaviour": self.behaviour,
             "status": self.status,
             "outcome": self.outcome,
-            "response_body": self.response_body.decode("utf-8", errors="replace"),
+            "response_body": bytes(self.response_body).decode("utf-8", errors="replace"),
         }
 
 
