@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from lunaroute.config import ConfigError, load_config
+from lunaroute.dialects import get_dialect
 from lunaroute.tenancy import keys as key_store
 from lunaroute.tenancy.auth import Authenticator
 
@@ -165,7 +166,7 @@ def test_created_key_authenticates(cfg: Path) -> None:
 
     key, entry = key_store.create_key(cfg, "auth", scopes=["anthropic_ingress"])
     auth = Authenticator(load_config(cfg, env={}).keys)
-    found = asyncio.run(auth.authenticate({"x-api-key": key}, "anthropic"))
+    found = asyncio.run(auth.authenticate({"x-api-key": key}, get_dialect("anthropic")))
     assert found.id == entry.id
 
 
