@@ -10,7 +10,8 @@ The server pipeline uses it in three steps per request:
 Rule syntax and semantics: docs/ROUTING.md.
 """
 
-from .attempts import AttemptLog, UpstreamFailure, run_attempts
+from ..egress.errors import UpstreamFailure
+from .attempts import AttemptLog, run_attempts
 from .breakers import (
     CLOSED,
     HALF_OPEN,

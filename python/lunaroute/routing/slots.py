@@ -134,6 +134,13 @@ class SharedSlotFile:
         raw = os.pread(self._fd, _HEADER.size, 0)
         if len(raw) < _HEADER.size:
             return False
+        magic: bytes
+        boot: bytes
+        version: int
+        slot_size: int
+        capacity: int
+        used: int
+        created: int
         magic, version, slot_size, capacity, used, created, boot = _HEADER.unpack(raw)
         return (
             magic == MAGIC

@@ -9,11 +9,12 @@ rule, never a pick, so weighted splitting stays random per request.
 from __future__ import annotations
 
 import bisect
+import enum
 import itertools
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from .request import RouteRequest
 from .rules import RouteRule, RuleOptions, Target
@@ -151,7 +152,13 @@ def _key_builder(rules: list[RouteRule]) -> Callable[[RouteRequest], tuple[Any, 
     return key
 
 
-_MISS = object()
+class _Miss(enum.Enum):
+    """The cache's "not looked up yet" marker (None is a cached "no rule matches")."""
+
+    MISS = enum.auto()
+
+
+_MISS: Final = _Miss.MISS
 
 
 class RouteTable:
@@ -189,13 +196,13 @@ class RouteTable:
             return None if found is None else found.decision(self._rng)
         key = self._key(req)
         cache = self._cache
-        found = cache.get(key, _MISS)
-        if found is _MISS:
-            found = self._first_match(req)
+        cached = cache.get(key, _MISS)
+        if cached is _MISS:
+            cached = self._first_match(req)
             if len(cache) >= self._cache_size:
                 self._evict_oldest()
-            cache[key] = found
-        return None if found is None else found.decision(self._rng)  # type: ignore[union-attr]
+            cache[key] = cached
+        return None if cached is None else cached.decision(self._rng)
 
     def _evict_oldest(self) -> None:
         """Bounded, oldest-first eviction (dicts keep insertion order): LRU-ish, and cheaper
