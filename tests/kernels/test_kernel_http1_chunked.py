@@ -1,5 +1,5 @@
 """Kernel `http1`: ChunkedDecoder on every backend, against encodings built from a payload
-and against the upstream client's original decoder (chunked_legacy.py)."""
+and against the upstream client's original decoder (http1_chunked_legacy.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from lunaroute.errors import ChunkedEncodingError, InvalidArgumentError, KernelError
 
-from .chunked_legacy import LegacyChunked, LegacyChunkedError
+from .http1_chunked_legacy import LegacyChunked, LegacyChunkedError
 from .kernel_backends import BACKENDS, assert_all_backends_built, available, require
 
 KERNEL = "http1"

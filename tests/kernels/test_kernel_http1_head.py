@@ -1,5 +1,5 @@
 """Kernel `http1`: parse_response_head on every backend, against a model of the heads it
-builds and against the upstream client's original parser (h1_legacy.py)."""
+builds and against the upstream client's original parser (http1_head_legacy.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from lunaroute.errors import HttpHeadError, InvalidArgumentError, KernelError
 
-from .h1_legacy import LegacyHeadError, legacy_read_head
+from .http1_head_legacy import LegacyHeadError, legacy_read_head
 from .kernel_backends import BACKENDS, assert_all_backends_built, available, require
 
 KERNEL = "http1"

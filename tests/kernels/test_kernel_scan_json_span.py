@@ -1,5 +1,5 @@
 """Kernel `scan`, `top_level_span`: the value of a top-level key of a JSON object, on every
-backend, against orjson and against the original passthrough code (json_span_legacy.py)."""
+backend, against orjson and against the original passthrough code (scan_json_span_legacy.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from lunaroute.errors import InvalidArgumentError
 
-from .json_span_legacy import find_top_level_span as legacy_span
+from .scan_json_span_legacy import find_top_level_span as legacy_span
 from .kernel_backends import BACKENDS, available, require
 
 KERNEL = "scan"

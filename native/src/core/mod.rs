@@ -4,7 +4,6 @@
 pub mod breaker;
 pub mod bufpool;
 pub mod http1;
-pub mod http1_chunked;
 pub mod matcher;
 pub mod scan;
 pub mod sse;

@@ -3,7 +3,6 @@
 mod args;
 mod breaker;
 mod bufpool;
-mod chunked;
 mod errors;
 mod http1;
 mod matcher;
@@ -26,7 +25,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     breaker::register(m)?;
     matcher::register(m)?;
     http1::register(m)?;
-    chunked::register(m)?;
     Ok(())
 }
 

@@ -289,5 +289,5 @@ impl ChunkedDecoder {
 }
 
 #[cfg(test)]
-#[path = "http1_chunked_tests.rs"]
+#[path = "chunked_tests.rs"]
 mod tests;

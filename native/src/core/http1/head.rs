@@ -11,7 +11,7 @@
 //! Line ends are found with the SIMD delimiter scan (`Finder` for b"\n"), in one pass
 //! that both finds the head's end and splits it into lines.
 
-use super::scan::Finder;
+use crate::core::scan::Finder;
 
 /// `flags` bit: the body is chunked.
 pub const FLAG_CHUNKED: u8 = 1;
@@ -264,5 +264,5 @@ pub fn parse_response_head<'a>(
 }
 
 #[cfg(test)]
-#[path = "http1_tests.rs"]
+#[path = "head_tests.rs"]
 mod tests;

@@ -5,10 +5,10 @@ use std::ops::Range;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use super::args::{int_or, Arg};
-use super::errors::{ChunkedEncodingError, InvalidArgumentError};
-use super::scan::Haystack;
-use crate::core::http1_chunked::{self, ChunkedError};
+use crate::core::http1::chunked::{ChunkedDecoder as Decoder, ChunkedError, DEFAULT_MAX_SIZE_LINE};
+use crate::py::args::{int_or, Arg};
+use crate::py::errors::{ChunkedEncodingError, InvalidArgumentError};
+use crate::py::scan::Haystack;
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ChunkedDecoder>()
@@ -21,7 +21,7 @@ fn error(e: ChunkedError) -> PyErr {
 /// Incremental decoder of an HTTP/1.1 `Transfer-Encoding: chunked` body.
 #[pyclass(module = "lunaroute._native", name = "ChunkedDecoder")]
 pub struct ChunkedDecoder {
-    decoder: http1_chunked::ChunkedDecoder,
+    decoder: Decoder,
     /// Where each feed's chunk data lies in its input (kept to reuse the allocation).
     spans: Vec<Range<usize>>,
 }
@@ -37,7 +37,7 @@ impl ChunkedDecoder {
         let max = int_or(
             &max_size_line,
             "max_size_line",
-            http1_chunked::DEFAULT_MAX_SIZE_LINE as i64,
+            DEFAULT_MAX_SIZE_LINE as i64,
         )?;
         if max < 1 {
             return Err(InvalidArgumentError::new_err(format!(
@@ -45,7 +45,7 @@ impl ChunkedDecoder {
             )));
         }
         Ok(ChunkedDecoder {
-            decoder: http1_chunked::ChunkedDecoder::new(usize::try_from(max).unwrap_or(usize::MAX)),
+            decoder: Decoder::new(usize::try_from(max).unwrap_or(usize::MAX)),
             spans: Vec::new(),
         })
     }

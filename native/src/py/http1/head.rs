@@ -7,12 +7,12 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyList, PyString, PyTuple};
 
-use super::args::{int_or, Arg};
-use super::errors::{HttpHeadError, InvalidArgumentError};
-use super::pystr::str_from;
-use super::scan::{level, Haystack};
-use crate::core::http1::{parse_response_head as parse, ResponseHead};
+use crate::core::http1::head::{parse_response_head as parse, ResponseHead};
 use crate::core::scan::{DelimSet, Finder};
+use crate::py::args::{int_or, Arg};
+use crate::py::errors::{HttpHeadError, InvalidArgumentError};
+use crate::py::pystr::str_from;
+use crate::py::scan::{level, Haystack};
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(parse_response_head, m)?)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from ...errors import ChunkedEncodingError, InvalidArgumentError
+from ....errors import ChunkedEncodingError, InvalidArgumentError
 
 BAD_SIZE = "bad chunk size from upstream"
 BAD_SIZE_LINE = "bad chunk size line from upstream"

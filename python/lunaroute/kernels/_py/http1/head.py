@@ -1,20 +1,17 @@
-"""Pure-Python HTTP/1.x response-head parser: the reference semantics of kernel `http1`
-(docs/KERNELS.md §6).
+"""Pure-Python HTTP/1.x response-head parser: the reference semantics of
+`parse_response_head` in kernel `http1` (docs/KERNELS.md §6).
 
 Extracted from the upstream client's original `read_head` (egress/h1.py), whose behaviour
 it keeps for every head that client accepted, with the stricter checks the contract adds:
 the status line must be `HTTP/1.<digit> <3 digits>[ reason]`, and a Content-Length must be
 plain decimal digits (at most 2**63 - 1), the same in every copy of the header.
-
-The kernel's chunked-body decoder, `ChunkedDecoder`, lives in http1_chunked.py.
 """
 
 from __future__ import annotations
 
-from ...errors import HttpHeadError, InvalidArgumentError
-from .http1_chunked import ChunkedDecoder
+from ....errors import HttpHeadError, InvalidArgumentError
 
-__all__ = ["parse_response_head", "ChunkedDecoder", "FLAG_CHUNKED", "FLAG_KEEP_ALIVE"]
+__all__ = ["parse_response_head", "FLAG_CHUNKED", "FLAG_KEEP_ALIVE"]
 
 FLAG_CHUNKED = 1
 FLAG_KEEP_ALIVE = 2
