@@ -47,7 +47,7 @@ def _expired(expires_at: str | None) -> bool:
 
 
 class Authenticator:
-    def __init__(self, keys: list) -> None:
+    def __init__(self, keys: list[ApiKey]) -> None:
         self.keys = list(keys)
         self.required = bool(self.keys)
         self._hasher = PasswordHasher()

@@ -26,9 +26,10 @@ from ..config.atomic import write_atomic
 from ..config.budgets_file import parse_budgets
 from ..config.envsubst import substitute
 from ..config.files import DEFAULT_NAMES, discover, read_document
-from ..config.keys_file import SCOPES, parse_keys
+from ..config.keys_file import parse_keys
 from ..config.schema import ApiKey
 from ..config.timestamps import format_timestamp, now_utc
+from ..config.vocabulary import SCOPES
 from ..config.writers import dump_document
 from ..errors import ConfigError
 
