@@ -122,6 +122,14 @@ class RateLimitedError(GatewayError):
     kind = "rate_limit_error"
 
 
+class BudgetExceededError(RateLimitedError):
+    """A budget is exhausted: 429 `rate_limit_error` with the OpenAI code `budget_exceeded`."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, budget_id: str | None = None):
+        super().__init__(message, code="budget_exceeded", retry_after=retry_after)
+        self.budget_id = budget_id
+
+
 class UpstreamError(GatewayError):
     """Every target failed (after retries and fallbacks): 502."""
 

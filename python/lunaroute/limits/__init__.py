@@ -1,0 +1,8 @@
+"""Rate limits, budgets and prices (CONTRACT §3, §9; docs/LIMITS.md)."""
+
+from __future__ import annotations
+
+from .engine import LimitsEngine, Ticket
+from .pricing import ModelPrice, PriceTable
+
+__all__ = ["LimitsEngine", "ModelPrice", "PriceTable", "Ticket"]
