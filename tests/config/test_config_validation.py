@@ -300,7 +300,8 @@ def test_budgets_are_normalised(cfg_dir: Path) -> None:
             "id": "g",
             "scope": {"type": "global", "id": None},
             "windows": [{"type": "hourly", "limits": {"tokens": None, "requests": 5, "cost_cents": None}}],
-            "enforcement": {"soft_limit_percent": 80.0, "actions": []},
+            "enforcement": {"soft_limit_percent": 80.0, "actions": [], "throttle": None, "reroute_to": None},
+            "timezone": "UTC",
         }
     ]
 

@@ -6,12 +6,16 @@ Output shape (every key always present):
      "windows": [{"type": "hourly" | "daily" | "weekly" | "monthly",
                   "limits": {"tokens": int | None, "requests": int | None,
                              "cost_cents": int | None}}],
-     "enforcement": {"soft_limit_percent": float, "actions": [str, ...]}}
+     "enforcement": {"soft_limit_percent": float, "actions": [str, ...],
+                     "throttle": {"requests_per_second": float, "burst": int} | None,
+                     "reroute_to": str | {model: str} | None},
+     "timezone": str}   # IANA name of the windows' calendar, "UTC" by default
 """
 
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..bad_value import describe
 from .reader import Obj, element, join
@@ -73,11 +77,47 @@ def _parse_one(item: Obj) -> dict[str, Any]:
     enforcement = item.obj("enforcement")
     soft = enforcement.num("soft_limit_percent", 80.0, min=0.0, max=100.0)
     actions = enforcement.str_list("actions", [], choices=ACTIONS)
+    throttle_obj = enforcement.obj("throttle")
+    throttle = None
+    if throttle_obj.data:
+        throttle = {
+            "requests_per_second": throttle_obj.num("requests_per_second", 1.0, min=0.0, max=1e6, min_exclusive=True),
+            "burst": throttle_obj.int("burst", 1, min=1, max=100_000_000),
+        }
+    throttle_obj.finish()
+    reroute_to = _reroute_to(enforcement)
     enforcement.finish()
+    timezone = item.str("timezone", "UTC")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise item.error("timezone", f"not an IANA time zone name: {describe(timezone)}") from None
     item.finish()
     return {
         "id": budget_id,
         "scope": {"type": scope_type, "id": scope_id},
         "windows": windows,
-        "enforcement": {"soft_limit_percent": soft, "actions": list(actions)},
+        "enforcement": {
+            "soft_limit_percent": soft,
+            "actions": list(actions),
+            "throttle": throttle,
+            "reroute_to": reroute_to,
+        },
+        "timezone": timezone,
     }
+
+
+def _reroute_to(enforcement: Obj) -> str | dict[str, str] | None:
+    """A model name, or a mapping from requested model ("*": any other) to model."""
+    value = enforcement.raw("reroute_to", None)
+    if value is None or isinstance(value, str):
+        return enforcement.str("reroute_to", None)
+    if isinstance(value, dict):
+        mapping = enforcement.str_map("reroute_to")
+        for model, target in mapping.items():
+            if not target.strip():
+                raise enforcement.error("reroute_to", f"empty target model for {describe(model)}")
+        return mapping
+    raise enforcement.error(
+        "reroute_to", f"expected a model name or a mapping of model to model, got {describe(value)}"
+    )

@@ -47,6 +47,7 @@ def _parse_one(item: Obj) -> ApiKey:
     rate = item.obj("rate_limit")
     rps = rate.num("requests_per_second", None, min=0.0, max=1_000_000.0, min_exclusive=True)
     burst = rate.int("burst", None, min=1, max=100_000_000)
+    tpm = rate.int("tokens_per_minute", None, min=1, max=10**12)
     rate.finish()
     budget_id = item.str("budget_id", None)
     key = ApiKey(
@@ -60,6 +61,7 @@ def _parse_one(item: Obj) -> ApiKey:
         budget_id=budget_id,
         created_at=_timestamp(item, "created_at") or "",
         expires_at=_timestamp(item, "expires_at"),
+        tpm=tpm,
     )
     item.finish()
     return key

@@ -17,6 +17,7 @@ from .budgets_file import parse_budgets
 from .envsubst import substitute
 from .files import DEFAULT_NAMES, REQUIRED_STEMS, discover, read_document
 from .keys_file import parse_keys
+from .limits_sections import parse_pricing, parse_rate_limits
 from .listeners import parse_listeners
 from .providers import parse_providers
 from .reader import Obj
@@ -59,6 +60,8 @@ def load_config(config_dir: Path, data_dir: Path | None = None, *, env: Mapping[
     state = parse_state(doc)
     observability = parse_observability(doc)
     performance = parse_performance(doc)
+    rate_limits = parse_rate_limits(doc)
+    pricing = parse_pricing(doc)
     doc.finish()  # every section was read above; anything else is unknown
     _check_metrics_port(server_file, observability, listeners)
 
@@ -108,6 +111,8 @@ def load_config(config_dir: Path, data_dir: Path | None = None, *, env: Mapping[
         state=state,
         observability=observability,
         performance=performance,
+        rate_limits=rate_limits,
+        pricing=pricing,
     )
 
 

@@ -114,6 +114,7 @@ class ApiKey:
     budget_id: str | None = None
     created_at: str = ""
     expires_at: str | None = None
+    tpm: int | None = None  # rate_limit.tokens_per_minute
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +153,23 @@ class PiiConfig:
 class StateConfig:
     backend: Literal["file", "redis"] = "file"
     redis_url: str | None = None
+    on_redis_error: Literal["fail_open", "fail_closed"] = "fail_open"
+    redis_timeout_ms: int = 250
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """One level of server.yaml `rate_limits` (keys.json keeps a key's own on `ApiKey`)."""
+
+    requests_per_second: float | None = None
+    burst: int | None = None
+    tokens_per_minute: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitsConfig:
+    global_limit: RateLimit | None = None  # `rate_limits.global`: every request together
+    tenants: dict[str, RateLimit] = field(default_factory=dict)  # "*": each tenant not listed
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +211,10 @@ class Config:
     state: StateConfig
     observability: ObservabilityConfig
     performance: PerformanceConfig
+    rate_limits: RateLimitsConfig = field(default_factory=RateLimitsConfig)
+    # model (or provider/model) -> {input, output, cache_read, cache_write, cheaper}: USD per
+    # million tokens, over the table shipped in lunaroute/limits/prices.json
+    pricing: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def listener(self, listener_id: str) -> ListenerConfig | None:
         for item in self.listeners:

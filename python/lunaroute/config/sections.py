@@ -155,8 +155,10 @@ def parse_state(doc: Obj) -> StateConfig:
         raise sec.error("redis_url", "required when backend is redis")
     if redis_url is not None and urlsplit(redis_url).scheme not in ("redis", "rediss", "unix"):
         raise sec.error("redis_url", f"expected a redis://, rediss:// or unix:// URL, got {describe(redis_url)}")
+    on_error = sec.str("on_redis_error", "fail_open", choices=("fail_open", "fail_closed"))
+    timeout_ms = sec.int("redis_timeout_ms", 250, min=1, max=60_000)
     sec.finish()
-    return StateConfig(backend=backend, redis_url=redis_url)
+    return StateConfig(backend=backend, redis_url=redis_url, on_redis_error=on_error, redis_timeout_ms=timeout_ms)
 
 
 def parse_observability(doc: Obj) -> ObservabilityConfig:
