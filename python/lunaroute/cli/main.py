@@ -17,7 +17,18 @@ from types import ModuleType
 
 from .. import __version__
 from ..errors import ConfigError
-from . import cmd_env, cmd_export, cmd_init, cmd_keys, cmd_metrics, cmd_route, cmd_serve, cmd_sessions, doctor
+from . import (
+    cmd_budgets,
+    cmd_env,
+    cmd_export,
+    cmd_init,
+    cmd_keys,
+    cmd_metrics,
+    cmd_route,
+    cmd_serve,
+    cmd_sessions,
+    doctor,
+)
 from .common import PROG, Parser, add_dir_options, config_error, print_error
 
 COMMANDS: tuple[ModuleType, ...] = (
@@ -30,6 +41,7 @@ COMMANDS: tuple[ModuleType, ...] = (
     cmd_export,
     cmd_sessions,
     cmd_env,
+    cmd_budgets,
 )
 # Options of the top level / `serve` that take a value (to find the sub-command name).
 _VALUE_OPTIONS = frozenset({"--config-dir", "--data-dir", "--log-level"})
