@@ -47,6 +47,7 @@ QUEUE_FULL_POLICIES = ("drop", "spill")
 _BATCH_MAX = 256
 _FIRST_SWEEP_DELAY_S = 5.0
 _WARN_EVERY_S = 10.0
+_MIN_SPILL_QUEUE = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +122,10 @@ class Recorder:
         self._spill: SpillWriter | None = None
         self._replayed = 0  # the spill writer's count when its files were last replayed
         if s.queue_full == "spill":
+            # The spill thread's own queue only absorbs bursts: it empties in microseconds per item.
+            spill_queue = max(self._max, _MIN_SPILL_QUEUE)
             self._spill = SpillWriter(
-                self.root / SPILL_DIR, self._codec(keyring), self._max, s.fsync == "always", self._count_error
+                self.root / SPILL_DIR, self._codec(keyring), spill_queue, s.fsync == "always", self._count_error
             )
         self._thread = threading.Thread(target=self._run, name="lunaroute-recorder", daemon=True)
         self._thread.start()
