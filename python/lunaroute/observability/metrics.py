@@ -11,11 +11,17 @@ custom collector.
 With several worker processes, each worker writes a snapshot of its accumulators to a file
 every second (`MetricsSnapshotWriter`) and the supervisor's metrics listener merges the
 snapshots of live workers at scrape time (`merge_snapshots`).
+
+Label values are bounded, so series never have to be dropped (a counter that vanishes or
+falls back to zero breaks every rate() over it): `model` is a name the config knows, or one
+a configured provider actually served (at most MAX_SERVED_MODEL_NAMES of those per process),
+else `other`. Listeners and providers come from the config; statuses are HTTP statuses.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from bisect import bisect_left
 from pathlib import Path
@@ -49,6 +55,26 @@ PHASE_BUCKETS = (
     60.0,
 )
 PHASES = ("ingress", "normalize", "route", "egress", "total")
+OTHER_MODEL = "other"
+# Glob and regex rules pass the client's model name on; an upstream that answers for any
+# name (some local model servers do) must not turn that into unbounded series.
+MAX_SERVED_MODEL_NAMES = 256
+
+log = logging.getLogger("lunaroute.metrics")
+
+
+def config_model_names(routes) -> frozenset[str]:
+    """Every model name the routing rules spell out: exact `match.model` names and the
+    models their targets and fallbacks name."""
+    names: set[str] = set()
+    for rule in routes:
+        for matcher in rule.match.models:
+            if matcher.kind == "exact":
+                names.add(matcher.source)
+        for target in (*rule.targets, *rule.fallbacks):
+            if target.model is not None:
+                names.add(target.model)
+    return frozenset(names)
 
 
 class Counter:
@@ -105,16 +131,39 @@ class Metrics:
         self.recording_errors = Counter()
         self.inflight = Gauge()
         self.attempts: dict[tuple[str, str], float] = {}
+        # The model label values: config names plus names learned from served requests.
+        self.model_labels: set[str] = set()
+        self._served_models: set[str] = set()
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(_Collector(lambda: [self.snapshot()]))
 
+    # ---------------------------------------------------------------- labels
+    def use_config_models(self, names) -> None:
+        """The model names of the loaded config (again on every reload). Series of names a
+        reload dropped stay: counters never go away."""
+        self.model_labels = {*names, *self._served_models}
+
+    def _served_model_label(self, model: str, status: int) -> str:
+        """A name a provider answered for is a real model: it gets its own series, within
+        the bound."""
+        if not 200 <= status < 300 or not model:
+            return OTHER_MODEL
+        served = self._served_models
+        if len(served) >= MAX_SERVED_MODEL_NAMES:
+            return OTHER_MODEL
+        served.add(model)
+        self.model_labels.add(model)
+        if len(served) == MAX_SERVED_MODEL_NAMES:
+            log.warning("%d served model names counted; further ones count as 'other'", MAX_SERVED_MODEL_NAMES)
+        return model
+
     # ---------------------------------------------------------------- recording
     def request_done(self, listener: str, provider: str, model: str, status: int) -> None:
+        if model not in self.model_labels:
+            model = OTHER_MODEL
         key = (listener, provider, model, str(status))
         req = self.requests
         req[key] = req.get(key, 0.0) + 1.0
-        if len(req) > 10000:  # unbounded model names must not grow memory forever
-            req.clear()
 
     def served(
         self,
@@ -131,11 +180,11 @@ class Metrics:
         output_tokens: int,
     ) -> None:
         """Everything one served request records, in one call (this runs per request)."""
+        if model not in self.model_labels:
+            model = self._served_model_label(model, status)
         key = (listener, provider, model, str(status))
         req = self.requests
         req[key] = req.get(key, 0.0) + 1.0
-        if len(req) > 10000:
-            req.clear()
         ph = self.phases
         ph["ingress"].observe(ingress_s)
         ph["route"].observe(route_s)

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 import orjson
+
+log = logging.getLogger("lunaroute.server")
+
+# Every response carries the security headers (CONTRACT §4). This listener has no TLS
+# setting (it is always plain HTTP), so there is never an HSTS header to add.
+_SECURITY = (("x-content-type-options", "nosniff"),)
+_JSON = [("content-type", "application/json"), *_SECURITY]
 
 
 class OpsApp:
@@ -15,22 +24,28 @@ class OpsApp:
     async def __call__(self, scope, proto) -> None:
         if scope.proto != "http":
             return
-        path = scope.path
-        state = self.server.state
-        if path == "/metrics" and scope.method == "GET":
-            proto.response_bytes(200, [("content-type", state.metrics.content_type)], self.server.render_metrics())
-        elif path == "/healthz":
-            proto.response_bytes(200, [("content-type", "application/json")], b'{"status":"ok"}')
-        elif path == "/readyz":
-            states = self.server.breaker_states()
-            ready = self.server.ready(states)
+        try:
+            status, headers, body = self._answer(scope.method, scope.path)
+        except Exception:
+            log.exception("metrics/health listener failed on %s", scope.path)
+            status, headers, body = 500, _JSON, b'{"error":"internal error"}'
+        proto.response_bytes(status, headers, body)
+
+    def _answer(self, method: str, path: str) -> tuple[int, list[tuple[str, str]], bytes]:
+        server = self.server
+        if path == "/metrics" and method == "GET":
+            return 200, [("content-type", server.state.metrics.content_type), *_SECURITY], server.render_metrics()
+        if path == "/healthz":
+            return 200, _JSON, b'{"status":"ok"}'
+        if path == "/readyz":
+            states = server.breaker_states()
+            ready = server.ready(states)
             body = orjson.dumps(
                 {
                     "status": "ready" if ready else "not_ready",
-                    "config_loaded": self.server.state is not None,
+                    "config_loaded": server.state is not None,
                     "providers": {p: ("closed", "open", "half_open")[s] for p, s in states.items()},
                 }
             )
-            proto.response_bytes(200 if ready else 503, [("content-type", "application/json")], body)
-        else:
-            proto.response_bytes(404, [("content-type", "application/json")], b'{"error":"not found"}')
+            return (200 if ready else 503), _JSON, body
+        return 404, _JSON, b'{"error":"not found"}'
