@@ -84,12 +84,14 @@ def test_serve_writes_defaults_into_empty_config_dir(tmp_path):
                     ok = r.status == 200
             except OSError:
                 time.sleep(0.1)
-        assert ok, "default config did not come up"
+        assert ok, f"default config did not come up: {proc.stdout.read() if proc.poll() is not None else ''}"
         assert (cfg / "server.yaml").exists() and (cfg / "routes.json").exists()
         assert (cfg / "keys" / "session.key").stat().st_mode & 0o777 == 0o600
     finally:
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(30) == 0
+        code = proc.wait(30)
+        proc.stdout.close()
+    assert code == 0
 
 
 json_values = st.recursive(

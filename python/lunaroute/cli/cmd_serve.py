@@ -41,8 +41,14 @@ def run(args: argparse.Namespace) -> int:
     if level == "warn":
         level = "warning"
     try:
+        from ..server.ports import BindError
         from ..server.run import serve
     except ImportError as exc:
         print_error(f"the server is not available in this installation ({exc})")
         return 1
-    return int(serve(config, log_level=level) or 0)
+    try:
+        return int(serve(config, log_level=level) or 0)
+    except BindError as err:
+        # Not a config error (exit 2): the same config starts once the address is free.
+        print_error(str(err))
+        return 1

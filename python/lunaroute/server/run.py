@@ -5,11 +5,14 @@ one embedded granian server per listener plus the metrics/health listener (the l
 latency and memory). With N > 1 this process becomes a supervisor: it forks N workers that
 each serve every client listener on the same ports (granian binds with SO_REUSEPORT, so the
 kernel spreads connections), and itself serves the metrics/health listener, reading the
-workers' metrics through prometheus_client's multiprocess mode and the circuit breakers
-through their shared-memory slots.
+workers' metrics from the snapshot files they write (observability/metrics.py) and the
+circuit breakers through their shared-memory slots.
 
 Shutdown (SIGTERM/SIGINT): stop accepting, let in-flight requests (streams included) finish
-for up to `server.drain_timeout_secs` (30 s), then exit 0.
+for up to `server.drain_timeout_secs` (30 s), then exit 0. A signal that arrives while the
+process is still starting is kept and acted on as soon as the event loop runs. Workers never
+outlive the supervisor (parent_death.py), and before anything starts, the supervisor checks
+that no other process listens on its addresses (ports.py).
 """
 
 from __future__ import annotations
@@ -23,11 +26,27 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NoReturn
 
 log = logging.getLogger("lunaroute.server")
 
 # Set by the supervisor for its workers: where each writes its metrics snapshot.
 _METRICS_DIR_ENV = "LUNAROUTE_METRICS_DIR"
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+class EarlyStop:
+    """SIGTERM/SIGINT received before the event loop takes the signals over."""
+
+    def __init__(self) -> None:
+        self.signum = 0
+
+    def install(self) -> None:
+        for sig in _STOP_SIGNALS:
+            signal.signal(sig, self._note)
+
+    def _note(self, signum, frame) -> None:
+        self.signum = signum
 
 
 def _granian_server(app, host: str, port: int, *, tls=None, backlog: int = 2048, server_cfg=None):
@@ -68,15 +87,19 @@ def breaker_shm_path(config) -> str:
 class GatewayServer:
     """One serving process: the state, the listeners, the reload watcher."""
 
-    def __init__(self, config, *, serve_clients: bool = True, serve_ops: bool = True) -> None:
-        from ..observability.metrics import Metrics
+    def __init__(
+        self, config, *, serve_clients: bool = True, serve_ops: bool = True, early_stop: EarlyStop | None = None
+    ) -> None:
+        from ..observability.metrics import Metrics, config_model_names
         from ..routing import BreakerRegistry
         from .state import GatewayState
 
         self.config = config
         self.serve_clients = serve_clients
         self.serve_ops = serve_ops
+        self.early_stop = early_stop
         self.metrics = Metrics()
+        self.metrics.use_config_models(config_model_names(config.routes))
         self.shm_path = breaker_shm_path(config)
         self.breakers = BreakerRegistry(
             {n: p.circuit_breaker for n, p in config.providers.items()}, shm_path=self.shm_path
@@ -112,6 +135,7 @@ class GatewayServer:
 
     # -------------------------------------------------------------- reload
     def apply_config(self, config) -> None:
+        from ..observability.metrics import config_model_names
         from ..routing import BreakerRegistry
         from .state import GatewayState
 
@@ -123,6 +147,7 @@ class GatewayServer:
         new_state = GatewayState(config, self.metrics, previous=self.state, breakers=breakers)
         old = self.state
         self.state = new_state
+        self.metrics.use_config_models(config_model_names(config.routes))
         if self._health is not None:
             self._health.use_registry(breakers)
         self.config = config
@@ -148,8 +173,12 @@ class GatewayServer:
 
         cfg = self.config
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        for sig in _STOP_SIGNALS:
             loop.add_signal_handler(sig, self.request_stop)
+        if self.early_stop is not None and self.early_stop.signum:
+            log.info("stop requested while starting; not serving")
+            await self._close_state()
+            return 0
         if self.serve_clients:
             for lst in cfg.listeners:
                 self._servers.append(
@@ -208,11 +237,14 @@ class GatewayServer:
         except TimeoutError:
             log.warning("drain timeout reached with %d requests in flight", self.inflight)
         await self._stop_background()
+        await self._close_state()
+        log.info("lunaroute stopped")
+        return 1 if failed else 0
+
+    async def _close_state(self) -> None:
         for conn in self.state.connectors.values():
             await conn.aclose()
         self.state.breakers.close()
-        log.info("lunaroute stopped")
-        return 1 if failed else 0
 
     async def _warmup(self) -> None:
         for name, prov in self.config.providers.items():
@@ -272,52 +304,107 @@ def _run_loop(coro_factory) -> int:
         return asyncio.run(coro_factory())
 
 
-def _serve_one(config, *, serve_clients: bool, serve_ops: bool) -> int:
+def _serve_one(config, *, serve_clients: bool, serve_ops: bool, early_stop: EarlyStop | None = None) -> int:
     async def main() -> int:
-        server = GatewayServer(config, serve_clients=serve_clients, serve_ops=serve_ops)
+        server = GatewayServer(config, serve_clients=serve_clients, serve_ops=serve_ops, early_stop=early_stop)
         return await server.run()
 
     return _run_loop(main)
 
 
 def serve(config, log_level: str | None = None) -> int:
-    """Serve until SIGTERM/SIGINT. Returns the process exit code."""
-    from ..observability.logs import setup_logging
+    """Serve until SIGTERM/SIGINT. Returns the process exit code.
 
+    Raises `ports.BindError` before starting anything when an address is taken.
+    """
+    from ..observability.logs import setup_logging
+    from .ports import check_addresses_free
+
+    check_addresses_free(config)
     obs = config.observability
     setup_logging(log_level or obs.log_level, obs.log_format)
+    early = EarlyStop()
+    early.install()
     workers = max(1, int(config.server.workers))
     if workers == 1:
-        code = _serve_one(config, serve_clients=True, serve_ops=True)
+        code = _serve_one(config, serve_clients=True, serve_ops=True, early_stop=early)
     else:
-        code = _supervise(config, workers)
+        code = _supervise(config, workers, early)
     sys.stdout.flush()
     sys.stderr.flush()
     # granian's Rust threads can panic while the interpreter tears down; the work is done.
     os._exit(code)
 
 
-def _supervise(config, workers: int) -> int:
+def _worker(config, supervisor: int) -> NoReturn:
+    """A forked worker's whole life. Starts with SIGTERM/SIGINT blocked (see spawn)."""
+    from .parent_death import exit_with_parent
+
+    code = 1
+    try:
+        # Until its event loop takes over, a signal simply ends a worker: nothing to drain yet.
+        for sig in _STOP_SIGNALS:
+            signal.signal(sig, signal.SIG_DFL)
+        # SIGTERM rather than SIGKILL: the worker stops accepting at once and still lets the
+        # requests it holds finish (bounded by the drain timeout).
+        exit_with_parent(supervisor, signal.SIGTERM)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+        code = _serve_one(config, serve_clients=True, serve_ops=False)
+    finally:
+        os._exit(code)
+
+
+def _stop_workers(children: dict[int, int], grace_s: float) -> None:
+    """SIGTERM every worker, give them `grace_s` to drain, SIGKILL the rest; reap them all."""
+    for pid in children:
+        _send(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    while children and time.monotonic() < deadline:
+        for pid in list(children):
+            if _reaped(pid, os.WNOHANG):
+                del children[pid]
+        time.sleep(0.02)
+    for pid in list(children):
+        _send(pid, signal.SIGKILL)
+        _reaped(pid, 0)
+        del children[pid]
+
+
+def _send(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _reaped(pid: int, flags: int) -> bool:
+    try:
+        return os.waitpid(pid, flags)[0] == pid
+    except ChildProcessError:
+        return True
+
+
+def _supervise(config, workers: int, early: EarlyStop) -> int:
     mp_dir = tempfile.mkdtemp(prefix="lunaroute-metrics-")
     os.environ[_METRICS_DIR_ENV] = mp_dir
+    supervisor = os.getpid()
     children: dict[int, int] = {}
+    grace_s = config.server.drain_timeout_secs + 5
 
     def spawn(index: int) -> int:
-        pid = os.fork()
-        if pid == 0:
-            code = 1
-            try:
-                code = _serve_one(config, serve_clients=True, serve_ops=False)
-            finally:
-                os._exit(code)
+        # Blocked across the fork, a stop signal can never run the supervisor's handler in the
+        # child; the child unblocks once it has its own dispositions and its parent-death signal.
+        signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        try:
+            pid = os.fork()
+            if pid == 0:
+                _worker(config, supervisor)
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
         return pid
 
-    for i in range(workers):
-        children[spawn(i)] = i
-    log.info("supervisor started %d workers", workers)
-
     async def main() -> int:
-        server = GatewayServer(config, serve_clients=False, serve_ops=True)
+        server = GatewayServer(config, serve_clients=False, serve_ops=True, early_stop=early)
         loop = asyncio.get_running_loop()
 
         def reap() -> None:
@@ -342,20 +429,21 @@ def _supervise(config, workers: int) -> int:
         watcher = loop.create_task(watch_children())
         code = await server.run()
         watcher.cancel()
-        for pid in list(children):
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        deadline = time.monotonic() + config.server.drain_timeout_secs + 5
-        while children and time.monotonic() < deadline:
-            reap()
-            await asyncio.sleep(0.05)
-        for pid in list(children):
-            os.kill(pid, signal.SIGKILL)
+        _stop_workers(children, grace_s)
         return code
 
     try:
+        for i in range(workers):
+            if early.signum:
+                break
+            children[spawn(i)] = i
+        if early.signum:
+            # Stopped before the event loop could take the signal: the workers forked so
+            # far must not be left behind.
+            log.info("stop requested while starting workers")
+            _stop_workers(children, grace_s)
+            return 0
+        log.info("supervisor started %d workers", workers)
         return _run_loop(main)
     finally:
         import shutil
