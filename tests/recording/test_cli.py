@@ -198,3 +198,24 @@ def test_3000_mixed_sessions_export_exactly_3000(tmp_path: Path) -> None:
         assert s["status"] == (502 if kind == "failed" else 200)
         assert s["usage"]["input_tokens"] == (0 if kind == "failed" else 10 + i)
         assert s["stream"] == kind.endswith("_stream")
+
+
+def test_sessions_sweep_applies_the_configured_policy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = tmp_path / "cfg"
+    assert main(["init", "--config-dir", str(cfg)]) == 0
+    server = cfg / "server.yaml"
+    server.write_text(server.read_text().replace("storage:\n", "storage:\n  max_disk_mb: 0.004\n", 1))
+    rec = Recorder(cfg / "data", RecorderSettings(flush_interval_s=0.05))
+    now = time.time()
+    for i in range(10):
+        rec.observe(exchange(i, timestamp=now - 40 * 86400 + i))  # past the default 30 days
+    for i in range(10, 20):
+        rec.observe(exchange(i, timestamp=now - 60 + i))
+    assert rec.close(10)
+    capsys.readouterr()
+    assert main(["--config-dir", str(cfg), "sessions", "sweep"]) == 0
+    removed = int(capsys.readouterr().out.split()[1])
+    left = sorted(p.stem for p in (cfg / "data" / "sessions").rglob("*.session"))
+    assert removed == 20 - len(left) and 10 < removed < 20
+    assert left == [f"sess_t{i:06d}" for i in range(20 - len(left), 20)]  # the newest stay
+    assert sum(p.stat().st_size for p in (cfg / "data" / "sessions").rglob("*.session")) <= 0.004 * 1024 * 1024

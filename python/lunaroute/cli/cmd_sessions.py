@@ -36,6 +36,15 @@ def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentPar
     reindex = actions.add_parser("reindex", parents=parents, help="rebuild the session index from the files")
     reindex.set_defaults(run=run_reindex)
 
+    sweep = actions.add_parser(
+        "sweep",
+        parents=parents,
+        help="apply the retention policy now",
+        description="Delete sessions older than storage.session_retention_days, then the oldest ones "
+        "while the recordings exceed storage.max_disk_mb (the server does this every 10 minutes).",
+    )
+    sweep.set_defaults(run=run_sweep)
+
 
 # ---------------------------------------------------------------------- argument types
 def when_arg(text: str) -> float:
@@ -57,25 +66,32 @@ def limit_arg(text: str) -> int:
 def reader_for(args: argparse.Namespace):
     """The recordings the config points at. With --data-dir and no config directory, the
     data directory alone is read (encrypted sessions then need `<config-dir>/keys/`)."""
+    return _open(args)[0]
+
+
+def _open(args: argparse.Namespace):
+    """(reader, the storage config, or None when there is no config directory)."""
     from ..recording.index import INDEX_NAME
     from ..recording.maintenance import reindex
     from ..recording.query import open_reader
 
     config_dir = config_dir_of(args)
     data_dir = data_dir_of(args)
+    storage = None
     if data_dir is not None and not config_dir.is_dir():
         reader = open_reader(data_dir, config_dir / "keys" / "session.key")
     else:
         from ..config import load_config
 
         config = load_config(config_dir, data_dir)
+        storage = config.storage
         data_dir = config.data_dir
         fresh = not (Path(data_dir) / "sessions" / INDEX_NAME).exists()
         reader = open_reader(data_dir, config.storage.key_file)
         if fresh and next(reader.store.iter_session_files(), None) is not None:
             print(f"{PROG}: no session index yet: building it from the files", file=sys.stderr)
             reindex(reader.store, reader.index, on_damage=warn_skipped)
-    return reader
+    return reader, storage
 
 
 def warn_skipped(path: object, reason: str) -> None:
@@ -150,4 +166,21 @@ def run_reindex(args: argparse.Namespace) -> int:
     finally:
         reader.close()
     print(f"indexed {result.indexed} sessions, {result.damaged} damaged skipped, {result.removed} stale rows removed")
+    return 0
+
+
+def run_sweep(args: argparse.Namespace) -> int:
+    from ..config.schema import StorageConfig
+    from ..recording.maintenance import sweep
+    from ..recording.recorder import RecorderSettings
+
+    reader, storage = _open(args)
+    settings = RecorderSettings.from_storage(storage or StorageConfig())
+    try:
+        result = sweep(
+            reader.store, reader.index, retention_days=settings.retention_days, max_bytes=settings.max_disk_bytes
+        )
+    finally:
+        reader.close()
+    print(f"removed {result.removed} sessions ({result.freed_bytes} bytes)")
     return 0

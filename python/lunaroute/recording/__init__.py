@@ -10,6 +10,7 @@ the command line and the policies.
 
 from __future__ import annotations
 
+from .capture import new_session_id
 from .format import Codec, RecordError
 from .index import SessionFilter, SessionIndex
 from .keys import KeyRing
@@ -25,4 +26,5 @@ __all__ = [
     "RecordError",
     "SessionFilter",
     "SessionIndex",
+    "new_session_id",
 ]

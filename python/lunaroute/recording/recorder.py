@@ -121,6 +121,7 @@ class Recorder:
         self.dropped = 0
         self._spill: SpillWriter | None = None
         self._replayed = 0  # the spill writer's count when its files were last replayed
+        self._next_sweep = time.monotonic() + _FIRST_SWEEP_DELAY_S
         if s.queue_full == "spill":
             # The spill thread's own queue only absorbs bursts: it empties in microseconds per item.
             spill_queue = max(self._max, _MIN_SPILL_QUEUE)
@@ -204,20 +205,20 @@ class Recorder:
 
     # ------------------------------------------------------------------ writer thread
     def _run(self) -> None:
-        self._next_sweep = time.monotonic() + _FIRST_SWEEP_DELAY_S
         try:
             self._start_writer()
         except Exception:
             log.exception("recording: writer start-up failed")
             self._count_error()
         while True:
-            self._wake.wait(self.settings.flush_interval_s)
+            if len(self._queue) < self._batch:  # else a batch is already waiting
+                self._wake.wait(self.settings.flush_interval_s)
             self._wake.clear()
             with self._cond:
                 barrier = self._flush_requested
             try:
                 self._drain_queue()
-                if barrier > self._flush_done or (self._spill is not None and self._spill.spilled > self._replayed):
+                if barrier > self._flush_done or self._caught_up_with_spill():
                     self._replay_spill_files()
                 if time.monotonic() >= self._next_sweep:
                     self._sweep()
@@ -231,6 +232,11 @@ class Recorder:
             if self._stop and not self._queue:
                 break
         self._stop_writer()
+
+    def _caught_up_with_spill(self) -> bool:
+        """Spilled exchanges wait until the writer has caught up with the live queue."""
+        spill = self._spill
+        return spill is not None and spill.spilled > self._replayed and len(self._queue) < self._batch
 
     def _start_writer(self) -> None:
         try:
@@ -257,11 +263,17 @@ class Recorder:
             self._index.close()
 
     def _drain_queue(self) -> None:
+        """What is queued now (not what arrives meanwhile: under a steady load the loop must
+        still reach its barrier and sweep checks)."""
         queue = self._queue
-        while queue:
+        left = len(queue)
+        while left > 0:
             batch: list[tuple[Any, Any, float]] = []
-            while queue and len(batch) < _BATCH_MAX:
+            while queue and len(batch) < min(_BATCH_MAX, left):
                 batch.append(queue.popleft())
+            left -= len(batch)
+            if not batch:
+                return
             self._write_batch([(item, None) for item in batch])
 
     def _replay_spill_files(self) -> None:
