@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from lunaroute.errors import InvalidArgumentError
 
-from .scan_json_span_legacy import find_top_level_span as legacy_span
 from .kernel_backends import BACKENDS, available, require
+from .scan_json_span_legacy import find_top_level_span as legacy_span
 
 KERNEL = "scan"
 

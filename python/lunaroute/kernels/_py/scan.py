@@ -26,7 +26,7 @@ def _as_searchable(data: object) -> bytes | bytearray | memoryview:
         return data
     if isinstance(data, str):
         raise TypeError("find_any() takes bytes-like data, not str")
-    view = memoryview(data)  # TypeError for anything that is not a buffer
+    view = memoryview(data)  # type: ignore[arg-type]  # TypeError for anything that is not a buffer
     if view.ndim != 1 or view.itemsize != 1 or not view.c_contiguous:
         view = memoryview(view.tobytes())
     return view
@@ -155,7 +155,7 @@ def _bytes_arg(obj: object) -> bytes:
         return obj
     if isinstance(obj, str):
         raise TypeError("top_level_span() takes bytes-like data, not str")
-    return memoryview(obj).tobytes()  # TypeError for anything that is not a buffer
+    return memoryview(obj).tobytes()  # type: ignore[arg-type]  # TypeError for anything that is not a buffer
 
 
 def top_level_span(body: bytes | bytearray | memoryview, key: bytes) -> tuple[int, int] | None:

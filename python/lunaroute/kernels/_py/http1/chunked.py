@@ -66,7 +66,7 @@ def _as_bytes(data: object) -> bytes:
         return bytes(data)
     if isinstance(data, str):
         raise TypeError("feed() takes bytes-like data, not str")
-    return memoryview(data).tobytes()  # TypeError for anything that is not a buffer
+    return memoryview(data).tobytes()  # type: ignore[arg-type]  # TypeError for anything that is not a buffer
 
 
 class ChunkedDecoder:

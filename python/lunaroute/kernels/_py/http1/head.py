@@ -27,7 +27,7 @@ def _as_bytes(buf: object) -> bytes | bytearray:
         return buf
     if isinstance(buf, str):
         raise TypeError("parse_response_head() takes bytes-like data, not str")
-    return memoryview(buf).tobytes()  # TypeError for anything that is not a buffer
+    return memoryview(buf).tobytes()  # type: ignore[arg-type]  # TypeError for anything that is not a buffer
 
 
 def _status(line: bytes) -> int:
