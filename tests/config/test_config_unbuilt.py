@@ -89,6 +89,13 @@ TURN_ON: dict[str, tuple[Callable[[Path], None], str]] = {
         "server.yaml: state.backend",
     ),
     "state.redis_url": (_server(state={"redis_url": "redis://127.0.0.1:6379/0"}), "server.yaml: state.redis_url"),
+    "state.on_redis_error": (_server(state={"on_redis_error": "fail_closed"}), "server.yaml: state.on_redis_error"),
+    "state.redis_timeout_ms": (_server(state={"redis_timeout_ms": 100}), "server.yaml: state.redis_timeout_ms"),
+    "rate_limits": (
+        _server(rate_limits={"global": {"requests_per_second": 5}}),
+        "server.yaml: rate_limits",
+    ),
+    "pricing": (_server(pricing={"my-model": {"input": 1.0, "output": 2.0}}), "server.yaml: pricing"),
     "observability.tracing.enabled": (
         _server(observability={"tracing": {"enabled": True}}),
         "server.yaml: observability.tracing.enabled",

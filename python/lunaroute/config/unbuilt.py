@@ -1,9 +1,10 @@
 """Config fields LunaRoute accepts but does not act on yet.
 
 Each is parsed and validated like any other field, so a config written for the full feature
-set (CONTRACT §3, the spec's examples) loads unchanged, but no code reads it. A file that
-asks for one (sets it to anything but its inert value) gets one warning per field at load
-time, so nobody believes their sessions are recorded or their PII redacted when they are not.
+set (CONTRACT §3, the spec's examples) loads unchanged, but nothing that serves requests acts
+on it (the limits engine and the recorder exist, the server does not run them yet). A file
+that asks for one (sets it to anything but its inert value) gets one warning per field at
+load time, so nobody believes their sessions are recorded or their PII redacted when not.
 
 When a feature lands, delete its rows here and its "not built yet" marks in docs/CONFIG.md,
 docs/ROUTING.md and the `init` template.
@@ -47,6 +48,10 @@ UNBUILT: tuple[Unbuilt, ...] = (
     Unbuilt("server", "pii.restore_in_response", "PII redaction", False),
     Unbuilt("server", "state.backend", "shared state in redis", "file"),
     Unbuilt("server", "state.redis_url", "shared state in redis", None),
+    Unbuilt("server", "state.on_redis_error", "shared state in redis", "fail_open"),
+    Unbuilt("server", "state.redis_timeout_ms", "shared state in redis", 250),
+    Unbuilt("server", "rate_limits", "rate limits", {}),
+    Unbuilt("server", "pricing", "spending budgets", {}),
     Unbuilt("server", "observability.tracing.enabled", "OpenTelemetry tracing", False),
     Unbuilt("server", "observability.tracing.endpoint", "OpenTelemetry tracing", None),
     Unbuilt("server", "observability.tracing.sample_rate", "OpenTelemetry tracing", 0.1),
