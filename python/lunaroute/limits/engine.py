@@ -72,6 +72,13 @@ def _state_settings(config: Any) -> tuple[Any, ...]:
     )
 
 
+def retry_after_of(seconds: float) -> float:
+    """Seconds to wait, rounded up to the millisecond with a microsecond to spare: a Unix
+    timestamp in a double resolves only ~0.2 us, so a retry exactly at the computed instant
+    could land a hair early."""
+    return math.ceil((max(0.0, seconds) + 1e-6) * 1000.0) / 1000.0
+
+
 def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -153,7 +160,7 @@ class LimitsEngine:
 
     def _refuse(self, result: AdmitResult, entry: Entry, now: float, key_id: str | None) -> None:
         self.rate_limited += 1
-        retry_after = max(0.0, result.retry_after)
+        retry_after = retry_after_of(result.retry_after)
         if result.status != OVER_BUDGET:
             who = f"key {key_id}" if key_id else "this gateway"
             raise RateLimitedError(
@@ -201,14 +208,16 @@ class LimitsEngine:
         )
 
     def _note_soft(self, budget: Budget, entry: Entry) -> None:
-        """One log line per budget and period when it passes its soft limit."""
+        """One log line per budget and period when it passes its soft limit (a warning with
+        the `alert` action)."""
         mark = (budget.id, entry.valid_from)
         if mark in self._soft_noted:
             return
         if len(self._soft_noted) > 10_000:
             self._soft_noted.clear()
         self._soft_noted.add(mark)
-        log.warning(
+        log.log(
+            logging.WARNING if "alert" in budget.actions else logging.INFO,
             "budget %s passed its soft limit (%g%%): %s",
             budget.id,
             budget.soft_percent,
