@@ -325,8 +325,8 @@ def test_stream_stall_pauses_once_then_goes_on(mock_upstream):
         arrivals.append(time.monotonic())
     gaps = [b - a for a, b in zip(arrivals, arrivals[1:])]
     assert len(arrivals) == 4
-    assert gaps[1] >= 0.29  # before the third event
-    assert gaps[0] < 0.2 and gaps[2] < 0.2
+    assert gaps[1] >= 0.29  # before the third event, and only there
+    assert sum(gap >= 0.29 for gap in gaps) == 1, gaps
     # a client that gives up during the stall is seen at once
     mock_upstream.script([{"stream_stall_after": 1, "stream_stall_ms": 5000}])
     with httpx.Client(trust_env=False) as http:
