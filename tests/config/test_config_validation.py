@@ -125,7 +125,7 @@ SERVER_CASES = [
     ),
     ("storage.sessions", {"enabled": 1}, "server.yaml: storage.sessions.enabled: expected true or false, got 1"),
     ("storage.session_retention_days", 0, "server.yaml: storage.session_retention_days: must be at least 1"),
-    ("pii.mode", "hash", "server.yaml: pii.mode: expected one of mask, remove, tokenize, got 'hash'"),
+    ("pii.mode", "hash", "server.yaml: pii.mode: expected one of mask, remove, partial, tokenize, got 'hash'"),
     ("pii.detectors", ["email", "passport"], "server.yaml: pii.detectors[1]: expected one of email"),
     ("pii.detectors", ["email", "email"], "server.yaml: pii.detectors[1]: duplicate value 'email'"),
     ("pii.custom", [{"name": "emp", "pattern": "("}], "server.yaml: pii.custom[0].pattern: invalid regular expression"),

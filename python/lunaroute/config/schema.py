@@ -136,7 +136,7 @@ class StorageConfig:
 @dataclass(frozen=True, slots=True)
 class PiiConfig:
     enabled: bool = False
-    mode: Literal["mask", "remove", "tokenize"] = "mask"
+    mode: Literal["mask", "remove", "partial", "tokenize"] = "mask"
     detectors: tuple[str, ...] = (
         "email",
         "phone",
@@ -147,6 +147,10 @@ class PiiConfig:
     )
     custom: tuple[dict[str, Any], ...] = ()
     restore_in_response: bool = False
+    # docs/PII.md: characters left visible by mask/partial (None: the mode's default), and the
+    # confidence a finding needs to be redacted.
+    reveal_chars: int | None = None
+    min_confidence: float = 0.5
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..bad_value import describe
-from ..errors import ConfigError
+from ..errors import ConfigError, InvalidPatternError
+from ..kernels import PatternMatcher
+from ..pii.patterns import PatternProblem, check_custom
 from .binds import parse_bind, resolve_path
 from .reader import Obj, element, join
 from .schema import (
@@ -22,7 +24,7 @@ from .schema import (
 from .vocabulary import LOG_LEVELS
 
 PII_DETECTORS = ("email", "phone", "ssn", "credit_card", "ip_address", "api_key")
-PII_MODES = ("mask", "remove", "tokenize")
+PII_MODES = ("mask", "remove", "partial", "tokenize")
 COMPRESSIONS = ("zstd", "lz4", "none")
 FSYNC_POLICIES = ("always", "batch", "never")
 QUEUE_FULL_POLICIES = ("drop", "spill")
@@ -115,6 +117,8 @@ def parse_pii(doc: Obj) -> PiiConfig:
         detectors=tuple(detectors),
         custom=tuple(custom),
         restore_in_response=sec.bool("restore_in_response", False),
+        reveal_chars=sec.int("reveal_chars", None, min=0, max=64),
+        min_confidence=sec.num("min_confidence", 0.5, min=0.0, max=1.0),
     )
     sec.finish()
     return result
@@ -130,6 +134,10 @@ def _custom_detector(item: Obj) -> dict[str, object]:
     has_keywords = item.raw("keywords", None) is not None
     if has_pattern == has_keywords:
         raise item.error("pattern", "give exactly one of pattern or keywords")
+    # Optional fields stay out of the entry unless given (the engine knows their defaults).
+    extra: dict[str, object] = {}
+    if item.has("confidence"):
+        extra["confidence"] = item.num("confidence", min=0.0, max=1.0)
     if has_pattern:
         pattern = item.str("pattern")
         try:
@@ -138,13 +146,25 @@ def _custom_detector(item: Obj) -> dict[str, object]:
             raise item.error("pattern", f"invalid regular expression: {exc}") from None
         if compiled.fullmatch("") is not None:
             raise item.error("pattern", "must not match the empty string")
+        _check_portable(item, pattern)
         item.finish()
-        return {"name": name, "pattern": pattern}
+        return {"name": name, "pattern": pattern, **extra}
     keywords = item.str_list("keywords")
     if not keywords:
         raise item.error("keywords", "must hold at least one keyword")
+    if item.has("case_sensitive"):
+        extra["case_sensitive"] = item.bool("case_sensitive")
     item.finish()
-    return {"name": name, "keywords": list(keywords)}
+    return {"name": name, "keywords": list(keywords), **extra}
+
+
+def _check_portable(item: Obj, pattern: str) -> None:
+    """The matcher kernel runs custom patterns on Rust's regex or Python's re: only their
+    common subset, without anchors or look-around (docs/PII.md)."""
+    try:
+        PatternMatcher([], [check_custom(pattern).core])
+    except (PatternProblem, InvalidPatternError) as exc:
+        raise item.error("pattern", str(exc)) from None
 
 
 def parse_state(doc: Obj) -> StateConfig:

@@ -1,0 +1,105 @@
+"""One kernel pass over a text and the Python check of what it finds.
+
+A regex scanner runs one regex (often an alternation of several rules) on the matcher
+kernel, which reports non-overlapping leftmost-first matches; the same regex compiled by
+Python's `re` re-matches each candidate to learn which named group (rule) matched and
+where its sub-groups lie. A keyword scanner runs literals through the kernel's
+Aho-Corasick automaton.
+
+For streams a scanner also answers: could the text from `start` to the current end still
+become (part of) a match if more text arrives? (`viable`), and where does the last
+character that no match can contain sit? (`barrier`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .patterns import prefix_closure, sigma_class
+
+Raw = tuple[int, int, str, float, str, str]  # start, end, type, confidence, rule, note
+RegexCheck = Callable[[str, re.Match[str], int, int, int, int], Raw | None]
+LiteralCheck = Callable[[str, int, int, int, int, int], Raw | None]
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+class Scanner:
+    __slots__ = ("name", "kernel", "_python", "_check", "_prefix", "_barrier", "_prefixes", "_fold", "_longest")
+
+    def __init__(self, name: str, kernel: Any) -> None:
+        self.name = name
+        self.kernel = kernel
+        self._python: re.Pattern[str] | None = None
+        self._check: Any = None
+        self._prefix: re.Pattern[str] | None = None
+        self._barrier: re.Pattern[str] | None = None
+        self._prefixes: frozenset[str] = frozenset()
+        self._fold = False
+        self._longest = 0
+
+    @classmethod
+    def regex(cls, name: str, source: str, check: RegexCheck, matcher: type) -> Scanner:
+        self = cls(name, matcher([], [source]))
+        self._python = re.compile(source)
+        self._check = check
+        self._prefix = prefix_closure(source)
+        self._barrier = sigma_class(source)
+        return self
+
+    @classmethod
+    def literals(
+        cls, name: str, words: Sequence[str], check: LiteralCheck, matcher: type, case_insensitive: bool
+    ) -> Scanner:
+        self = cls(name, matcher(list(words), [], case_insensitive=case_insensitive))
+        self._check = check
+        self._fold = case_insensitive
+        folded = [self._folded(w) for w in words]
+        self._prefixes = frozenset(w[:i] for w in folded for i in range(1, len(w)))
+        self._longest = max(len(w) for w in words)
+        chars = {c for w in folded for c in w} | ({c.upper() for w in folded for c in w} if case_insensitive else set())
+        self._barrier = re.compile("[^" + "".join(_class_char(c) for c in sorted(chars)) + "]")
+        return self
+
+    def _folded(self, text: str) -> str:
+        return text.translate(_ASCII_LOWER) if self._fold else text
+
+    def candidates(self, text: str) -> list[tuple[int, int, int]]:
+        return self.kernel.find_all(text)
+
+    def check(self, text: str, pid: int, start: int, end: int, lo: int, hi: int) -> Raw | None:
+        """The finding a kernel match makes, or None. `lo`/`hi` bound the text it came from;
+        the check reads at most checks.CONTEXT characters before it, checks.AFTER after."""
+        python = self._python
+        if python is None:
+            return self._check(text, pid, start, end, lo, hi)
+        m = python.match(text, start)
+        if m is None or m.end() != end:
+            m = python.fullmatch(text, start, end)
+            if m is None:
+                return None
+        return self._check(text, m, start, end, lo, hi)
+
+    # ------------------------------------------------------------------ streams
+    def viable(self, text: str, start: int, end: int) -> bool:
+        """Whether text[start:end] is a prefix of some match (so more text may decide it)."""
+        if self._prefix is not None:
+            return self._prefix.fullmatch(text, start, end) is not None
+        if end - start >= self._longest:
+            return False
+        return self._folded(text[start:end]) in self._prefixes
+
+    def barrier(self, text: str, start: int, end: int) -> int:
+        """One past the last character in text[start:end] that no match can contain, -1
+        when there is none."""
+        last = -1
+        if self._barrier is not None:
+            for m in self._barrier.finditer(text, start, end):
+                last = m.end()
+        return last
+
+
+def _class_char(ch: str) -> str:
+    return ch if ch.isalnum() and ch.isascii() else f"\\u{ord(ch):04x}" if ord(ch) < 0x10000 else f"\\U{ord(ch):08x}"
