@@ -219,3 +219,13 @@ def test_sessions_sweep_applies_the_configured_policy(tmp_path: Path, capsys: py
     assert removed == 20 - len(left) and 10 < removed < 20
     assert left == [f"sess_t{i:06d}" for i in range(20 - len(left), 20)]  # the newest stay
     assert sum(p.stat().st_size for p in (cfg / "data" / "sessions").rglob("*.session")) <= 0.004 * 1024 * 1024
+
+
+def test_export_with_no_match_is_an_empty_document(filled: tuple[Path, Path]) -> None:
+    _, cfg = filled
+    target = cfg.parent / "empty.json"
+    args = ["--config-dir", str(cfg), "export", "--since", "1h", "--tenant", "nobody", "--output", str(target)]
+    assert main([*args, "--format", "json"]) == 0
+    assert json.loads(target.read_text()) == []
+    assert main(args) == 0
+    assert target.read_text() == ""

@@ -127,7 +127,7 @@ def open_reader(data_dir: Path, key_file: Path | None) -> Reader:
     root = Path(data_dir) / "sessions"
     keyring = KeyRing.load(key_file, required=False) if key_file is not None else KeyRing()
     store = FileSessionStore(root, Codec(keyring=keyring))
-    root.mkdir(parents=True, exist_ok=True)
+    store.ensure_root()
     return Reader(store, SessionIndex(root / INDEX_NAME))
 
 
