@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import AsyncIterator, Mapping
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
 from .. import __version__
 from ..dialects import get_dialect
 from .h1 import H1Pool
 from .httpx_transport import HttpxPool
+
+if TYPE_CHECKING:
+    from ..config.schema import ProviderConfig
 
 USER_AGENT = f"lunaroute/{__version__}"
 
@@ -29,7 +32,7 @@ class UpstreamResponse(Protocol):
 
 
 class ProviderConnector:
-    def __init__(self, cfg) -> None:
+    def __init__(self, cfg: ProviderConfig) -> None:
         self.cfg = cfg
         self.name: str = cfg.name
         self.dialect: str = cfg.dialect
@@ -49,6 +52,8 @@ class ProviderConnector:
             transport = "httpx" if (self.scheme == "https" or cfg.http2) else "fast"
         self.transport = transport
         connect_timeout = cfg.connect_timeout_ms / 1000
+        self._h1: H1Pool | None
+        self._hx: HttpxPool | None
         if transport == "fast":
             ctx = ssl.create_default_context() if self.scheme == "https" else None
             if ctx is not None:
@@ -171,7 +176,9 @@ class ProviderConnector:
             if k != "content-type":
                 head.append(f"{k}: {v}\r\n")
         head.append("content-length: 0\r\n\r\n")
-        resp = await self._h1.request("".join(head).encode("latin-1", "replace"), b"")  # type: ignore[union-attr]
+        if TYPE_CHECKING:
+            assert self._h1 is not None  # one of the two transports always exists
+        resp = await self._h1.request("".join(head).encode("latin-1", "replace"), b"")
         await resp.read()
         return resp.status < 500
 

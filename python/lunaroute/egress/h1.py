@@ -15,6 +15,7 @@ import collections
 import socket
 import ssl as ssl_mod
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from ..errors import ChunkedEncodingError, HttpHeadError
 from ..kernels import ChunkedDecoder, parse_response_head
@@ -36,7 +37,7 @@ class H1Response:
     def __init__(self, status: int, headers: list[tuple[str, str]], conn: _Conn):
         self.status = status
         self.headers = headers  # lower-case names, in arrival order
-        self._conn = conn
+        self._conn: _Conn | None = conn  # None once closed
         self._done = False
 
     def header(self, name: str) -> str | None:
@@ -63,6 +64,8 @@ class H1Response:
     async def iter_chunks(self, idle_timeout: float | None = None) -> AsyncIterator[bytes]:
         """Body chunks as they arrive; `idle_timeout` bounds each wait for the next one."""
         conn = self._conn
+        if TYPE_CHECKING:
+            assert conn is not None  # None only once closed, and a closed response is not read
         try:
             while True:
                 if idle_timeout:
@@ -97,17 +100,17 @@ class _Conn(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.buf = bytearray()
         self.closed = False
-        self.close_exc: Exception | None = None
+        self.close_exc: TransportError | None = None
         self.reusable = True
         self.paused = False
-        self._waiter: asyncio.Future | None = None
+        self._waiter: asyncio.Future[None] | None = None
         # response state
         self._state = 0  # 0 idle/head, 1 body (length), 2 body (chunked), 3 body (until close), 4 done
         self._remaining = 0
-        self._chunks: collections.deque[bytes] = collections.deque()
+        self._chunks: collections.deque[bytes | None] = collections.deque()  # None: the body's end
         self._queued = 0
         self._got_bytes = False
-        self._decoder = None  # the body's ChunkedDecoder while one is being read
+        self._decoder: ChunkedDecoder | None = None  # while a chunked body is being read
         # kept by the pool's Deadlines (egress/deadlines.py)
         self.deadline = 0.0
         self.deadline_entry = 0.0
@@ -131,7 +134,9 @@ class _Conn(asyncio.Protocol):
         self._wake()
 
     # ------------------------------------------------------------- asyncio callbacks
-    def connection_made(self, transport):  # type: ignore[override]
+    # asyncio's stream connections always hand a Protocol an `asyncio.Transport` (the base
+    # signature's BaseTransport covers datagram and pipe transports too).
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self.transport = transport
         sock = transport.get_extra_info("socket")
         if sock is not None:
@@ -140,7 +145,7 @@ class _Conn(asyncio.Protocol):
             except OSError:
                 pass
 
-    def data_received(self, data: bytes) -> None:  # type: ignore[override]
+    def data_received(self, data: bytes) -> None:
         self._got_bytes = True
         st = self._state
         if st == 1:
@@ -174,6 +179,9 @@ class _Conn(asyncio.Protocol):
     def _feed_chunked(self, data: bytes) -> None:
         """Chunked body: decoded as it arrives (kernel http1), queued like any other body."""
         decoder = self._decoder
+        if TYPE_CHECKING:
+            # Set whenever the state is 2 (chunked body), the only state that feeds here.
+            assert decoder is not None
         try:
             out = decoder.feed(data)
         except ChunkedEncodingError as exc:
@@ -193,10 +201,10 @@ class _Conn(asyncio.Protocol):
                 self.reusable = False  # bytes after the body: the peer is confused
             self._push(None)
 
-    def eof_received(self):  # type: ignore[override]
+    def eof_received(self) -> bool:
         return False
 
-    def connection_lost(self, exc):  # type: ignore[override]
+    def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         self.reusable = False
         if self._state == 3:
@@ -234,7 +242,7 @@ class _Conn(asyncio.Protocol):
             self._waiter = None
 
     def _push(self, chunk: bytes | None) -> None:
-        self._chunks.append(chunk)  # type: ignore[arg-type]
+        self._chunks.append(chunk)
         if chunk:
             self._queued += len(chunk)
             if self._queued > _HIGH_WATER and not self.paused and self.transport is not None:
@@ -302,7 +310,8 @@ class _Conn(asyncio.Protocol):
         if not chunks or chunks[-1] is not None:
             return None
         chunks.pop()
-        body = b"".join(chunks)
+        # The end marker, only ever last, is popped just above: what is left is bytes.
+        body = b"".join(chunks)  # type: ignore[arg-type]
         chunks.clear()
         self._queued = 0
         if self.paused and self.transport is not None:
@@ -363,7 +372,7 @@ class H1Pool:
         self._all: set[_Conn] = set()
         self.deadlines = Deadlines()
         # Requests waiting for a connection slot when max_connections are all busy.
-        self._waiters: collections.deque[asyncio.Future] = collections.deque()
+        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
         self._connecting = 0  # connects under way count against max_connections too
 
     @property

@@ -19,7 +19,8 @@ class HttpxResponse:
         self._resp = resp
 
     def header(self, name: str) -> str | None:
-        return self._resp.headers.get(name)
+        value: str | None = self._resp.headers.get(name)  # httpx types Headers.get as Any
+        return value
 
     async def read(self) -> bytes:
         try:
