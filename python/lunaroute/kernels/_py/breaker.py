@@ -124,6 +124,8 @@ class CircuitBreaker:
     # every bit it does not own (bits 56-63 included) as found.
     def state(self, now_ms: int | None = None) -> int:
         now = _now(now_ms)
+        word: int
+        opened: int
         with _LOCK:
             slot = self._slot
             word, opened = _HEAD.unpack_from(slot)
