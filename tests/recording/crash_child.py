@@ -21,7 +21,7 @@ def main() -> None:
     rec = Recorder(data_dir, settings)
     n = 0
     while True:
-        for _ in range(20):
+        for _ in range(10):
             rec.observe(exchange(n, KINDS[n % len(KINDS)]))
             n += 1
         print(f"OBS {n}", flush=True)

@@ -56,7 +56,7 @@ def test_kill_9_loses_at_most_the_last_flush_interval(tmp_path: Path) -> None:
         assert child.stdout is not None
         for line in child.stdout:
             observed.append((time.monotonic(), int(line.split()[1])))
-            if observed[-1][1] >= 300 and time.monotonic() - observed[0][0] > 1.3:
+            if observed[-1][1] >= 250 and time.monotonic() - observed[0][0] > 1.5:
                 break
         killed_at = time.monotonic()
         os.kill(child.pid, signal.SIGKILL)
