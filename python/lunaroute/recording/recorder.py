@@ -290,7 +290,7 @@ class Recorder:
                 continue
             try:
                 batch: list[tuple[Any, Captured | None]] = []
-                for cap in replay.exchanges(codec, self._warn):
+                for cap in replay.exchanges(codec, self._spill_damaged):
                     batch.append((None, cap))
                     if len(batch) >= _BATCH_MAX:
                         self._write_batch(batch)
@@ -371,6 +371,10 @@ class Recorder:
     def _count_error(self) -> None:
         with self._errors_lock:
             self.errors += 1
+
+    def _spill_damaged(self, message: str) -> None:
+        self._count_error()
+        self._warn(message)
 
     def _warn(self, message: str, exc_info: bool = False) -> None:
         """A warning at most every 10 s: a full disk must not flood the log."""
