@@ -7,6 +7,8 @@ to answer in the caller's dialect (status, error type, code, param, retry-after)
 
 from __future__ import annotations
 
+from typing import Literal
+
 
 class LunaRouteError(Exception):
     """Base of everything LunaRoute raises on purpose."""
@@ -70,6 +72,8 @@ class GatewayError(LunaRouteError):
 
     status = 500
     kind = "api_error"
+    # The dialect of the provider whose error this relays (None: LunaRoute's own error).
+    upstream_dialect: str | None = None
 
     def __init__(
         self,
@@ -152,3 +156,54 @@ class UpstreamStatusError(GatewayError):
 class OverloadedError(GatewayError):
     status = 503
     kind = "overloaded_error"
+
+
+# --------------------------------------------------------------------------- upstream attempts
+FailureKind = Literal["connect", "timeout", "status", "reset"]
+FAILURE_KINDS = frozenset({"connect", "timeout", "status", "reset"})
+
+
+class UpstreamFailure(LunaRouteError):
+    """How one upstream attempt failed, as routing's retry and fallback logic reads it
+    (raised by egress/upstream.py, read by routing/attempts.py).
+
+    `kind`: "connect" (could not connect), "timeout", "status" (an HTTP error status;
+    `status` holds it) or "reset" (connection dropped mid-response). `error` is the
+    upstream error already translated for the client (used for a 4xx that is relayed).
+    `stream_started`: bytes already reached the client, so the attempt cannot be redone.
+    """
+
+    def __init__(
+        self,
+        kind: FailureKind,
+        *,
+        status: int | None = None,
+        retry_after_s: float | None = None,
+        error: GatewayError | None = None,
+        stream_started: bool = False,
+        message: str | None = None,
+    ) -> None:
+        if kind not in FAILURE_KINDS:
+            raise ValueError(f"unknown upstream failure kind {kind!r}")
+        self.kind = kind
+        self.status = status
+        self.retry_after_s = retry_after_s
+        self.error = error
+        self.stream_started = stream_started
+        super().__init__(message or (f"upstream status {status}" if kind == "status" else kind))
+
+    @property
+    def outcome(self) -> str:
+        """The attempt-log word: "connect", "timeout", "reset" or "status_<code>"."""
+        if self.kind == "status":
+            return f"status_{self.status}" if self.status is not None else "status_unknown"
+        return self.kind
+
+    @property
+    def is_client_error(self) -> bool:
+        """A 4xx other than 429: the request itself was refused; never retried."""
+        return self.kind == "status" and self.status is not None and 400 <= self.status < 500 and self.status != 429
+
+    @property
+    def is_rate_limit(self) -> bool:
+        return self.kind == "status" and self.status == 429

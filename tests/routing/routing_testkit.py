@@ -8,7 +8,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from lunaroute.egress.errors import FailureKind
+from lunaroute.errors import FailureKind
 from lunaroute.routing import (
     AttemptLog,
     BreakerRegistry,

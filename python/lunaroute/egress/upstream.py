@@ -12,9 +12,10 @@ import orjson
 
 from ..dialects import Dialect, get_dialect
 from ..dialects.splice import replace_model
+from ..errors import UpstreamFailure
 from ..model import NormalizedRequest
 from .connector import ProviderConnector, UpstreamResponse
-from .errors import ConnectFailed, TransportError, TransportTimeout, UpstreamFailure
+from .errors import ConnectFailed, TransportError, TransportTimeout
 
 
 def parse_retry_after(value: str | None) -> float | None:

@@ -10,7 +10,7 @@ The server pipeline uses it in three steps per request:
 Rule syntax and semantics: docs/ROUTING.md.
 """
 
-from ..egress.errors import UpstreamFailure
+from ..errors import UpstreamFailure
 from .attempts import AttemptLog, run_attempts
 from .breakers import (
     CLOSED,

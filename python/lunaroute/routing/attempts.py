@@ -2,7 +2,7 @@
 
 The caller supplies `attempt(target, n)` (the pipeline passes `Upstream.exchange` bound to
 the request, egress/upstream.py), which sends one upstream request and either returns the
-result or raises `UpstreamFailure` (egress/errors.py) saying how it failed.
+result or raises `UpstreamFailure` (lunaroute/errors.py) saying how it failed.
 Everything about *whether* and *where* to try again lives here.
 
 Breaker accounting, per attempt:
@@ -26,11 +26,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from ..egress.errors import UpstreamFailure
 from ..errors import (
     GatewayError,
     RateLimitedError,
     UpstreamError,
+    UpstreamFailure,
     UpstreamStatusError,
     UpstreamTimeoutError,
 )

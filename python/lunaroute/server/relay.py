@@ -128,15 +128,18 @@ class StreamRelay:
                 if '"usage"' in ev[1] and stream_usage(ev[1], usage):
                     drop = strip
                 last = ev
-            if strip:
-                # Only whole events go out, so one can be taken out without splitting bytes.
-                buf = pending + chunk if pending else chunk
-                cut = _whole_events_end(buf)
-                out, pending = buf[:cut], buf[cut:]
-                if drop:
-                    out = _without_usage_only(out, upstream)
+            # Only whole events go out: an event can then be taken out without splitting
+            # bytes, and a stream that fails mid-event never leaves the client half an
+            # event glued to the error event. (Real providers end chunks on event
+            # boundaries, so `pending` is almost always empty.)
+            buf = pending + chunk if pending else chunk
+            cut = _whole_events_end(buf)
+            if cut == len(buf):
+                out, pending = buf, b""
             else:
-                out = chunk
+                out, pending = buf[:cut], buf[cut:]
+            if drop:
+                out = _without_usage_only(out, upstream)
             if out:
                 await self.send(out)
             try:
