@@ -67,6 +67,12 @@ def test_budget_code_reaches_openai_clients() -> None:
         ("not_found_error", 404, "not_found_error", "not_found_error"),
         (None, 422, "invalid_request_error", "invalid_request_error"),
         (None, 401, "authentication_error", "authentication_error"),
+        # OpenAI files a bad key (401) and an unknown model (404) under the generic type:
+        # the status decides what the other dialect's client is told
+        ("invalid_request_error", 401, "authentication_error", "authentication_error"),
+        ("invalid_request_error", 404, "not_found_error", "not_found_error"),
+        ("invalid_request_error", 403, "permission_error", "permission_error"),
+        ("invalid_request_error", 422, "invalid_request_error", "invalid_request_error"),
     ],
 )
 def test_upstream_4xx_types_are_kept_or_translated(
@@ -88,11 +94,14 @@ def test_parse_openai_upstream_errors() -> None:
         "model",
         "model_not_found",
     )
-    # relayed to an Anthropic client, the upstream message and a fitting type survive
+    # relayed to an Anthropic client, the upstream message survives and the status picks
+    # the type (OpenAI files an unknown model under the generic invalid_request_error)
     assert orjson.loads(ANTHROPIC.error_body(err)) == {
         "type": "error",
-        "error": {"type": "invalid_request_error", "message": "Invalid model"},
+        "error": {"type": "not_found_error", "message": "Invalid model"},
     }
+    # an OpenAI client gets it exactly as OpenAI said it
+    assert orjson.loads(OPENAI.error_body(err))["error"]["type"] == "invalid_request_error"
     limited = OPENAI.parse_upstream_error(
         429, b'{"error": {"message": "Rate limit reached", "type": "requests", "code": "rate_limit_exceeded"}}'
     )

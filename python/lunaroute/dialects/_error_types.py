@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ..errors import GatewayError, RateLimitedError, UpstreamError, UpstreamStatusError
 
+GENERIC_TYPE = "invalid_request_error"
 # Types only the Anthropic API uses; every other type string is taken to be valid OpenAI.
 ANTHROPIC_ONLY_TYPES = frozenset({"request_too_large", "overloaded_error", "billing_error", "timeout_error"})
 
@@ -86,8 +87,12 @@ def anthropic_type_of_status(status: int) -> str:
 
 def openai_type(err: GatewayError) -> str:
     if err.kind == "upstream":
+        # A specific upstream type is kept; the generic `invalid_request_error` is not (OpenAI
+        # sends a bad key's 401 under it): there the status says what happened.
         upstream = err.upstream_type
-        if upstream and upstream not in ANTHROPIC_ONLY_TYPES:
+        if upstream and err.upstream_dialect == "openai":
+            return upstream  # same dialect: relayed as the provider said it
+        if upstream and upstream not in ANTHROPIC_ONLY_TYPES and upstream != GENERIC_TYPE:
             return upstream
         return openai_type_of_status(err.status)
     return OPENAI_TYPE_OF_KIND.get(err.kind) or openai_type_of_status(err.status)
@@ -96,22 +101,34 @@ def openai_type(err: GatewayError) -> str:
 def anthropic_type(err: GatewayError) -> str:
     if err.kind == "upstream":
         upstream = err.upstream_type
-        if upstream in ANTHROPIC_TYPES:
+        if upstream and err.upstream_dialect == "anthropic":
+            return upstream  # same dialect: relayed as the provider said it
+        if upstream in ANTHROPIC_TYPES and upstream != GENERIC_TYPE:
             return upstream  # type: ignore[return-value]
         return anthropic_type_of_status(err.status)
     return ANTHROPIC_TYPE_OF_KIND.get(err.kind) or anthropic_type_of_status(err.status)
 
 
 def upstream_gateway_error(
-    status: int, message: str, upstream_type: str | None, param: str | None = None, code: str | None = None
+    dialect: str,
+    status: int,
+    message: str,
+    upstream_type: str | None,
+    param: str | None = None,
+    code: str | None = None,
 ) -> GatewayError:
-    """The GatewayError for an upstream non-2xx answer: 429 → RateLimitedError, another 4xx →
-    UpstreamStatusError with the same status, anything else → UpstreamError (502)."""
+    """The GatewayError for an upstream non-2xx answer of a `dialect` provider: 429 →
+    RateLimitedError, another 4xx → UpstreamStatusError with the same status, anything else →
+    UpstreamError (502)."""
+    err: GatewayError
     if status == 429:
-        return RateLimitedError(message, param=param, code=code, upstream_type=upstream_type)
-    if 400 <= status < 500:
-        return UpstreamStatusError(message, status=status, param=param, code=code, upstream_type=upstream_type)
-    return UpstreamError(message, param=param, code=code, upstream_type=upstream_type)
+        err = RateLimitedError(message, param=param, code=code, upstream_type=upstream_type)
+    elif 400 <= status < 500:
+        err = UpstreamStatusError(message, status=status, param=param, code=code, upstream_type=upstream_type)
+    else:
+        err = UpstreamError(message, param=param, code=code, upstream_type=upstream_type)
+    err.upstream_dialect = dialect
+    return err
 
 
 def body_snippet(body: bytes, status: int, limit: int = 500) -> str:

@@ -23,7 +23,7 @@ def parse_upstream_error(status: int, body: bytes) -> GatewayError:
     message, etype = _read(body)
     if message is None:
         message = body_snippet(body, status)
-    return upstream_gateway_error(status, message, etype)
+    return upstream_gateway_error("anthropic", status, message, etype)
 
 
 _STATUS_OF_TYPE = {
@@ -46,7 +46,7 @@ def error_of_event(data: Any) -> GatewayError:
     if type(message) is not str:
         message = "the Anthropic provider reported an error in the stream"
     status = _STATUS_OF_TYPE.get(etype, 500) if type(etype) is str else 500
-    return upstream_gateway_error(status, message, etype if type(etype) is str else None)
+    return upstream_gateway_error("anthropic", status, message, etype if type(etype) is str else None)
 
 
 def _read(body: bytes) -> tuple[str | None, str | None]:

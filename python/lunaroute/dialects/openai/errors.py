@@ -28,7 +28,7 @@ def parse_upstream_error(status: int, body: bytes) -> GatewayError:
     message, etype, param, code = _read(body)
     if message is None:
         message = body_snippet(body, status)
-    return upstream_gateway_error(status, message, etype, param, code)
+    return upstream_gateway_error("openai", status, message, etype, param, code)
 
 
 def _read(body: bytes) -> tuple[str | None, str | None, str | None, str | None]:

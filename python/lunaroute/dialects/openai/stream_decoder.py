@@ -174,9 +174,12 @@ def _upstream_error(err: Any) -> Any:
         etype = err.get("type")
         code = err.get("code")
         return upstream_gateway_error(
+            "openai",
             500,
             message if type(message) is str else "the OpenAI provider reported an error in the stream",
             etype if type(etype) is str else None,
             code=code if type(code) is str else None,
         )
-    return upstream_gateway_error(500, str(err) if err else "the OpenAI provider reported an error in the stream", None)
+    return upstream_gateway_error(
+        "openai", 500, str(err) if err else "the OpenAI provider reported an error in the stream", None
+    )
