@@ -3,13 +3,15 @@
 Records are hashes with fields a, b, c, d (the four floats of `plan.py`). Numbers cross as
 decimal strings that round-trip exactly (Python `repr`, Lua `%.17g`), so a stored period
 start compares equal to the one the client computed. Keys expire once they no longer matter:
-a bucket when it would be full again, a window an hour after its period ends.
+a bucket a minute after it would be full again, a window an hour after its period ends
+(both measured on the caller's clock, so a test's injected clock works too).
 """
 
 from __future__ import annotations
 
 _COMMON = r"""
 local EPS = 1e-9
+local SLACK = 60
 local function num(x) return string.format('%.17g', x) end
 local function refill(key, rate, burst, now)
   local r = redis.call('HMGET', key, 'a', 'b')
@@ -21,16 +23,16 @@ end
 local function put_bucket(key, level, at, rate, burst, now)
   redis.call('HSET', key, 'a', level, 'b', at)
   local full_in = (burst - level) / rate + (at - now)
-  redis.call('PEXPIRE', key, math.ceil(math.max(full_in, 0) * 1000) + 1000)
+  redis.call('PEXPIRE', key, math.ceil((math.max(full_in, 0) + SLACK) * 1000))
 end
 local function usage_of(key, start)
   local r = redis.call('HMGET', key, 'a', 'b', 'c', 'd')
   if (tonumber(r[1]) or 0) ~= start then return 0, 0, 0 end
   return tonumber(r[2]) or 0, tonumber(r[3]) or 0, tonumber(r[4]) or 0
 end
-local function put_window(key, start, tokens, requests, cost, wend)
+local function put_window(key, start, tokens, requests, cost, wend, now)
   redis.call('HSET', key, 'a', start, 'b', tokens, 'c', requests, 'd', cost)
-  redis.call('PEXPIREAT', key, math.ceil((wend + 3600) * 1000))
+  redis.call('PEXPIRE', key, math.ceil((math.max(wend - now, 0) + 3600) * 1000))
 end
 """
 
@@ -126,7 +128,7 @@ for n, b in ipairs(checks) do
   if b.kind == 1 then put_bucket(b.key, levels[n][1] - 1, levels[n][2], b.rate, b.burst, now) end
 end
 for i = 1, nw do
-  put_window(KEYS[i], W[i].start, U[i][1], U[i][2] + 1, U[i][3], W[i].wend)
+  put_window(KEYS[i], W[i].start, U[i][1], U[i][2] + 1, U[i][3], W[i].wend, now)
 end
 return reply(0, 0, -1, softs)
 """
@@ -146,7 +148,7 @@ for i = 1, nw do
   local start, wend = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
   local t, q, c = usage_of(KEYS[i], start)
   t = t + tonumber(ARGV[a + 2]); c = c + tonumber(ARGV[a + 3])
-  put_window(KEYS[i], start, t, q, c, wend)
+  put_window(KEYS[i], start, t, q, c, wend, now)
   out[#out + 1] = num(t); out[#out + 1] = num(q); out[#out + 1] = num(c)
   a = a + 4
 end
