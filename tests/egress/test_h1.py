@@ -13,6 +13,8 @@ from lunaroute.egress.errors import TransportError, TransportTimeout
 from lunaroute.egress.h1 import H1Pool
 from tests.mock_upstream.fixture import mock_upstream  # noqa: F401
 
+from .raw_server import raw_server
+
 
 def _head(port: int, body: bytes, path: str = "/v1/chat/completions") -> bytes:
     return (
@@ -125,13 +127,11 @@ def test_chunked_decoding_survives_any_split(payload, sizes, cuts, trailer):
                 k += 1
             await reader.read()  # keep the connection open until the client is done
 
-        server = await asyncio.start_server(handle, "127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
-        pool = H1Pool("127.0.0.1", port)
-        r = await pool.request(_head(port, b"{}"), b"{}", 5)
-        got = await r.read()
-        pool.close()
-        server.close()
+        async with raw_server(handle) as port:
+            pool = H1Pool("127.0.0.1", port)
+            r = await pool.request(_head(port, b"{}"), b"{}", 5)
+            got = await r.read()
+            pool.close()
         return got
 
     assert asyncio.run(main()) == payload
@@ -153,14 +153,12 @@ def _raw_server_run(raw: bytes, client):
             except (asyncio.IncompleteReadError, ConnectionError):
                 pass
 
-        server = await asyncio.start_server(handle, "127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
-        pool = H1Pool("127.0.0.1", port)
-        try:
-            return await client(pool, port), len(accepted)
-        finally:
-            pool.close()
-            server.close()
+        async with raw_server(handle) as port:
+            pool = H1Pool("127.0.0.1", port)
+            try:
+                return await client(pool, port), len(accepted)
+            finally:
+                pool.close()
 
     return asyncio.run(main())
 
@@ -178,16 +176,14 @@ def test_bad_chunked_encoding_delivers_what_came_then_fails():
             await writer.drain()
             await reader.read()
 
-        server = await asyncio.start_server(handle, "127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
-        pool = H1Pool("127.0.0.1", port)
-        r = await pool.request(_head(port, b"{}"), b"{}", 5)
-        got = []
-        with pytest.raises(TransportError, match="bad chunk size"):
-            async for c in r.iter_chunks(idle_timeout=5):
-                got.append(c)
-        pool.close()
-        server.close()
+        async with raw_server(handle) as port:
+            pool = H1Pool("127.0.0.1", port)
+            r = await pool.request(_head(port, b"{}"), b"{}", 5)
+            got = []
+            with pytest.raises(TransportError, match="bad chunk size"):
+                async for c in r.iter_chunks(idle_timeout=5):
+                    got.append(c)
+            pool.close()
         return b"".join(got), pool.open_connections
 
     got, still_open = asyncio.run(main())
