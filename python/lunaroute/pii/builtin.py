@@ -47,17 +47,20 @@ _CUES = re.compile(
     r"|(?P<ip>ip\b|ipv4|ipv6|address|addr\b|host|server|client|peer|remote|src\b|dst\b|gateway|from\b|via\b)"
     r"|(?P<neg>(?:order|invoice|tracking|ticket|ref|reference|id|isbn|imei|serial|build|version|ver|release|"
     r"txn|transaction|account|acct|timestamp|epoch|ts|sku|part|batch|lot|zip|case|oid|firmware|"
-    r"request|trace|job|run|pid|port|sha|hash|commit|row|record|item|product|model|patent|issue|pr)\b)"
+    r"request|trace|job|run|pid|port|sha|hash|commit|row|record|item|product|model|patent|issue|pr|"
+    r"chapter|section|sec|table|figure|fig|step|clause|paragraph|para|article|exercise|page|appendix|rule)\b)"
     r")"
 )
 _HASH_BEFORE = re.compile(r"#\s*$")
 
 
 def _cue(text: str, start: int, lo: int) -> str | None:
+    """The context word closest before a value: a hint of what it is (or is not)."""
     ctx = before(text, start, lo, 32).lower()
-    if _HASH_BEFORE.search(ctx):
-        return "neg"
-    return nearest(_CUES, ctx)
+    cue = nearest(_CUES, ctx)
+    if cue is None and _HASH_BEFORE.search(ctx):
+        return "neg"  # #4111...: a number someone refers to, not a card
+    return cue
 
 
 # ---------------------------------------------------------------------------- numeric
@@ -98,7 +101,9 @@ def _ssn_valid(d: str) -> bool:
 def numeric_check(enabled: frozenset[str]) -> Check:
     def check(text: str, m: re.Match[str], start: int, end: int, lo: int, hi: int) -> Raw | None:
         kind = m.lastgroup
-        if not bounded(text, start, end, lo, hi, _JOINERS):
+        # An address may be followed by a port or a prefix length; other numbers by nothing
+        # that continues them.
+        if not bounded(text, start, end, lo, hi, "." if kind == "ipv4" else _JOINERS):
             return None
         value = text[start:end]
         cue = _cue(text, start, lo)
@@ -109,7 +114,8 @@ def numeric_check(enabled: frozenset[str]) -> Check:
         if kind == "card":
             return _grouped_card(start, end, value, cue)
         if kind == "ipv4":
-            return _ipv4(start, end, value, cue)
+            cidr = end + 1 < hi and text[end] == "/" and text[end + 1].isdigit()
+            return _ipv4(start, end, value, "cidr" if cidr else cue)
         if kind == "nanp":
             conf = {"phone": 0.95, "neg": 0.35}.get(cue or "", 0.85)
             return (start, end, "phone", conf, "phone_nanp", f"cue {cue}" if cue else "")
@@ -171,6 +177,8 @@ def _ipv4(start: int, end: int, value: str, cue: str | None) -> Raw | None:
         return (start, end, "ip_address", 0.3, "ipv4", "loopback, unspecified or mask")
     if cue == "neg":
         return (start, end, "ip_address", 0.25, "ipv4", "version-like context")
+    if cue == "cidr":
+        return (start, end, "ip_address", 0.4, "ipv4", "a network (CIDR), not a host")
     return (start, end, "ip_address", 0.95 if cue == "ip" else 0.85, "ipv4", "octets ok")
 
 
@@ -190,6 +198,7 @@ def _run(start: int, end: int, value: str, cue: str | None, enabled: frozenset[s
 
 # ---------------------------------------------------------------------------- email
 EMAIL = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+_USERINFO = re.compile(r"://[^\s/@]*$")
 _FILE_TLDS = frozenset({"png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "bmp", "tif", "tiff", "avif"})
 
 
@@ -204,6 +213,8 @@ def email_check(text: str, m: re.Match[str], start: int, end: int, lo: int, hi: 
         return None
     if end < hi and (is_word(text[end]) or text[end] in "-@"):
         return None
+    if _USERINFO.search(before(text, start, lo)):
+        return None  # https://user:token@host: credentials in a URL, not a mailbox
     labels = domain.split(".")
     if any(not label or label[0] == "-" or label[-1] == "-" for label in labels):
         return None
@@ -241,8 +252,9 @@ def ipv6_check(text: str, m: re.Match[str], start: int, end: int, lo: int, hi: i
     groups = [g for g in value.split(":") if g]
     if addr.is_loopback or addr.is_unspecified:
         return (start, end, "ip_address", 0.3, "ipv6", "loopback or unspecified")
-    if "::" in value and len(groups) < 3 and max((len(g) for g in groups), default=0) < 3:
-        return (start, end, "ip_address", 0.3, "ipv6", "too short to tell from code")
+    if "::" in value and len(groups) < 3:
+        if not any(c.isdigit() for c in value) or max((len(g) for g in groups), default=0) < 3:
+            return (start, end, "ip_address", 0.3, "ipv6", "too short to tell from code")
     return (start, end, "ip_address", 0.9, "ipv6", "")
 
 
@@ -319,6 +331,7 @@ ASSIGN = (
     r"|(?P<bearer>bearer[ \t]+(?P<bval>[A-Za-z0-9._~+/-]{16,}=*))"
     r"|(?P<basic>basic[ \t]+(?P<cval>[A-Za-z0-9+/]{8,}={0,2}))"
 )
+_NEXT_PARAM = re.compile(r"&[A-Za-z_][A-Za-z0-9_]*=")
 _PASSWORDISH = frozenset({"passphrase", "password", "passwd", "pwd", "credential", "credentials", "secret"})
 _BARE = frozenset({"key", "token"})
 _COMPOUND_BEFORE = re.compile(
@@ -340,7 +353,11 @@ def assign_check(text: str, m: re.Match[str], start: int, end: int, lo: int, hi:
     if ks > lo and text[ks - 1].isalpha() and not _COMPOUND_BEFORE.search(before(text, ks, lo, 16).lower()):
         return None  # monkey=..., hockey: ...
     vs, ve = m.span("val")
-    value = text[vs:ve].rstrip(".,)]}")
+    value = text[vs:ve]
+    query = _NEXT_PARAM.search(value)
+    if query:
+        value = value[: query.start()]  # ...token=abc&expires_in=3600
+    value = value.rstrip(".,)]}")
     ve = vs + len(value)
     if len(value) < 4 or placeholder(value):
         return None
