@@ -2,7 +2,9 @@
 
 One class per kind of content, each a plain slotted class (construction and attribute access
 are on the translation hot path). `kind` is a class attribute, so dispatching on it is one
-attribute read and one identity comparison of interned strings.
+attribute read and one identity comparison of interned strings; it is typed as its literal, so
+`block.kind == "text"` narrows a `ContentBlock` for the type checker (the stream events in
+model/stream.py do the same).
 
 Fields that only one dialect knows (OpenAI's image `detail`, Anthropic's `cache_control`, a
 text block's `citations`, ...) are kept so a same-dialect round trip loses nothing; builders
@@ -11,14 +13,14 @@ for the other dialect ignore them (docs/TRANSLATION.md lists every such rule).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 
 class TextBlock:
     """Plain text. `extra` holds the block's other keys (e.g. Anthropic `citations`)."""
 
     __slots__ = ("text", "cache_control", "extra")
-    kind = "text"
+    kind: ClassVar[Literal["text"]] = "text"
 
     def __init__(
         self, text: str, cache_control: dict[str, Any] | None = None, extra: dict[str, Any] | None = None
@@ -38,7 +40,7 @@ class ImageBlock:
     """An image given by URL (`source == "url"`) or inline base64 data with its media type."""
 
     __slots__ = ("source", "url", "media_type", "data", "detail", "cache_control", "extra")
-    kind = "image"
+    kind: ClassVar[Literal["image"]] = "image"
 
     def __init__(
         self,
@@ -75,7 +77,7 @@ class ToolUseBlock:
     """
 
     __slots__ = ("id", "name", "input", "arguments", "cache_control", "extra")
-    kind = "tool_use"
+    kind: ClassVar[Literal["tool_use"]] = "tool_use"
 
     def __init__(
         self,
@@ -105,12 +107,12 @@ class ToolResultBlock:
     of TextBlock / ImageBlock / OpaqueBlock."""
 
     __slots__ = ("tool_use_id", "content", "is_error", "cache_control", "extra")
-    kind = "tool_result"
+    kind: ClassVar[Literal["tool_result"]] = "tool_result"
 
     def __init__(
         self,
         tool_use_id: str,
-        content: str | list[Any],
+        content: str | list[ContentBlock],
         is_error: bool | None = None,
         cache_control: dict[str, Any] | None = None,
         extra: dict[str, Any] | None = None,
@@ -132,7 +134,7 @@ class ThinkingBlock:
     """Extended thinking (Anthropic). `signature` must be sent back unchanged to Anthropic."""
 
     __slots__ = ("thinking", "signature", "extra")
-    kind = "thinking"
+    kind: ClassVar[Literal["thinking"]] = "thinking"
 
     def __init__(self, thinking: str, signature: str | None = None, extra: dict[str, Any] | None = None) -> None:
         self.thinking = thinking
@@ -150,7 +152,7 @@ class RedactedThinkingBlock:
     """Encrypted thinking (Anthropic): opaque `data` that must be sent back unchanged."""
 
     __slots__ = ("data", "extra")
-    kind = "redacted_thinking"
+    kind: ClassVar[Literal["redacted_thinking"]] = "redacted_thinking"
 
     def __init__(self, data: str, extra: dict[str, Any] | None = None) -> None:
         self.data = data
@@ -169,7 +171,7 @@ class OpaqueBlock:
     round trip; the other dialect's builder refuses or drops it (docs/TRANSLATION.md)."""
 
     __slots__ = ("dialect", "type", "raw")
-    kind = "opaque"
+    kind: ClassVar[Literal["opaque"]] = "opaque"
 
     def __init__(self, dialect: str, type: str, raw: dict[str, Any]) -> None:
         self.dialect = dialect

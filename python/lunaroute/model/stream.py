@@ -17,6 +17,8 @@ The sequence every decoder produces (and every encoder may rely on):
 
 from __future__ import annotations
 
+from typing import ClassVar, Literal
+
 from ..errors import GatewayError
 from .content import ContentBlock
 from .response import Usage
@@ -24,7 +26,7 @@ from .response import Usage
 
 class MessageStart:
     __slots__ = ("id", "model", "usage")
-    kind = "message_start"
+    kind: ClassVar[Literal["message_start"]] = "message_start"
 
     def __init__(self, id: str, model: str, usage: Usage | None = None) -> None:
         self.id = id
@@ -40,7 +42,7 @@ class BlockStart:
     with id and name (input not yet known), or a complete RedactedThinkingBlock."""
 
     __slots__ = ("index", "block")
-    kind = "block_start"
+    kind: ClassVar[Literal["block_start"]] = "block_start"
 
     def __init__(self, index: int, block: ContentBlock) -> None:
         self.index = index
@@ -52,7 +54,7 @@ class BlockStart:
 
 class TextDelta:
     __slots__ = ("index", "text")
-    kind = "text_delta"
+    kind: ClassVar[Literal["text_delta"]] = "text_delta"
 
     def __init__(self, index: int, text: str) -> None:
         self.index = index
@@ -67,7 +69,7 @@ class InputJsonDelta:
     Anthropic `input_json_delta.partial_json`)."""
 
     __slots__ = ("index", "partial_json")
-    kind = "input_json_delta"
+    kind: ClassVar[Literal["input_json_delta"]] = "input_json_delta"
 
     def __init__(self, index: int, partial_json: str) -> None:
         self.index = index
@@ -79,7 +81,7 @@ class InputJsonDelta:
 
 class ThinkingDelta:
     __slots__ = ("index", "thinking")
-    kind = "thinking_delta"
+    kind: ClassVar[Literal["thinking_delta"]] = "thinking_delta"
 
     def __init__(self, index: int, thinking: str) -> None:
         self.index = index
@@ -91,7 +93,7 @@ class ThinkingDelta:
 
 class SignatureDelta:
     __slots__ = ("index", "signature")
-    kind = "signature_delta"
+    kind: ClassVar[Literal["signature_delta"]] = "signature_delta"
 
     def __init__(self, index: int, signature: str) -> None:
         self.index = index
@@ -103,7 +105,7 @@ class SignatureDelta:
 
 class BlockStop:
     __slots__ = ("index",)
-    kind = "block_stop"
+    kind: ClassVar[Literal["block_stop"]] = "block_stop"
 
     def __init__(self, index: int) -> None:
         self.index = index
@@ -117,7 +119,7 @@ class MessageDelta:
     and/or the cumulative usage so far."""
 
     __slots__ = ("stop_reason", "stop_sequence", "usage")
-    kind = "message_delta"
+    kind: ClassVar[Literal["message_delta"]] = "message_delta"
 
     def __init__(
         self, stop_reason: str | None = None, stop_sequence: str | None = None, usage: Usage | None = None
@@ -132,7 +134,7 @@ class MessageDelta:
 
 class MessageStop:
     __slots__ = ()
-    kind = "message_stop"
+    kind: ClassVar[Literal["message_stop"]] = "message_stop"
 
     def __repr__(self) -> str:
         return "MessageStop()"
@@ -140,7 +142,7 @@ class MessageStop:
 
 class Ping:
     __slots__ = ()
-    kind = "ping"
+    kind: ClassVar[Literal["ping"]] = "ping"
 
     def __repr__(self) -> str:
         return "Ping()"
@@ -150,7 +152,7 @@ class StreamError:
     """The upstream reported an error in the stream, or the stream was unusable."""
 
     __slots__ = ("error",)
-    kind = "error"
+    kind: ClassVar[Literal["error"]] = "error"
 
     def __init__(self, error: GatewayError) -> None:
         self.error = error
