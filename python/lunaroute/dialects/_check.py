@@ -9,7 +9,7 @@ is an int).
 from __future__ import annotations
 
 import math
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ..errors import InvalidRequestError
 
@@ -89,6 +89,8 @@ def opt_number(
     t = type(value)
     if (t is not int and t is not float) or (t is float and not math.isfinite(value)):
         wrong_type(param or key, "a number", value)
+    if TYPE_CHECKING:
+        assert isinstance(value, (int, float))  # what the test through `t` just established
     if (lo is not None and value < lo) or (hi is not None and value > hi):
         fail(param or key, f"must be between {_fmt(lo)} and {_fmt(hi)}, got {value}")
     return value

@@ -104,7 +104,7 @@ def anthropic_type(err: GatewayError) -> str:
         if upstream and err.upstream_dialect == "anthropic":
             return upstream  # same dialect: relayed as the provider said it
         if upstream in ANTHROPIC_TYPES and upstream != GENERIC_TYPE:
-            return upstream  # type: ignore[return-value]
+            return upstream
         return anthropic_type_of_status(err.status)
     return ANTHROPIC_TYPE_OF_KIND.get(err.kind) or anthropic_type_of_status(err.status)
 

@@ -9,14 +9,20 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import GatewayError, InvalidRequestError
 from ..model import NormalizedRequest, NormalizedResponse, NormalizedStreamEvent
 
+if TYPE_CHECKING:
+    from ..config.schema import ProviderConfig
+
 log = logging.getLogger("lunaroute.dialects")
+
+# One SSE event as the kernel framer (kernels.SseFramer) yields it: (type, data, id, retry).
+SseEvent = tuple[str, str, str, int | None]
 
 
 @dataclass(slots=True)
@@ -74,10 +80,10 @@ class StreamEncoderEnding:
     ends once, either normally (the subclass's `_end(parts)`) or with an in-stream error in
     the subclass's dialect (`_stream_error`)."""
 
-    __slots__ = ()
+    __slots__ = ("_done",)
     _done: bool
-    _stream_error: Any  # staticmethod(err) -> bytes, set by the dialect's encoder
-    _end: Any  # method(parts) appending the dialect's normal closing events
+    _stream_error: Callable[[GatewayError], bytes]  # a staticmethod, set by the dialect's encoder
+    _end: Callable[[list[bytes]], None]  # the method appending the dialect's normal closing events
 
     def finish(self) -> bytes:
         if self._done:
@@ -115,7 +121,7 @@ class Dialect(Protocol):
         """How a provider key of this dialect goes upstream."""
         ...
 
-    def default_headers(self, provider: Any) -> tuple[tuple[str, str], ...]:
+    def default_headers(self, provider: ProviderConfig) -> tuple[tuple[str, str], ...]:
         """Headers its providers need when the client did not send them."""
         ...
 
@@ -128,7 +134,7 @@ class Dialect(Protocol):
         drop events that exist only to carry usage the client did not ask for."""
         ...
 
-    def target_options(self, provider: Any) -> TargetOptions:
+    def target_options(self, provider: ProviderConfig) -> TargetOptions:
         """What a provider of this dialect accepts, for `build_request`."""
         ...
 
@@ -137,12 +143,20 @@ class Dialect(Protocol):
         exists only to carry usage."""
         ...
 
-    def ends_stream(self, event: tuple[str, str]) -> bool:
+    def ends_stream(self, event: SseEvent) -> bool:
         """Whether a relayed event ends its stream properly (final marker or error event)."""
         ...
 
     def models_body(self, models: dict[str, str]) -> bytes:
         """`GET /v1/models` in this dialect's shape, from {model id: provider}."""
+        ...
+
+    def patch_system(self, data: dict[str, Any], prepend: str | None, append: str | None, replace: str | None) -> None:
+        """Edit the system prompt of a parsed request in this dialect's shape (a prompts.json
+        patch, before routing): `replace` it, then put `prepend` before it and `append` after.
+        Values are replaced, never edited in place, so a shallow copy of `data` keeps the
+        client's request intact. Raises InvalidRequestError when the prompt's shape is not
+        one the dialect allows."""
         ...
 
     # --- bodies: to and from the normalized model
@@ -173,19 +187,53 @@ class Dialect(Protocol):
         ...
 
 
+# What PackageDialect needs of each module of a dialect package (checked where a dialect
+# names its modules).
+class RequestModule(Protocol):
+    def parse_request(self, data: dict[str, Any]) -> NormalizedRequest: ...
+
+
+class BuildModule(Protocol):
+    def build_request(
+        self, req: NormalizedRequest, *, model: str, stream: bool, options: TargetOptions
+    ) -> dict[str, Any]: ...
+
+
+class ResponseModule(Protocol):
+    def parse_response(self, data: dict[str, Any]) -> NormalizedResponse: ...
+
+    def build_response(self, resp: NormalizedResponse, *, model: str, request: NormalizedRequest) -> dict[str, Any]: ...
+
+    def usage_of(self, data: dict[str, Any]) -> tuple[int, int]: ...
+
+
+class ErrorsModule(Protocol):
+    def error_body(self, err: GatewayError) -> bytes: ...
+
+    def parse_upstream_error(self, status: int, body: bytes) -> GatewayError: ...
+
+    def stream_error(self, err: GatewayError) -> bytes: ...
+
+
+class StreamEncoderClass(Protocol):
+    """A dialect's stream encoder class: one encoder per stream."""
+
+    def __call__(self, *, model: str, request: NormalizedRequest) -> StreamEncoder: ...
+
+
 class PackageDialect:
     """A dialect assembled from the modules of its package (request, request_build,
     response, errors, stream decoder/encoder): the delegation written once for all dialects.
     A dialect package subclasses it together with its wire class (`wire.py`) and names its
     modules and stream classes."""
 
-    name: ClassVar[str]
-    request_module: Any
-    build_module: Any
-    response_module: Any
-    errors_module: Any
-    decoder_class: type
-    encoder_class: type
+    name: str
+    request_module: RequestModule
+    build_module: BuildModule
+    response_module: ResponseModule
+    errors_module: ErrorsModule
+    decoder_class: type[StreamDecoder]
+    encoder_class: StreamEncoderClass
 
     def parse_request(self, data: dict[str, Any]) -> NormalizedRequest:
         return self.request_module.parse_request(data)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ...errors import InvalidRequestError
 from ...model import (
+    ContentBlock,
     ImageBlock,
     OpaqueBlock,
     RedactedThinkingBlock,
@@ -119,15 +120,21 @@ def _tool_result(b: dict[str, Any]) -> ToolResultBlock:
 
 
 # --------------------------------------------------------------------------- build
-def build_block(block: Any, same: bool, thinking: bool, role: str) -> dict[str, Any] | None:
+def build_block(block: ContentBlock, same: bool, thinking: bool, role: str) -> dict[str, Any] | None:
     """One block as Anthropic wants it, or None when it is dropped (docs/TRANSLATION.md).
     `same`: the block came from Anthropic (its dialect-only keys are sent back)."""
+    # `kind` is read once; each branch's TYPE_CHECKING assert tells the type checker
+    # what `block` is there, at no cost at run time.
     kind = block.kind
     if kind == "text":
+        if TYPE_CHECKING:
+            assert isinstance(block, TextBlock)
         if not same and (not block.text or block.text.isspace()):
             return None  # Anthropic refuses empty and whitespace-only text blocks
         out: dict[str, Any] = {"type": "text", "text": block.text}
     elif kind == "tool_use":
+        if TYPE_CHECKING:
+            assert isinstance(block, ToolUseBlock)
         args = input_object(block)
         if args is None:
             raise InvalidRequestError(
@@ -141,6 +148,8 @@ def build_block(block: Any, same: bool, thinking: bool, role: str) -> dict[str, 
             "input": args,
         }
     elif kind == "tool_result":
+        if TYPE_CHECKING:
+            assert isinstance(block, ToolResultBlock)
         out = {
             "type": "tool_result",
             "tool_use_id": block.tool_use_id if same else anthropic_tool_id(block.tool_use_id),
@@ -150,31 +159,47 @@ def build_block(block: Any, same: bool, thinking: bool, role: str) -> dict[str, 
             if content:  # no content and "" mean the same; Anthropic examples leave it out
                 out["content"] = content
         else:
+            if TYPE_CHECKING:
+                assert not isinstance(content, str)
             built = [build_block(c, same, thinking, role) for c in content]
             out["content"] = [c for c in built if c is not None]
         if block.is_error is not None:
             out["is_error"] = block.is_error
     elif kind == "image":
+        if TYPE_CHECKING:
+            assert isinstance(block, ImageBlock)
         if block.source == "base64":
             out = {"type": "image", "source": {"type": "base64", "media_type": block.media_type, "data": block.data}}
         else:
             out = {"type": "image", "source": {"type": "url", "url": block.url}}
     elif kind == "thinking":
+        if TYPE_CHECKING:
+            assert isinstance(block, ThinkingBlock)
         if not thinking:
             log_dropped("thinking block", "anthropic target without thinking")
             return None
         out = {"type": "thinking", "thinking": block.thinking, "signature": block.signature or ""}
     elif kind == "redacted_thinking":
+        if TYPE_CHECKING:
+            assert isinstance(block, RedactedThinkingBlock)
         if not thinking:
             log_dropped("redacted_thinking block", "anthropic target without thinking")
             return None
         out = {"type": "redacted_thinking", "data": block.data}
-    elif block.dialect == "anthropic":
+    # Every other kind is "opaque". The condition reads the block, where no assert can go: a
+    # cast, run for opaque blocks only.
+    elif cast(OpaqueBlock, block).dialect == "anthropic":
+        if TYPE_CHECKING:
+            assert isinstance(block, OpaqueBlock)
         return block.raw
     elif role == "assistant":
+        if TYPE_CHECKING:
+            assert isinstance(block, OpaqueBlock)
         log_dropped(f"{block.type} part of an assistant message", "anthropic")
         return None
     else:
+        if TYPE_CHECKING:
+            assert isinstance(block, OpaqueBlock)
         raise InvalidRequestError(
             f"a '{block.type}' content part cannot be sent to an Anthropic provider", param="messages"
         )

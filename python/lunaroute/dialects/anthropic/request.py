@@ -9,10 +9,10 @@ to check.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from ...errors import InvalidRequestError
-from ...model import Message, NormalizedRequest, SystemPrompt, Tool, ToolChoice
+from ...model import ContentBlock, Message, NormalizedRequest, SystemPrompt, Tool, ToolChoice
 from .._check import (
     at,
     extra_keys,
@@ -140,13 +140,18 @@ def _parse_messages(req: NormalizedRequest, messages: list[Any]) -> None:
             if type(content) is str and len(m) == 2 and (role == "user" or role == "assistant"):
                 out.append(Message(role, content))  # the common turn: nothing else to check
                 continue
-            need_one_of(role, _ROLES, "role")
+            role = need_one_of(role, _ROLES, "role")
             if content is None:
                 fail("content", "required")
             content = parse_content(content)
             if role == "system":
                 # Newer API versions accept system turns among the messages; they are system prompt.
-                text = content if type(content) is str else "\n\n".join(b.text for b in content if b.kind == "text")
+                # (The cast is only for the type checker, on this rare path.)
+                text = (
+                    content
+                    if type(content) is str
+                    else "\n\n".join(b.text for b in cast("list[ContentBlock]", content) if b.kind == "text")
+                )
                 req.system.append(SystemPrompt(text, "system", len(out)))
                 continue
             out.append(Message(role, content, None, extra_keys(m, _MESSAGE_KEYS)))

@@ -8,10 +8,10 @@ refused, OpenAI-only parameters dropped.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...errors import InvalidRequestError
-from ...model import NormalizedRequest
+from ...model import ContentBlock, NormalizedRequest
 from ..base import TargetOptions, carry_extra_fields, log_dropped
 from .blocks import build_block
 
@@ -87,9 +87,12 @@ def _system(req: NormalizedRequest, same: bool) -> Any:
 def _messages(req: NormalizedRequest, same: bool, thinking_ok: bool) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     last: dict[str, Any] | None = None
+    content: str | list[ContentBlock] | list[dict[str, Any]]  # a message's blocks, then as sent
     for m in req.messages:
         content = m.content
         if type(content) is not str:
+            if TYPE_CHECKING:
+                assert not isinstance(content, str)
             built = [build_block(b, same, thinking_ok, m.role) for b in content]
             content = [b for b in built if b is not None]
             if not content and not same:

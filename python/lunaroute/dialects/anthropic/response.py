@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ...errors import InvalidRequestError, UpstreamError
-from ...model import NormalizedRequest, NormalizedResponse, Usage
+from ...model import (
+    NormalizedRequest,
+    NormalizedResponse,
+    OpaqueBlock,
+    RedactedThinkingBlock,
+    TextBlock,
+    ThinkingBlock,
+    ToolUseBlock,
+    Usage,
+)
 from ...model import response as sr
 from .._ids import anthropic_message_id, anthropic_tool_id
 from .._tool_args import input_object
@@ -93,13 +102,19 @@ def build_response(resp: NormalizedResponse, *, model: str, request: NormalizedR
     same = resp.dialect == "anthropic"
     content: list[dict[str, Any]] = []
     for block in resp.content:
+        # `kind` is read once per block; each branch's TYPE_CHECKING assert tells the type
+        # checker which block it holds, at no cost at run time.
         kind = block.kind
         if kind == "text":
+            if TYPE_CHECKING:
+                assert isinstance(block, TextBlock)
             out: dict[str, Any] = {"type": "text", "text": block.text}
             if same and block.extra:
                 out.update(block.extra)
             content.append(out)
         elif kind == "tool_use":
+            if TYPE_CHECKING:
+                assert isinstance(block, ToolUseBlock)
             args = input_object(block)
             if args is None:
                 # A model's malformed or truncated arguments (e.g. cut by max_tokens): the
@@ -115,10 +130,17 @@ def build_response(resp: NormalizedResponse, *, model: str, request: NormalizedR
                 }
             )
         elif kind == "thinking":
+            if TYPE_CHECKING:
+                assert isinstance(block, ThinkingBlock)
             content.append({"type": "thinking", "thinking": block.thinking, "signature": block.signature or ""})
         elif kind == "redacted_thinking":
+            if TYPE_CHECKING:
+                assert isinstance(block, RedactedThinkingBlock)
             content.append({"type": "redacted_thinking", "data": block.data})
-        elif kind == "opaque" and block.dialect == "anthropic":
+        # The condition reads the block, where no assert can go: a cast, run for opaque blocks only.
+        elif kind == "opaque" and cast(OpaqueBlock, block).dialect == "anthropic":
+            if TYPE_CHECKING:
+                assert isinstance(block, OpaqueBlock)
             content.append(block.raw)
         else:
             log_dropped(f"{getattr(block, 'type', kind)} block of the answer", "anthropic")

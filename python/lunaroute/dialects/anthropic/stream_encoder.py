@@ -10,11 +10,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ...model import NormalizedRequest, NormalizedStreamEvent, Usage
+from ...model import (
+    BlockStart,
+    BlockStop,
+    InputJsonDelta,
+    MessageDelta,
+    MessageStart,
+    NormalizedRequest,
+    NormalizedStreamEvent,
+    RedactedThinkingBlock,
+    SignatureDelta,
+    StreamError,
+    TextDelta,
+    ThinkingDelta,
+    ToolUseBlock,
+    Usage,
+)
 from ...model import response as sr
 from .._ids import anthropic_message_id, anthropic_tool_id
 from ..base import StreamEncoderEnding
@@ -32,7 +47,6 @@ class AnthropicStreamEncoder(StreamEncoderEnding):
     __slots__ = (
         "_model",
         "_started",
-        "_done",
         "_open_src",
         "_open_out",
         "_next",
@@ -57,8 +71,12 @@ class AnthropicStreamEncoder(StreamEncoderEnding):
             return b""
         parts: list[bytes] = []
         for ev in events:
+            # `kind` is read once per event; each branch's TYPE_CHECKING assert tells the type
+            # checker which event it holds, at no cost at run time.
             kind = ev.kind
             if kind == "text_delta":
+                if TYPE_CHECKING:
+                    assert isinstance(ev, TextDelta)
                 if ev.index == self._open_src:
                     parts.append(
                         _DELTA_HEAD
@@ -68,6 +86,8 @@ class AnthropicStreamEncoder(StreamEncoderEnding):
                         + b"}}\n\n"
                     )
             elif kind == "input_json_delta":
+                if TYPE_CHECKING:
+                    assert isinstance(ev, InputJsonDelta)
                 if ev.index == self._open_src:
                     parts.append(
                         _DELTA_HEAD
@@ -77,6 +97,8 @@ class AnthropicStreamEncoder(StreamEncoderEnding):
                         + b"}}\n\n"
                     )
             elif kind == "thinking_delta":
+                if TYPE_CHECKING:
+                    assert isinstance(ev, ThinkingDelta)
                 if ev.index == self._open_src:
                     parts.append(
                         _DELTA_HEAD
@@ -86,6 +108,8 @@ class AnthropicStreamEncoder(StreamEncoderEnding):
                         + b"}}\n\n"
                     )
             elif kind == "signature_delta":
+                if TYPE_CHECKING:
+                    assert isinstance(ev, SignatureDelta)
                 if ev.index == self._open_src:
                     parts.append(
                         _DELTA_HEAD
@@ -95,16 +119,24 @@ class AnthropicStreamEncoder(StreamEncoderEnding):
                         + b"}}\n\n"
                     )
             elif kind == "block_start":
+                if TYPE_CHECKING:
+                    assert isinstance(ev, BlockStart)
                 self._block_start(ev, parts)
             elif kind == "block_stop":
+                if TYPE_CHECKING:
+                    assert isinstance(ev, BlockStop)
                 if ev.index == self._open_src:
                     self._stop_block(parts)
             elif kind == "message_start":
+                if TYPE_CHECKING:
+                    assert isinstance(ev, MessageStart)
                 if ev.usage is not None:
                     self._usage = ev.usage
                 if not self._started:
                     self._start(ev.id, parts)
             elif kind == "message_delta":
+                if TYPE_CHECKING:
+                    assert isinstance(ev, MessageDelta)
                 if ev.stop_reason is not None:
                     self._stop_reason = ev.stop_reason
                     self._stop_sequence = ev.stop_sequence
@@ -116,6 +148,8 @@ class AnthropicStreamEncoder(StreamEncoderEnding):
             elif kind == "ping":
                 parts.append(_PING)
             elif kind == "error":
+                if TYPE_CHECKING:
+                    assert isinstance(ev, StreamError)
                 parts.append(stream_error(ev.error))
                 self._done = True
                 break
@@ -125,7 +159,7 @@ class AnthropicStreamEncoder(StreamEncoderEnding):
     def _start(self, upstream_id: str, parts: list[bytes]) -> None:
         self._started = True
         usage = self._usage if self._usage is not None else Usage()
-        message = {
+        message: dict[str, Any] = {
             "id": anthropic_message_id(upstream_id),
             "type": "message",
             "role": "assistant",
@@ -137,7 +171,7 @@ class AnthropicStreamEncoder(StreamEncoderEnding):
         }
         parts.append(b'event: message_start\ndata: {"type":"message_start","message":' + _dumps(message) + b"}\n\n")
 
-    def _block_start(self, ev: Any, parts: list[bytes]) -> None:
+    def _block_start(self, ev: BlockStart, parts: list[bytes]) -> None:
         if not self._started:
             self._start("", parts)
         if self._open_src >= 0:
@@ -147,10 +181,14 @@ class AnthropicStreamEncoder(StreamEncoderEnding):
         if kind == "text":
             body: dict[str, Any] = {"type": "text", "text": ""}
         elif kind == "tool_use":
+            if TYPE_CHECKING:
+                assert isinstance(block, ToolUseBlock)
             body = {"type": "tool_use", "id": anthropic_tool_id(block.id), "name": block.name, "input": {}}
         elif kind == "thinking":
             body = {"type": "thinking", "thinking": "", "signature": ""}
         elif kind == "redacted_thinking":
+            if TYPE_CHECKING:
+                assert isinstance(block, RedactedThinkingBlock)
             body = {"type": "redacted_thinking", "data": block.data}
         else:
             return

@@ -6,12 +6,16 @@ object and never name the dialect themselves."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from ...errors import InvalidRequestError
-from ..base import TargetOptions, has_usage_object, light_chat_checks
+from ..base import SseEvent, TargetOptions, has_usage_object, light_chat_checks
+from . import system_patch
+
+if TYPE_CHECKING:
+    from ...config.schema import ProviderConfig
 
 
 class AnthropicWire:
@@ -21,7 +25,7 @@ class AnthropicWire:
     credential_hint = "x-api-key (or Authorization: Bearer <key>)"
     # `anthropic-version` is required upstream (the provider's configured default fills in);
     # `anthropic-beta` turns on features the client relies on.
-    pass_headers = ("anthropic-version", "anthropic-beta")
+    pass_headers: tuple[str, ...] = ("anthropic-version", "anthropic-beta")
 
     @staticmethod
     def client_credential(headers: Mapping[str, str]) -> str | None:
@@ -35,7 +39,7 @@ class AnthropicWire:
         return ("x-api-key", key)
 
     @staticmethod
-    def default_headers(provider: Any) -> tuple[tuple[str, str], ...]:
+    def default_headers(provider: ProviderConfig) -> tuple[tuple[str, str], ...]:
         """Headers this dialect's providers need when the client did not send them."""
         return (("anthropic-version", provider.anthropic_version),)
 
@@ -52,7 +56,7 @@ class AnthropicWire:
         return body, False
 
     @staticmethod
-    def target_options(provider: Any) -> TargetOptions:
+    def target_options(provider: ProviderConfig) -> TargetOptions:
         return TargetOptions(
             default_max_tokens=provider.default_max_tokens,
             supports_thinking=True,
@@ -83,9 +87,11 @@ class AnthropicWire:
         return False
 
     @staticmethod
-    def ends_stream(event: tuple[str, str]) -> bool:
+    def ends_stream(event: SseEvent) -> bool:
         """Whether a relayed event is a proper end: `message_stop`, or an `error` event."""
         return event[0] in ("message_stop", "error")
+
+    patch_system = staticmethod(system_patch.patch_system)  # prompts.json patches (Dialect.patch_system)
 
     @staticmethod
     def models_body(models: dict[str, str]) -> bytes:

@@ -9,7 +9,7 @@ an error is an InvalidRequestError naming the field (`param`). Fields only OpenA
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...errors import InvalidRequestError
 from ...model import (
@@ -186,7 +186,9 @@ def _parse_messages(req: NormalizedRequest, messages: list[Any]) -> None:
                     tool_holder = Message("user", [block])
                     out.append(tool_holder)
                 else:
-                    tool_holder.content.append(block)  # type: ignore[union-attr]
+                    if TYPE_CHECKING:
+                        assert not isinstance(tool_holder.content, str)  # made with a list just above
+                    tool_holder.content.append(block)
             elif role == "system" or role == "developer":
                 tool_holder = None
                 text = _text_only_content(content)

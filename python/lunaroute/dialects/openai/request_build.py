@@ -8,10 +8,20 @@ thinking and `top_k` dropped, ...).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ...errors import InvalidRequestError
-from ...model import Message, NormalizedRequest, SystemPrompt, ToolResultBlock
+from ...model import (
+    ContentBlock,
+    ImageBlock,
+    Message,
+    NormalizedRequest,
+    OpaqueBlock,
+    SystemPrompt,
+    TextBlock,
+    ToolResultBlock,
+    ToolUseBlock,
+)
 from .._tool_args import arguments_json
 from ..base import TargetOptions, carry_extra_fields, log_dropped
 from .request import MAX_STOP
@@ -101,20 +111,33 @@ def _user(m: Message, same: bool, out: list[dict[str, Any]]) -> None:
     if type(content) is str:
         msg: dict[str, Any] = {"role": "user", "content": content}
     else:
+        if TYPE_CHECKING:
+            assert not isinstance(content, str)
         parts: list[dict[str, Any]] = []
         images_from_tools: list[dict[str, Any]] = []
         for block in content:
+            # `kind` is read once; each branch's TYPE_CHECKING assert tells the type checker
+            # what `block` is there, at no cost at run time.
             kind = block.kind
             if kind == "tool_result":
+                if TYPE_CHECKING:
+                    assert isinstance(block, ToolResultBlock)
                 out.append(_tool_message(block, same, images_from_tools))
             elif kind == "text":
+                if TYPE_CHECKING:
+                    assert isinstance(block, TextBlock)
                 part = {"type": "text", "text": block.text}
                 if same and block.extra:
                     part.update(block.extra)
                 parts.append(part)
             elif kind == "image":
+                if TYPE_CHECKING:
+                    assert isinstance(block, ImageBlock)
                 parts.append(_image_part(block, same))
-            elif kind == "opaque" and block.dialect == "openai":
+            # The condition reads the block, where no assert can go: a cast, run for opaque blocks only.
+            elif kind == "opaque" and cast(OpaqueBlock, block).dialect == "openai":
+                if TYPE_CHECKING:
+                    assert isinstance(block, OpaqueBlock)
                 parts.append(block.raw)
             elif kind == "thinking" or kind == "redacted_thinking":
                 log_dropped("thinking block", "openai")
@@ -152,8 +175,11 @@ def _image_part(block: Any, same: bool) -> dict[str, Any]:
 def _tool_message(block: ToolResultBlock, same: bool, images_out: list[dict[str, Any]]) -> dict[str, Any]:
     """One `tool` message. OpenAI tool messages hold text only: images of the result go into a
     user message right after the tool messages; `is_error` becomes an "Error: " prefix."""
+    content: str | list[ContentBlock] | list[dict[str, Any]]  # the result's blocks, then as sent
     content = block.content
     if type(content) is not str:
+        if TYPE_CHECKING:
+            assert not isinstance(content, str)
         if same:
             content = [_text_part(b) for b in content]
         else:
@@ -170,6 +196,8 @@ def _tool_message(block: ToolResultBlock, same: bool, images_out: list[dict[str,
                     )
             content = "\n\n".join(texts)
     if block.is_error and not same:
+        if TYPE_CHECKING:
+            assert isinstance(content, str)  # not `same`: a list was joined into a string above
         content = "Error: " + content if content else "Error"
     msg = {"role": "tool", "tool_call_id": block.tool_use_id, "content": content}
     if same and block.extra:
@@ -190,14 +218,22 @@ def _assistant(m: Message, same: bool) -> dict[str, Any]:
     if type(content) is str:
         msg["content"] = content
     else:
+        if TYPE_CHECKING:
+            assert not isinstance(content, str)
         texts: list[str] = []
         calls: list[dict[str, Any]] = []
         refusal_parts: list[dict[str, Any]] = []
         for block in content:
+            # `kind` is read once; each branch's TYPE_CHECKING assert tells the type checker
+            # what `block` is there, at no cost at run time.
             kind = block.kind
             if kind == "text":
+                if TYPE_CHECKING:
+                    assert isinstance(block, TextBlock)
                 texts.append(block.text)
             elif kind == "tool_use":
+                if TYPE_CHECKING:
+                    assert isinstance(block, ToolUseBlock)
                 call = {
                     "id": block.id,
                     "type": "function",
@@ -207,6 +243,8 @@ def _assistant(m: Message, same: bool) -> dict[str, Any]:
                     call.update(block.extra)
                 calls.append(call)
             elif kind == "opaque" and same:
+                if TYPE_CHECKING:
+                    assert isinstance(block, OpaqueBlock)
                 if block.type == "custom_tool_call":
                     calls.append(block.raw)
                 else:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...errors import UpstreamError
 from ...model import NormalizedRequest, NormalizedResponse, TextBlock, ToolUseBlock, Usage
@@ -128,10 +128,16 @@ def build_response(resp: NormalizedResponse, *, model: str, request: NormalizedR
     texts: list[str] = []
     calls: list[dict[str, Any]] = []
     for block in resp.content:
+        # `kind` is read once; each branch's TYPE_CHECKING assert tells the type checker
+        # what `block` is there, at no cost at run time.
         kind = block.kind
         if kind == "text":
+            if TYPE_CHECKING:
+                assert isinstance(block, TextBlock)
             texts.append(block.text)
         elif kind == "tool_use":
+            if TYPE_CHECKING:
+                assert isinstance(block, ToolUseBlock)
             calls.append(
                 {
                     "id": block.id,

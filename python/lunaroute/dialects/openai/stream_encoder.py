@@ -15,9 +15,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import orjson
 
-from ...model import NormalizedRequest, NormalizedStreamEvent, Usage
+from ...model import (
+    BlockStart,
+    InputJsonDelta,
+    MessageDelta,
+    MessageStart,
+    NormalizedRequest,
+    NormalizedStreamEvent,
+    StreamError,
+    TextDelta,
+    Usage,
+)
 from .._ids import now, openai_completion_id
 from ..base import StreamEncoderEnding
 from .errors import stream_error
@@ -35,7 +47,6 @@ class OpenAIStreamEncoder(StreamEncoderEnding):
         "_include_usage",
         "_created",
         "_started",
-        "_done",
         "_prefix",
         "_head",
         "_tail",
@@ -64,13 +75,19 @@ class OpenAIStreamEncoder(StreamEncoderEnding):
             return b""
         parts: list[bytes] = []
         for ev in events:
+            # `kind` is read once per event; each branch's TYPE_CHECKING assert tells the type
+            # checker which event it holds, at no cost at run time.
             kind = ev.kind
             if kind == "text_delta":
+                if TYPE_CHECKING:
+                    assert isinstance(ev, TextDelta)
                 if ev.text:
                     if not self._started:
                         self._start("", parts)
                     parts.append(self._head + b'{"content":' + _dumps(ev.text) + b"}" + self._tail)
             elif kind == "input_json_delta":
+                if TYPE_CHECKING:
+                    assert isinstance(ev, InputJsonDelta)
                 k = self._tools.get(ev.index)
                 if k is not None and ev.partial_json:
                     parts.append(
@@ -83,11 +100,15 @@ class OpenAIStreamEncoder(StreamEncoderEnding):
                         + self._tail
                     )
             elif kind == "message_start":
+                if TYPE_CHECKING:
+                    assert isinstance(ev, MessageStart)
                 if not self._started:
                     self._start(ev.id, parts)
                 if ev.usage is not None:
                     self._usage = ev.usage
             elif kind == "block_start":
+                if TYPE_CHECKING:
+                    assert isinstance(ev, BlockStart)
                 if not self._started:
                     self._start("", parts)
                 block = ev.block
@@ -103,6 +124,8 @@ class OpenAIStreamEncoder(StreamEncoderEnding):
                     }
                     parts.append(self._head + b'{"tool_calls":[' + _dumps(call) + b"]}" + self._tail)
             elif kind == "message_delta":
+                if TYPE_CHECKING:
+                    assert isinstance(ev, MessageDelta)
                 if ev.stop_reason is not None:
                     self._stop_reason = ev.stop_reason
                 if ev.usage is not None:
@@ -113,6 +136,8 @@ class OpenAIStreamEncoder(StreamEncoderEnding):
             elif kind == "ping":
                 parts.append(_PING)
             elif kind == "error":
+                if TYPE_CHECKING:
+                    assert isinstance(ev, StreamError)
                 parts.append(stream_error(ev.error))
                 self._done = True
                 break

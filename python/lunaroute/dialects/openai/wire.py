@@ -6,13 +6,17 @@ object and never name the dialect themselves."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from ...kernels import top_level_span
-from ..base import TargetOptions, has_usage_object, light_chat_checks
+from ..base import SseEvent, TargetOptions, has_usage_object, light_chat_checks
 from ..splice import add_top_level_field
+from . import system_patch
+
+if TYPE_CHECKING:
+    from ...config.schema import ProviderConfig
 
 
 class OpenAIWire:
@@ -21,7 +25,7 @@ class OpenAIWire:
     ingress_scope = "openai_ingress"
     credential_hint = "Authorization: Bearer <key>"
     # Client headers carried upstream verbatim (organization and project select billing).
-    pass_headers = ("openai-organization", "openai-project", "openai-beta")
+    pass_headers: tuple[str, ...] = ("openai-organization", "openai-project", "openai-beta")
 
     @staticmethod
     def client_credential(headers: Mapping[str, str]) -> str | None:
@@ -35,7 +39,7 @@ class OpenAIWire:
         return ("authorization", f"Bearer {key}")
 
     @staticmethod
-    def default_headers(provider: Any) -> tuple[tuple[str, str], ...]:
+    def default_headers(provider: ProviderConfig) -> tuple[tuple[str, str], ...]:
         """Headers this dialect's providers need when the client did not send them."""
         return ()
 
@@ -68,7 +72,7 @@ class OpenAIWire:
         return body[: span[0]] + orjson.dumps(merged) + body[span[1] :], True
 
     @staticmethod
-    def target_options(provider: Any) -> TargetOptions:
+    def target_options(provider: ProviderConfig) -> TargetOptions:
         return TargetOptions(
             default_max_tokens=provider.default_max_tokens,
             supports_thinking=False,
@@ -87,15 +91,18 @@ class OpenAIWire:
             if type(u) is dict:
                 usage[0] = int(u.get("prompt_tokens") or 0)
                 usage[1] = int(u.get("completion_tokens") or 0)
-            return obj.get("choices") == []
+            choices: object = obj.get("choices")  # typed, so the comparison is a bool
+            return choices == []
         except (orjson.JSONDecodeError, AttributeError, TypeError, ValueError):
             return False  # usage an upstream got wrong must not break the stream it rides on
 
     @staticmethod
-    def ends_stream(event: tuple[str, str]) -> bool:
+    def ends_stream(event: SseEvent) -> bool:
         """Whether a relayed event is a proper end: `[DONE]`, or an error the upstream sent."""
         data = event[1]
         return data == "[DONE]" or data.startswith('{"error"')
+
+    patch_system = staticmethod(system_patch.patch_system)  # prompts.json patches (Dialect.patch_system)
 
     @staticmethod
     def models_body(models: dict[str, str]) -> bytes:
