@@ -131,13 +131,14 @@ class BreakerRegistry:
             "reset_timeout_ms": settings.reset_timeout_ms,
             "half_open_requests": settings.half_open_requests,
         }
+        # Typed locals: the kernel module's attributes are untyped to the checker.
         if offset is None:
             if self._shared:
                 log.warning("shared circuit-breaker file is full: provider %r keeps process-private state", name)
-            return self._kernel.CircuitBreaker(**args)  # type: ignore[no-any-return]
-        return self._kernel.CircuitBreaker(  # type: ignore[no-any-return]
-            **args, buffer=self._store.buffer, offset=offset
-        )
+            private: CircuitBreakerLike = self._kernel.CircuitBreaker(**args)
+            return private
+        shared: CircuitBreakerLike = self._kernel.CircuitBreaker(**args, buffer=self._store.buffer, offset=offset)
+        return shared
 
     def _adopt(self, previous: BreakerRegistry, *, copy_state: bool) -> None:
         """Carry over what a replaced registry knew about providers that still exist."""

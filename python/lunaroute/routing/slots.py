@@ -105,7 +105,7 @@ class SharedSlotFile:
     def __init__(self, path: str, slot_size: int, capacity: int = DEFAULT_CAPACITY) -> None:
         import fcntl  # POSIX only; shared breakers are a Linux/macOS deployment feature
 
-        self._fcntl = fcntl
+        self._fcntl: _Flock = fcntl
         self.path = path
         self.slot_size = slot_size
         self.capacity = capacity
@@ -197,27 +197,37 @@ class SharedSlotFile:
         self._close_fd()  # idempotent
 
 
+class _Flock(Protocol):
+    """What is used of the `fcntl` module (imported where a shared file is opened: POSIX only)."""
+
+    @property
+    def LOCK_EX(self) -> int: ...
+    @property
+    def LOCK_UN(self) -> int: ...
+    def flock(self, fd: int, operation: int, /) -> None: ...
+
+
 class _FileLock:
     """An exclusive lock for a `with` block: a thread lock (flock does not exclude threads
     sharing one open file), then `flock` to exclude other processes."""
 
     _threads = threading.Lock()
 
-    def __init__(self, fd: int, fcntl_module: object) -> None:
+    def __init__(self, fd: int, fcntl_module: _Flock) -> None:
         self._fd = fd
         self._fcntl = fcntl_module
 
     def __enter__(self) -> None:
         self._threads.acquire()
         try:
-            self._fcntl.flock(self._fd, self._fcntl.LOCK_EX)  # type: ignore[attr-defined]
+            self._fcntl.flock(self._fd, self._fcntl.LOCK_EX)
         except BaseException:
             self._threads.release()
             raise
 
     def __exit__(self, *exc: object) -> None:
         try:
-            self._fcntl.flock(self._fd, self._fcntl.LOCK_UN)  # type: ignore[attr-defined]
+            self._fcntl.flock(self._fd, self._fcntl.LOCK_UN)
         finally:
             self._threads.release()
 
