@@ -20,7 +20,7 @@ import asyncio
 import heapq
 import itertools
 import weakref
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 # Entries due within this much of each other fire in the same pass.
 _SLACK_S = 0.001
@@ -89,12 +89,16 @@ class Deadlines:
         if self._timer is not None:
             self._timer.cancel()
         self._timer_at = when
-        self._timer = self._loop.call_at(when, self._fire)  # type: ignore[union-attr]
+        if TYPE_CHECKING:
+            assert self._loop is not None  # adopted by arm() before anything is scheduled
+        self._timer = self._loop.call_at(when, self._fire)
 
     def _fire(self) -> None:
         self._timer = None
         heap = self._heap
-        now = self._loop.time() + _SLACK_S  # type: ignore[union-attr]
+        if TYPE_CHECKING:
+            assert self._loop is not None  # the timer that fires was scheduled on it
+        now = self._loop.time() + _SLACK_S
         due: list[Timed] = []
         while heap and heap[0][0] <= now:
             when, _, ref = heapq.heappop(heap)
