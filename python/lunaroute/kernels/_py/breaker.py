@@ -73,6 +73,7 @@ def _slot(buffer: object, offset: int) -> memoryview:
     if offset % 8:
         raise InvalidArgumentError(f"offset must be a multiple of 8, got {offset}")
     try:
+        # Any object is tried: memoryview's TypeError is the buffer-protocol test.
         view = memoryview(buffer)  # type: ignore[arg-type]
     except TypeError:
         raise InvalidArgumentError(f"buffer must support the buffer protocol, not {type(buffer).__name__}") from None

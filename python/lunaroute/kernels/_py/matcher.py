@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import AnyStr
 
 from ...errors import InvalidArgumentError, InvalidPatternError
 
@@ -30,17 +31,17 @@ def _ascii_fold(s: str) -> str:
     return s.encode("utf-8").lower().decode("utf-8")
 
 
-def _literal_spans(hay: str | bytes, needles: Sequence[tuple[str | bytes, int]]) -> list[Match]:
+def _literal_spans(hay: AnyStr, needles: Sequence[tuple[AnyStr, int]]) -> list[Match]:
     """Leftmost-longest non-overlapping matches of `needles` (needle, id) in `hay`."""
     found: list[tuple[int, int, int]] = []
     add = found.append
     find = hay.find
     for needle, pid in needles:
         size = len(needle)
-        i = find(needle)  # type: ignore[arg-type]
+        i = find(needle)
         while i >= 0:
             add((i, -size, pid))
-            i = find(needle, i + 1)  # type: ignore[arg-type]
+            i = find(needle, i + 1)
     found.sort()
     taken: list[Match] = []
     last_end = 0
