@@ -61,6 +61,9 @@ def check_block(c: AnthropicChecks, path: str, block: Any, role: str) -> None:
     if role == "user" and kind in ASSISTANT_ONLY:
         c.add(f"{path}.type", f"`{kind}` blocks are only allowed in `assistant` messages")
         return
+    if role == "system" and kind != "text":
+        c.add(f"{path}.type", f"`{kind}` blocks are not allowed in `system` messages")
+        return
     if role == "assistant" and kind in USER_ONLY:
         c.add(f"{path}.type", f"`{kind}` blocks are only allowed in `user` messages")
         return

@@ -106,3 +106,12 @@ def _fmt(number: float) -> str:
     if isinstance(number, float) and number.is_integer():
         return str(int(number))
     return str(number)
+
+
+def check_output_config(c: AnthropicChecks, path: str, value: Any) -> None:
+    """`output_config` of a request, or of a system turn (per-turn control)."""
+    if not c.obj(path, value, nullable=True) or value is None:
+        return
+    c.extra(path, value, {"effort", "format"})
+    if "effort" in value:
+        c.literal(f"{path}.effort", value["effort"], ["low", "medium", "high", "xhigh", "max"], nullable=True)

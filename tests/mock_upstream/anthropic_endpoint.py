@@ -8,12 +8,13 @@ from typing import Any
 
 from .anthropic_shapes import MessageMeta, message, message_events
 from .anthropic_validator import anthropic_request_issues
+from .behaviours import Behaviour
 from .error_bodies import anthropic_error
 from .http11 import HttpRequest
 from .replies import JsonReply, StreamReply
 from .responses import Conversation, ToolResult, ToolSpec, plan_reply
 from .state import MockState
-from .usage import anthropic_segments
+from .usage import CacheOutcome, anthropic_segments
 
 # Versions are dates; the official SDK sends its own (2023-06-01 for years, newer since).
 API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -95,9 +96,15 @@ class AnthropicDialect:
         return self.error(400, request_id, issues[0].message)
 
     # ------------------------------------------------------------------ endpoints
-    def messages(self, body: dict[str, Any], request_id: str, override_text: str | None) -> JsonReply | StreamReply:
-        plan = plan_reply(conversation(body), lambda: self.state.new_id("toolu_"), override_text)
+    def messages(self, body: dict[str, Any], request_id: str, scripted: Behaviour) -> JsonReply | StreamReply:
+        plan = plan_reply(
+            conversation(body), lambda: self.state.new_id("toolu_"), scripted.text, scripted.scripted_calls()
+        )
         cache = self.state.cache.lookup_and_store(body["model"], anthropic_segments(body))
+        if scripted.usage is not None:
+            plan.scripted_output_tokens = scripted.usage["output_tokens"]
+            read, created = scripted.usage["cache_read_input_tokens"], scripted.usage["cache_creation_input_tokens"]
+            cache = CacheOutcome(scripted.usage["input_tokens"] + read + created, read, created)
         meta = MessageMeta(id=self.state.new_id("msg_"), model=body["model"], cache=cache)
         if body.get("stream"):
             return StreamReply(message_events(meta, plan), self.headers(request_id, stream=True))
@@ -145,7 +152,8 @@ def _text(content: Any) -> str:
 
 def conversation(body: dict[str, Any]) -> Conversation:
     """Reduce a (valid) messages request to what the reply rules look at."""
-    messages = body["messages"]
+    # Mid-conversation system turns steer the model; the reply rules read the dialogue only.
+    messages = [m for m in body["messages"] if m["role"] != "system"]
     turns: list[tuple[str, list[Any]]] = []
     for m in messages:
         blocks = m["content"] if isinstance(m["content"], list) else [{"type": "text", "text": m["content"]}]

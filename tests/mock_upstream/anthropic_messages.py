@@ -4,7 +4,9 @@ Besides each message's shape this enforces the conversation rules of the real AP
 consecutive same-role messages form one turn; every `tool_use` of an assistant turn is
 answered by a `tool_result` in the very next (user) turn, and every `tool_result` answers a
 `tool_use` of the turn right before; only the final assistant message may be empty, and it
-may not end with whitespace (prefill).
+may not end with whitespace (prefill). A `system` message after the first one is a
+mid-conversation system turn (Claude Code 2.x sends them): text only, with an optional
+per-turn `output_config`, and invisible to the turn rules.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from .anthropic_blocks import check_block
-from .anthropic_checks import AnthropicChecks
+from .anthropic_checks import AnthropicChecks, check_output_config
 
 
 def check_messages(c: AnthropicChecks, messages: Any, *, thinking_on: bool) -> None:
@@ -38,12 +40,16 @@ def _check_message(c: AnthropicChecks, i: int, message: Any, *, last: bool) -> b
     path = f"messages.{i}"
     if not c.obj(path, message):
         return False
-    c.extra(path, message, {"role", "content"})
-    ok = True
     role = message.get("role")
+    if role == "system":
+        c.extra(path, message, {"role", "content", "output_config"})
+        check_output_config(c, f"{path}.output_config", message.get("output_config"))
+    else:
+        c.extra(path, message, {"role", "content"})
+    ok = True
     if role is None:
         ok = c.missing(f"{path}.role")
-    elif not c.literal(f"{path}.role", role, ["user", "assistant"]):
+    elif not c.literal(f"{path}.role", role, ["user", "assistant"] if i == 0 else ["user", "assistant", "system"]):
         ok = False
     if "content" not in message:
         return c.missing(f"{path}.content")
@@ -88,10 +94,13 @@ def _blocks(message: dict[str, Any]) -> list[Any]:
 
 
 def _turns(messages: list[dict[str, Any]]) -> list[tuple[str, list[tuple[int, int, Any]]]]:
-    """Merge consecutive same-role messages: [(role, [(msg_index, block_index, block)])]."""
+    """Merge consecutive same-role messages: [(role, [(msg_index, block_index, block)])].
+    System turns are left out: they neither split nor answer a tool exchange."""
     turns: list[tuple[str, list[tuple[int, int, Any]]]] = []
     for i, message in enumerate(messages):
         role = message["role"]
+        if role == "system":
+            continue
         entries = [(i, j, block) for j, block in enumerate(_blocks(message))]
         if turns and turns[-1][0] == role:
             turns[-1][1].extend(entries)

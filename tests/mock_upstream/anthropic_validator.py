@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from .anthropic_blocks import check_text_block
-from .anthropic_checks import AnthropicChecks
+from .anthropic_checks import AnthropicChecks, check_output_config
 from .anthropic_messages import check_messages
 from .validation_common import Issue
 
@@ -24,6 +24,7 @@ _COMMON_FIELDS = {
     "tool_choice",
     "thinking",
     "cache_control",
+    "context_management",
     "output_config",
     "speed",
     "user_profile_id",
@@ -232,22 +233,29 @@ def _check_misc(c: AnthropicChecks, body: dict[str, Any]) -> None:
     for key in ("inference_geo", "user_profile_id", "workspace_id"):
         if key in body:
             c.string(key, body[key], nullable=key == "inference_geo")
-    for key in ("output_config", "diagnostics"):
-        if key in body:
-            c.obj(key, body[key], nullable=True)
-    output = body.get("output_config")
-    if isinstance(output, dict):
-        c.extra("output_config", output, {"effort", "format"})
-        if "effort" in output:
-            c.literal(
-                "output_config.effort",
-                output["effort"],
-                ["low", "medium", "high", "xhigh", "max"],
-                nullable=True,
-            )
+    if "diagnostics" in body:
+        c.obj("diagnostics", body["diagnostics"], nullable=True)
+    if "output_config" in body:
+        check_output_config(c, "output_config", body["output_config"])
+    if "context_management" in body:
+        _check_context_management(c, body["context_management"])
     if "container" in body and body["container"] is not None and not isinstance(body["container"], (str, dict)):
         c.add("container", "Input should be a valid string or a valid dictionary")
     c.cache_control("cache_control", body.get("cache_control"))
+
+
+def _check_context_management(c: AnthropicChecks, value: Any) -> None:
+    """`{edits: [{type, ...}]}`: the edit kinds and their knobs change by beta, so each edit
+    is checked for its tag only."""
+    if not c.obj("context_management", value, nullable=True) or value is None:
+        return
+    c.extra("context_management", value, {"edits"})
+    edits = value.get("edits")
+    if edits is None or not c.array("context_management.edits", edits):
+        return
+    for i, edit in enumerate(edits):
+        if c.obj(f"context_management.edits.{i}", edit):
+            c.string(f"context_management.edits.{i}.type", edit.get("type"))
 
 
 def _check_cache_breakpoints(c: AnthropicChecks, body: dict[str, Any]) -> None:

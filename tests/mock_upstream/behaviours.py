@@ -9,6 +9,12 @@ answered normally. Fields (all optional, combinable):
   body                     a JSON value sent verbatim as the response body
   headers                  extra response headers
   text                     reply text to use instead of the planned one
+  tool_calls               [{name, input?, id?}]: the answer calls these tools (after `text`, if
+                           any) with these arguments, stop reason tool_use / tool_calls
+  usage                    {input_tokens, output_tokens, cache_read_input_tokens?,
+                           cache_creation_input_tokens?} reported instead of the counted usage
+                           (Anthropic's terms; OpenAI answers get prompt_tokens = all three
+                           inputs, cached_tokens = the cache reads)
   reset                    true: close the socket with a TCP RST, no response
   hang_ms                  sleep this long before answering (or resetting)
   stream_die_after         send this many SSE events (bytes for JSON bodies), then close
@@ -28,11 +34,16 @@ answered normally. Fields (all optional, combinable):
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .responses import ScriptedCall
 from .validation_common import is_int, is_number
+
+# The id a client echoes in its tool result; Anthropic refuses anything else.
+TOOL_ID = re.compile(r"^[a-zA-Z0-9_-]+$")
 
 _FIELDS = {
     "status",
@@ -43,6 +54,8 @@ _FIELDS = {
     "body",
     "headers",
     "text",
+    "tool_calls",
+    "usage",
     "reset",
     "hang_ms",
     "stream_die_after",
@@ -57,6 +70,10 @@ _FIELDS = {
     "path",
     "model",
 }
+
+
+_USAGE_REQUIRED = ("input_tokens", "output_tokens")
+_USAGE_OPTIONAL = ("cache_read_input_tokens", "cache_creation_input_tokens")
 
 
 # How a cut stream (or JSON body) ends, by the field that asks for the cut.
@@ -87,6 +104,8 @@ class Behaviour:
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     text: str | None = None
+    tool_calls: list[dict[str, Any]] | None = None
+    usage: dict[str, int] | None = None
     reset: bool = False
     hang_ms: int = 0
     stream_die_after: int | None = None
@@ -140,6 +159,8 @@ class Behaviour:
             raise BehaviourError("headers must be an object of string values")
         if not isinstance(raw.get("reset", False), bool):
             raise BehaviourError("reset must be a boolean")
+        tool_calls = _tool_calls(raw.get("tool_calls"))
+        usage = _usage(raw.get("usage"))
         return cls(
             status=status,
             retry_after=retry_after,
@@ -149,6 +170,8 @@ class Behaviour:
             body=raw.get("body"),
             headers=dict(headers),
             text=raw.get("text"),
+            tool_calls=tool_calls,
+            usage=usage,
             reset=raw.get("reset", False),
             hang_ms=raw.get("hang_ms") or 0,
             stream_die_after=raw.get("stream_die_after"),
@@ -173,6 +196,11 @@ class Behaviour:
                 return how, count
         return None
 
+    def scripted_calls(self) -> list[ScriptedCall] | None:
+        if not self.tool_calls:
+            return None
+        return [ScriptedCall(call["name"], call.get("input") or {}, call.get("id")) for call in self.tool_calls]
+
     def matches(self, path: str, model: str | None) -> bool:
         if self.path is not None and not path.endswith(self.path):
             return False
@@ -180,6 +208,36 @@ class Behaviour:
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v not in (None, {}, False, 0) or k == "status"}
+
+
+def _tool_calls(raw: Any) -> list[dict[str, Any]] | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or not raw:
+        raise BehaviourError("tool_calls must be a non-empty list of {name, input?, id?}")
+    for call in raw:
+        if not isinstance(call, dict) or set(call) - {"name", "input", "id"}:
+            raise BehaviourError("each tool call is an object of name, input and id")
+        if not isinstance(call.get("name"), str) or not call["name"]:
+            raise BehaviourError("a tool call needs a non-empty string name")
+        if not isinstance(call.get("input", {}), dict):
+            raise BehaviourError("a tool call's input must be an object")
+        if "id" in call and (not isinstance(call["id"], str) or not TOOL_ID.match(call["id"])):
+            raise BehaviourError("a tool call's id must match ^[a-zA-Z0-9_-]+$")
+    return [dict(call) for call in raw]
+
+
+def _usage(raw: Any) -> dict[str, int] | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or set(raw) - set(_USAGE_REQUIRED) - set(_USAGE_OPTIONAL):
+        raise BehaviourError(f"usage takes {', '.join(_USAGE_REQUIRED + _USAGE_OPTIONAL)}")
+    missing = [key for key in _USAGE_REQUIRED if key not in raw]
+    if missing:
+        raise BehaviourError(f"usage needs {', '.join(missing)}")
+    if not all(is_int(value) and value >= 0 for value in raw.values()):
+        raise BehaviourError("usage counts must be non-negative integers")
+    return {key: raw.get(key, 0) for key in _USAGE_REQUIRED + _USAGE_OPTIONAL}
 
 
 class ScriptQueue:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from .behaviours import Behaviour
 from .error_bodies import openai_error
 from .http11 import HttpRequest
 from .openai_shapes import CompletionMeta, chat_completion, chat_completion_events
@@ -105,18 +106,28 @@ class OpenAIDialect:
         return self.error(400, request_id, first.message, param=first.param, code=first.code)
 
     # ------------------------------------------------------------------ endpoints
-    def chat_completions(
-        self, body: dict[str, Any], request_id: str, override_text: str | None
-    ) -> JsonReply | StreamReply:
+    def chat_completions(self, body: dict[str, Any], request_id: str, scripted: Behaviour) -> JsonReply | StreamReply:
         conv = conversation(body)
-        plans = [plan_reply(conv, lambda: self.state.new_id("call_"), override_text) for _ in range(body.get("n") or 1)]
+        calls = scripted.scripted_calls()
+        plans = [
+            plan_reply(conv, lambda: self.state.new_id("call_"), scripted.text, calls)
+            for _ in range(body.get("n") or 1)
+        ]
         cache = self.state.cache.lookup_and_store(body["model"], openai_segments(body))
+        prompt_tokens, cached_tokens = cache.total, cache.read
+        if scripted.usage is not None:
+            usage = scripted.usage
+            cached_tokens = usage["cache_read_input_tokens"]
+            prompt_tokens = usage["input_tokens"] + cached_tokens + usage["cache_creation_input_tokens"]
+            # completion_tokens sums the choices: the first one carries the scripted count.
+            for i, plan in enumerate(plans):
+                plan.scripted_output_tokens = usage["output_tokens"] if i == 0 else 0
         meta = CompletionMeta(
             id=self.state.new_id("chatcmpl-"),
             created=int(time.time()),
             model=body["model"],
-            prompt_tokens=cache.total,
-            cached_tokens=cache.read,
+            prompt_tokens=prompt_tokens,
+            cached_tokens=cached_tokens,
         )
         if body.get("stream"):
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))

@@ -10,6 +10,8 @@ Each dialect reduces its request to a `Conversation`; `plan_reply` turns that in
   "parallel" in the text (and parallel calls allowed) two calls are made. With "narrate" in
   the text a short text precedes the calls.
 - otherwise                             -> "echo: <last user text>".
+A script can replace the answer: its `text`, and its `tool_calls` (named tools with given
+arguments, whatever the request offered), which end the answer with stop reason "tool_use".
 Stop sequences cut the text where they first occur (stop reason "stop_sequence"); a token
 limit cuts it after that many words (stop reason "max_tokens").
 """
@@ -68,6 +70,13 @@ class PlannedCall:
         return json.dumps(self.arguments, separators=(",", ":"), ensure_ascii=False)
 
 
+@dataclass(frozen=True)
+class ScriptedCall:
+    name: str
+    arguments: dict[str, Any]
+    id: str | None = None
+
+
 @dataclass
 class ReplyPlan:
     text: str = ""
@@ -75,9 +84,12 @@ class ReplyPlan:
     tool_calls: list[PlannedCall] = field(default_factory=list)
     stop_reason: str = "end_turn"  # end_turn | max_tokens | stop_sequence | tool_use
     stop_sequence: str | None = None
+    scripted_output_tokens: int | None = None
 
     @property
     def output_tokens(self) -> int:
+        if self.scripted_output_tokens is not None:
+            return self.scripted_output_tokens
         tokens = count_tokens(self.text) + count_tokens(self.thinking or "")
         tokens += sum(count_tokens(call.arguments_json) for call in self.tool_calls)
         return tokens
@@ -88,10 +100,20 @@ class ReplyPlan:
         return hashlib.sha256((self.thinking or "").encode()).hexdigest()
 
 
-def plan_reply(conv: Conversation, new_call_id: Callable[[], str], override_text: str | None = None) -> ReplyPlan:
+def plan_reply(
+    conv: Conversation,
+    new_call_id: Callable[[], str],
+    override_text: str | None = None,
+    scripted_calls: list[ScriptedCall] | None = None,
+) -> ReplyPlan:
     plan = ReplyPlan()
     if conv.thinking:
         plan.thinking = f"thinking about: {conv.last_user_text}".strip()
+    if scripted_calls:
+        plan.text = override_text or ""
+        plan.tool_calls = [PlannedCall(call.id or new_call_id(), call.name, call.arguments) for call in scripted_calls]
+        plan.stop_reason = "tool_use"
+        return plan
     if override_text is not None:
         plan.text = override_text
     elif conv.tool_results:

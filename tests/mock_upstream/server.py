@@ -189,7 +189,7 @@ class MockUpstreamServer:
             return False
         reply = self._scripted_reply(behaviour, dialect, request_id)
         if reply is None:
-            reply = self._answer(route, dialect, request, parsed, json_ok, request_id, behaviour.text)
+            reply = self._answer(route, dialect, request, parsed, json_ok, request_id, behaviour)
         reply.headers.extend(behaviour.headers.items())
         rec.status = 200 if isinstance(reply, StreamReply) else reply.status
         self.state.stats.status(rec.status)
@@ -260,7 +260,7 @@ class MockUpstreamServer:
         parsed: Any,
         json_ok: bool,
         request_id: str,
-        override_text: str | None,
+        scripted: Behaviour,
     ) -> JsonReply | StreamReply:
         if route is None:
             return dialect.not_found(request, request_id)
@@ -279,9 +279,9 @@ class MockUpstreamServer:
             self.state.stats.bump("validation_errors")
             return invalid
         if kind == "chat":
-            return self.openai.chat_completions(parsed, request_id, override_text)
+            return self.openai.chat_completions(parsed, request_id, scripted)
         if kind == "messages":
-            return self.anthropic.messages(parsed, request_id, override_text)
+            return self.anthropic.messages(parsed, request_id, scripted)
         return self.anthropic.count_tokens(parsed, request_id)
 
     # ------------------------------------------------------------------ sending

@@ -104,6 +104,28 @@ VALID = [
         tools=[TOOL],
     ),
     _with(tools=[TOOL], tool_choice={"type": "tool", "name": "get_weather"}),
+    # What Claude Code 2.x sends: a system turn after the first message (with per-turn effort),
+    # context management edits, effort; the system turn does not split a tool exchange.
+    _with(
+        messages=[
+            {"role": "user", "content": "q"},
+            {
+                "role": "system",
+                "content": [{"type": "text", "text": "env", "cache_control": {"type": "ephemeral"}}],
+                "output_config": {"effort": "medium"},
+            },
+            {
+                "role": "assistant",
+                "content": [{"type": "thinking", "thinking": "hmm", "signature": "sig"}, _use()],
+            },
+            {"role": "system", "content": "reminder"},
+            {"role": "user", "content": [_result()]},
+        ],
+        tools=[TOOL],
+        context_management={"edits": [{"type": "clear_thinking_20251015", "keep": "all"}]},
+        output_config={"effort": "medium"},
+        thinking={"type": "adaptive", "display": "omitted"},
+    ),
     _with(tools=[TOOL, {"type": "web_search_20250305", "name": "web_search", "max_uses": 3}]),
     _with(
         messages=[
@@ -140,6 +162,26 @@ INVALID = [
         _with(messages=[{"role": "system", "content": "x"}]),
         "messages.0.role: Input should be 'user' or 'assistant'",
     ),
+    (
+        _with(messages=[{"role": "user", "content": "q"}, {"role": "system", "content": [_result()]}]),
+        "messages.1.content.0.type: `tool_result` blocks are not allowed in `system` messages",
+    ),
+    (
+        _with(messages=[{"role": "user", "content": "q", "output_config": {"effort": "low"}}]),
+        "messages.0.output_config: Extra inputs are not permitted",
+    ),
+    (
+        _with(
+            messages=[
+                {"role": "user", "content": "q"},
+                {"role": "system", "content": "s", "output_config": {"effort": "x"}},
+            ]
+        ),
+        "messages.1.output_config.effort: Input should be 'low', 'medium', 'high', 'xhigh' or 'max'",
+    ),
+    (_with(context_management={"edits": "all"}), "context_management.edits: Input should be a valid list"),
+    (_with(context_management={"edits": [{}]}), "context_management.edits.0.type: Input should be a valid string"),
+    (_with(context_management={"keep": 1}), "context_management.keep: Extra inputs are not permitted"),
     (
         _with(messages=[{"role": "user", "content": ""}]),
         "messages.0: all messages must have non-empty content except for the optional final assistant message",
