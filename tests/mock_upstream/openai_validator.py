@@ -57,6 +57,8 @@ KNOWN_FIELDS = frozenset(
 )
 
 FUNCTION_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+# End-user ids (`user`, `safety_identifier`) are capped; longer ones get 400.
+MAX_END_USER_ID = 64
 _SERVICE_TIERS = ["auto", "default", "flex", "scale", "priority", "fast"]
 _EFFORTS = ["none", "minimal", "low", "medium", "high", "xhigh"]
 
@@ -252,6 +254,15 @@ def _check_tool_choice(c: OpenAIChecks, body: dict[str, Any], tool_names: list[s
 def _check_misc(c: OpenAIChecks, body: dict[str, Any]) -> None:
     for key in ("user", "safety_identifier", "prompt_cache_key"):
         c.string(key, body.get(key), nullable=True)
+    for key in ("user", "safety_identifier"):
+        value = body.get(key)
+        if isinstance(value, str) and len(value) > MAX_END_USER_ID:
+            c.add(
+                f"Invalid '{key}': string too long. Expected a string with maximum length {MAX_END_USER_ID}, "
+                f"but got a string with length {len(value)} instead.",
+                key,
+                "string_above_max_length",
+            )
     c.boolean("store", body.get("store"))
     c.choice("service_tier", body.get("service_tier"), _SERVICE_TIERS)
     c.choice("reasoning_effort", body.get("reasoning_effort"), _EFFORTS)

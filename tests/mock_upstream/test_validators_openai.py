@@ -27,7 +27,7 @@ VALID = [
         "stream": True,
         "stream_options": {"include_usage": True},
     },
-    {**BASE, "stop": "x", "user": "u", "metadata": {"k": "v"}, "logprobs": True, "top_logprobs": 3},
+    {**BASE, "stop": "x", "user": "u" * 64, "metadata": {"k": "v"}, "logprobs": True, "top_logprobs": 3},
     {
         "model": "m",
         "messages": [
@@ -103,6 +103,16 @@ INVALID = [
         "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.",
     ),
     (_with(foo=1), "Unrecognized request argument supplied: foo"),
+    (
+        _with(user="u" * 65),
+        "Invalid 'user': string too long. Expected a string with maximum length 64, "
+        "but got a string with length 65 instead.",
+    ),
+    (
+        _with(safety_identifier="s" * 100),
+        "Invalid 'safety_identifier': string too long. Expected a string with maximum length 64, "
+        "but got a string with length 100 instead.",
+    ),
     (
         _with(temperature=2.5),
         "Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got 2.5 instead.",
