@@ -60,14 +60,6 @@ def window_usage(record: Record, start: float) -> tuple[float, float, float]:
     return record[1], record[2], record[3]
 
 
-def _ratio(used: float, limit: float) -> float:
-    if limit < 0.0:
-        return 0.0
-    if limit == 0.0:
-        return inf
-    return used / limit
-
-
 def admit(plan: AdmitPlan, records: Sequence[Record], now: float) -> tuple[AdmitResult, Writes]:
     windows = plan.windows
     budgets = plan.budgets
@@ -87,12 +79,31 @@ def admit(plan: AdmitPlan, records: Sequence[Record], now: float) -> tuple[Admit
         else:
             tokens = requests = cost = 0.0
         usage.append((tokens, requests, cost))
-        lt, lq, lc = w.tokens, w.requests, w.cost_cents
-        if (lt >= 0.0 and tokens >= lt) or (lq >= 0.0 and requests + 1.0 > lq) or (lc >= 0.0 and cost >= lc):
-            if w.end > exhausted_end:
-                exhausted_end, exhausted_at = w.end, i
-            continue
-        r = max(_ratio(tokens, lt), _ratio(requests, lq), _ratio(cost, lc))
+        # Each set limit: exhausted, or how much of it is used (a limit reaching here is > 0).
+        r = 0.0
+        limit = w.tokens
+        if limit >= 0.0:
+            if tokens >= limit:
+                if w.end > exhausted_end:
+                    exhausted_end, exhausted_at = w.end, i
+                continue
+            r = tokens / limit
+        limit = w.requests
+        if limit >= 0.0:
+            if requests + 1.0 > limit:
+                if w.end > exhausted_end:
+                    exhausted_end, exhausted_at = w.end, i
+                continue
+            if requests / limit > r:
+                r = requests / limit
+        limit = w.cost_cents
+        if limit >= 0.0:
+            if cost >= limit:
+                if w.end > exhausted_end:
+                    exhausted_end, exhausted_at = w.end, i
+                continue
+            if cost / limit > r:
+                r = cost / limit
         b = w.budget
         if r > ratio[b]:
             ratio[b] = r

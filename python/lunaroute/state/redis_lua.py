@@ -12,6 +12,10 @@ from __future__ import annotations
 _COMMON = r"""
 local EPS = 1e-9
 local SLACK = 60
+-- ARGV[1] is the time; ARGV[2] every other number, comma-separated (one argument, so the
+-- client encodes two values per call, not dozens). A[1] is the time, A[2]... the rest.
+local A = {ARGV[1]}
+for v in string.gmatch(ARGV[2], '[^,]+') do A[#A + 1] = v end
 local function num(x) return string.format('%.17g', x) end
 local function refill(key, rate, burst, now)
   local r = redis.call('HMGET', key, 'a', 'b')
@@ -37,29 +41,29 @@ end
 """
 
 # KEYS: windows (nw), plan buckets (nk), one throttle bucket per budget (nb)
-# ARGV: now, nw, nb, nk; per window: budget (0-based), start, end, tokens, requests, cost;
+# A: now, nw, nb, nk; per window: budget (0-based), start, end, tokens, requests, cost;
 #       per budget: soft_fraction, throttles, blocks, throttle rate, throttle burst;
 #       per bucket: rate, burst, kind
 # Returns: {status, retry_after, window (0-based or -1), soft ("0"/"1" per budget), usage...}
 ADMIT = (
     _COMMON
     + r"""
-local now = tonumber(ARGV[1])
-local nw, nb, nk = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local now = tonumber(A[1])
+local nw, nb, nk = tonumber(A[2]), tonumber(A[3]), tonumber(A[4])
 local a = 5
 local W, B, K = {}, {}, {}
 for i = 1, nw do
-  W[i] = {budget = tonumber(ARGV[a]) + 1, start = tonumber(ARGV[a + 1]), wend = tonumber(ARGV[a + 2]),
-          t = tonumber(ARGV[a + 3]), q = tonumber(ARGV[a + 4]), c = tonumber(ARGV[a + 5])}
+  W[i] = {budget = tonumber(A[a]) + 1, start = tonumber(A[a + 1]), wend = tonumber(A[a + 2]),
+          t = tonumber(A[a + 3]), q = tonumber(A[a + 4]), c = tonumber(A[a + 5])}
   a = a + 6
 end
 for j = 1, nb do
-  B[j] = {soft = tonumber(ARGV[a]), throttles = ARGV[a + 1] == '1', blocks = ARGV[a + 2] == '1',
-          rate = tonumber(ARGV[a + 3]), burst = tonumber(ARGV[a + 4]), key = KEYS[nw + nk + j]}
+  B[j] = {soft = tonumber(A[a]), throttles = A[a + 1] == '1', blocks = A[a + 2] == '1',
+          rate = tonumber(A[a + 3]), burst = tonumber(A[a + 4]), key = KEYS[nw + nk + j]}
   a = a + 5
 end
 for k = 1, nk do
-  K[k] = {key = KEYS[nw + k], rate = tonumber(ARGV[a]), burst = tonumber(ARGV[a + 1]), kind = tonumber(ARGV[a + 2])}
+  K[k] = {key = KEYS[nw + k], rate = tonumber(A[a]), burst = tonumber(A[a + 1]), kind = tonumber(A[a + 2])}
   a = a + 3
 end
 
@@ -135,27 +139,27 @@ return reply(0, 0, -1, softs)
 )
 
 # KEYS: windows (nw), token buckets (nk)
-# ARGV: now, nw, nk; per window: start, end, tokens, cost; per bucket: rate, burst, tokens
+# A: now, nw, nk; per window: start, end, tokens, cost; per bucket: rate, burst, tokens
 # Returns the windows' usage after the charge, flat.
 CHARGE = (
     _COMMON
     + r"""
-local now = tonumber(ARGV[1])
-local nw, nk = tonumber(ARGV[2]), tonumber(ARGV[3])
+local now = tonumber(A[1])
+local nw, nk = tonumber(A[2]), tonumber(A[3])
 local a = 4
 local out = {}
 for i = 1, nw do
-  local start, wend = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
+  local start, wend = tonumber(A[a]), tonumber(A[a + 1])
   local t, q, c = usage_of(KEYS[i], start)
-  t = t + tonumber(ARGV[a + 2]); c = c + tonumber(ARGV[a + 3])
+  t = t + tonumber(A[a + 2]); c = c + tonumber(A[a + 3])
   put_window(KEYS[i], start, t, q, c, wend, now)
   out[#out + 1] = num(t); out[#out + 1] = num(q); out[#out + 1] = num(c)
   a = a + 4
 end
 for k = 1, nk do
-  local key, rate, burst = KEYS[nw + k], tonumber(ARGV[a]), tonumber(ARGV[a + 1])
+  local key, rate, burst = KEYS[nw + k], tonumber(A[a]), tonumber(A[a + 1])
   local level, at = refill(key, rate, burst, now)
-  put_bucket(key, level - tonumber(ARGV[a + 2]), at, rate, burst, now)
+  put_bucket(key, level - tonumber(A[a + 2]), at, rate, burst, now)
   a = a + 3
 end
 return out

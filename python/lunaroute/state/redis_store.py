@@ -1,7 +1,7 @@
 """The `redis` backend: every LunaRoute instance on one Redis shares buckets and budgets.
 
 Each admit is one EVALSHA (the Lua of `redis_lua.py` checks and takes atomically), each
-charge one more. Redis being unreachable must never hang a request: sockets have short
+charge one more; the calls of concurrent requests share one pipeline (`redis_batch.py`). Redis being unreachable must never hang a request: sockets have short
 timeouts, every call has a deadline, and after a failure the store stops calling Redis for a
 backoff (doubling, at most `MAX_BACKOFF`), during which calls fail at once with
 StateUnavailableError; then one call probes. Charges that could not be sent are summed per
@@ -11,18 +11,21 @@ record and sent in one call when Redis is back, so usage is not lost to an outag
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from . import evaluate
 from .base import StateUnavailableError, Usage, WindowRef
 from .plan import NEED_ONE, AdmitPlan, AdmitResult, ChargePlan
+from .redis_batch import ScriptBatcher
 from .redis_lua import ADMIT, CHARGE
 
 log = logging.getLogger("lunaroute.state")
@@ -31,8 +34,14 @@ T = TypeVar("T")
 FIRST_BACKOFF = 0.1
 MAX_BACKOFF = 5.0
 KEY_PREFIX = "lunaroute:"
+MAX_CONNECTIONS = 32
+_PLAN_CACHE = 65536
 RESET_TTL = 40 * 86400  # past the end of any window (the next charge sets the exact expiry)
 _FAILURES = (RedisError, OSError, TimeoutError)
+
+
+def _sha1(source: str) -> str:
+    return hashlib.sha1(source.encode()).hexdigest()
 
 
 def _num(value: float) -> str:
@@ -56,24 +65,32 @@ class RedisStateStore:
         self.policy = policy
         self.prefix = prefix
         self.errors = 0
-        self.redis: Redis = client or Redis.from_url(
-            url,
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
-            retry=Retry(NoBackoff(), 0),  # this store decides when to try again
-            health_check_interval=0,
-            decode_responses=True,
+        # A bounded pool: a burst of requests waits (up to the deadline) for a connection
+        # rather than opening one each; batching keeps few of them busy anyway.
+        self.redis: Redis = client or Redis(
+            connection_pool=BlockingConnectionPool.from_url(
+                url,
+                max_connections=MAX_CONNECTIONS,
+                timeout=timeout,
+                socket_timeout=timeout,
+                socket_connect_timeout=timeout,
+                retry=Retry(NoBackoff(), 0),  # this store decides when to try again
+                health_check_interval=0,
+                decode_responses=True,
+            )
         )
-        self._admit = self.redis.register_script(ADMIT)
-        self._charge = self.redis.register_script(CHARGE)
-        # A command may need a connect, a NOSCRIPT answer and a script load before the reply.
+        # A call may need a connection, a NOSCRIPT answer and a script load before its reply.
         self._deadline = 4 * timeout + 0.05
+        self._admit_sha = _sha1(ADMIT)
+        self._charge_sha = _sha1(CHARGE)
+        self._batch = ScriptBatcher(self.redis, {self._admit_sha: ADMIT, self._charge_sha: CHARGE}, self._deadline)
         self._up = True
         self._down_since = 0.0
         self._retry_at = 0.0
         self._backoff = 0.0
         self._probing = False
         self._cache: dict[str, tuple[float, Usage]] = {}
+        self._plans: dict[int, tuple[AdmitPlan, list[bytes], bytes]] = {}
         self._pending_windows: dict[str, list[float]] = {}  # key -> [start, end, tokens, cost]
         self._pending_buckets: dict[str, list[float]] = {}  # key -> [rate, burst, tokens]
         self._flushing: asyncio.Task[None] | None = None
@@ -83,7 +100,9 @@ class RedisStateStore:
         return self._up
 
     # ------------------------------------------------------------------ reachability
-    async def _call(self, make: Callable[[], Awaitable[T]]) -> T:
+    async def _call(self, make: Callable[[], Awaitable[T]], *, deadline: bool = True) -> T:
+        """`make()` unless Redis is known down; `deadline=False` for a batched call, which
+        the batch's own deadline bounds."""
         probing = False
         if not self._up:
             now = time.monotonic()
@@ -91,7 +110,7 @@ class RedisStateStore:
                 raise StateUnavailableError("redis is unreachable", max(self._retry_at - now, FIRST_BACKOFF))
             self._probing = probing = True
         try:
-            result = await asyncio.wait_for(make(), self._deadline)
+            result = await (asyncio.wait_for(make(), self._deadline) if deadline else make())
         except _FAILURES as exc:
             self._failed(exc)
             raise StateUnavailableError(f"redis is unreachable: {exc or type(exc).__name__}", self._backoff) from None
@@ -130,11 +149,15 @@ class RedisStateStore:
             self._flushing = asyncio.get_running_loop().create_task(self._flush_pending())
 
     # ------------------------------------------------------------------ the interface
-    async def admit(self, plan: AdmitPlan, now: float) -> AdmitResult:
+    def _admit_call(self, plan: AdmitPlan) -> tuple[list[bytes], bytes]:
+        """KEYS and the numbers (but `now`) of a plan's admit script, encoded; plans are
+        cached per key by the rules, so this is built once per key and period."""
+        held = self._plans.get(id(plan))
+        if held is not None and held[0] is plan:
+            return held[1], held[2]
         p = self.prefix
-        keys = [p + w.key for w in plan.windows] + [p + b.key for b in plan.buckets]
-        keys += [p + budget.throttle.key for budget in plan.budgets]
-        args: list[Any] = [_num(now), len(plan.windows), len(plan.budgets), len(plan.buckets)]
+        keys = [(p + key).encode() for key in evaluate.admit_keys(plan)]
+        args: list[Any] = [len(plan.windows), len(plan.budgets), len(plan.buckets)]
         for w in plan.windows:
             args += [w.budget, _num(w.start), _num(w.end), _num(w.tokens), _num(w.requests), _num(w.cost_cents)]
         for budget in plan.budgets:
@@ -142,7 +165,16 @@ class RedisStateStore:
             args += [_num(budget.soft_fraction), int(budget.throttles), int(budget.blocks), _num(t.rate), _num(t.burst)]
         for b in plan.buckets:
             args += [_num(b.rate), _num(b.burst), b.kind]
-        reply = await self._call(lambda: self._admit(keys=keys, args=args))
+        blob = ",".join(map(str, args)).encode()
+        if len(self._plans) >= _PLAN_CACHE:
+            self._plans.clear()
+        self._plans[id(plan)] = (plan, keys, blob)
+        return keys, blob
+
+    async def admit(self, plan: AdmitPlan, now: float) -> AdmitResult:
+        keys, blob = self._admit_call(plan)
+        args = [_num(now).encode(), blob]
+        reply = await self._call(lambda: self._batch.call(self._admit_sha, keys, args), deadline=False)
         status, retry_after, window, soft = int(reply[0]), float(reply[1]), int(reply[2]), reply[3]
         flat = [float(v) for v in reply[4:]]
         usage = tuple((flat[i], flat[i + 1], flat[i + 2]) for i in range(0, len(flat), 3))
@@ -173,12 +205,13 @@ class RedisStateStore:
     ) -> tuple[Usage, ...]:
         p = self.prefix
         keys = [p + w[0] for w in windows] + [p + b[0] for b in buckets]
-        args: list[Any] = [_num(now), len(windows), len(buckets)]
+        numbers: list[Any] = [len(windows), len(buckets)]
         for _, start, end, tokens, cost in windows:
-            args += [_num(start), _num(end), _num(tokens), _num(cost)]
+            numbers += [_num(start), _num(end), _num(tokens), _num(cost)]
         for _, rate, burst, tokens in buckets:
-            args += [_num(rate), _num(burst), _num(tokens)]
-        reply = await self._call(lambda: self._charge(keys=keys, args=args))
+            numbers += [_num(rate), _num(burst), _num(tokens)]
+        args = [_num(now), ",".join(map(str, numbers))]
+        reply = await self._call(lambda: self._batch.call(self._charge_sha, keys, args), deadline=False)
         flat = [float(v) for v in reply]
         usage = tuple((flat[i], flat[i + 1], flat[i + 2]) for i in range(0, len(flat), 3))
         for (key, start, *_), used in zip(windows, usage):
@@ -274,6 +307,7 @@ class RedisStateStore:
                 await asyncio.wait_for(self._flushing, self._deadline)
             except (TimeoutError, asyncio.CancelledError):
                 pass
+        await self._batch.aclose()
         try:
             await self.redis.aclose()
         except _FAILURES:
