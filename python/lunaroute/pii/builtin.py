@@ -57,6 +57,7 @@ _HASH_BEFORE = re.compile(r"#\s*$")
 def _cue(text: str, start: int, lo: int) -> str | None:
     """The context word closest before a value: a hint of what it is (or is not)."""
     ctx = before(text, start, lo, 32).lower()
+    ctx = ctx[ctx.rfind("\n") + 1 :]  # a cue speaks for its own line only
     cue = nearest(_CUES, ctx)
     if cue is None and _HASH_BEFORE.search(ctx):
         return "neg"  # #4111...: a number someone refers to, not a card
