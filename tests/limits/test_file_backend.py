@@ -172,14 +172,14 @@ def test_usage_survives_a_restart_a_crash_and_a_reboot(tmp_path: Path, caplog: p
         "    await asyncio.sleep(60)\n"
         "asyncio.run(main())\n"
     )
-    proc = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-c", code, str(config.config_dir), str(data), repr(clock.now)],
         stdout=subprocess.PIPE,
         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-    )
-    assert proc.stdout is not None and proc.stdout.readline().strip() == b"charged"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(10)
+    ) as proc:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == b"charged"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
     assert usage()["tokens"] == 1600
 
     # A reboot: the live table is gone (or from another boot); the snapshot brings usage back.
