@@ -9,9 +9,12 @@ import logging
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
+import orjson
 import pytest
 import redis
 from hypothesis import HealthCheck, given, settings
@@ -326,3 +329,30 @@ def test_redis_frozen_fail_closed_never_hangs(tmp_path: Path, redis_server: Redi
         await engine.aclose()
 
     asyncio.run(scenario())
+
+
+def test_budgets_cli_on_redis(tmp_path: Path, redis_server: RedisServer) -> None:
+    budgets = [budget_entry("b", {"type": "global"}, {"daily": {"requests": 10}})]
+    config = make_config(tmp_path, budgets=budgets, server=_redis_state(redis_server.url))
+
+    async def spend() -> None:
+        engine = LimitsEngine.from_config(config, config.data_dir)  # the real clock, as the CLI's
+        for _ in range(4):
+            await engine.admit(None, "m")
+        await engine.aclose()
+
+    asyncio.run(spend())
+    command = [sys.executable, "-m", "lunaroute", "budgets", "--config-dir", str(config.config_dir)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    listed = subprocess.run([*command, "--json"], capture_output=True, text=True, timeout=120, env=env)
+    assert listed.returncode == 0, listed.stderr
+    snap = orjson.loads(listed.stdout)
+    assert snap["backend"] == "redis" and snap["budgets"][0]["windows"][0]["usage"]["requests"] == 4
+    reset = subprocess.run([*command, "reset", "b"], capture_output=True, text=True, timeout=120, env=env)
+    assert reset.returncode == 0, reset.stderr
+    admin = redis.Redis(port=redis_server.port)
+    assert float(admin.hget("lunaroute:w:b:daily", "c")) == 0
+    admin.close()
+    redis_server.kill()
+    down = subprocess.run([*command, "--json"], capture_output=True, text=True, timeout=120, env=env)
+    assert down.returncode == 1 and "cannot read budget usage: redis is unreachable" in down.stderr
