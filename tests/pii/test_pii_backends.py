@@ -44,7 +44,7 @@ def test_corpus_identical_on_every_backend(engines: dict[str, PiiEngine]) -> Non
             assert explained(eng, line.text) == want, (name, line.where)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(case=chunked())
 def test_random_text_identical_on_every_backend(engines: dict[str, PiiEngine], case: tuple[str, list[str]]) -> None:
     text, pieces = case

@@ -207,7 +207,7 @@ def eager(tmp_path_factory: pytest.TempPathFactory) -> PiiEngine:
     return engine(tmp_path_factory.mktemp("pii"), mode="remove", custom=CUSTOM, min_confidence=0.0)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=st.lists(json_values, min_size=1, max_size=6))
 def test_joined_scan_equals_each_string_alone(eager: PiiEngine, body: list[Any]) -> None:
     # Strings are scanned joined by NUL; matches reaching across a join must not change

@@ -228,6 +228,7 @@ def email_check(text: str, m: re.Match[str], start: int, end: int, lo: int, hi: 
 # The kernel finds the colon run (first byte ':' is rare in prose, so the scan jumps); the
 # check widens it to the first group and lets `ipaddress` judge.
 IPV6 = r":(?::|[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{0,4}:)[0-9A-Fa-f:.]*"
+IPV6_REACH = 5  # the check widens a match left by up to 4 hex digits (and reads one more)
 _HEX = frozenset("0123456789abcdefABCDEF")
 
 

@@ -209,7 +209,7 @@ def builtin_scanners(enabled: frozenset[str], matcher: type) -> list[Scanner]:
     if "email" in enabled:
         scanners.append(Scanner.regex("email", builtin.EMAIL, builtin.email_check, matcher))
     if "ip_address" in enabled:
-        scanners.append(Scanner.regex("ipv6", builtin.IPV6, builtin.ipv6_check, matcher))
+        scanners.append(Scanner.regex("ipv6", builtin.IPV6, builtin.ipv6_check, matcher, builtin.IPV6_REACH))
     if "api_key" in enabled:
         source = "|".join(f"(?P<{name}>{src})" for name, src in builtin.SECRETS)
         scanners.append(Scanner.regex("secrets", source, builtin.secret_check, matcher))

@@ -27,11 +27,25 @@ _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 
 
 class Scanner:
-    __slots__ = ("name", "kernel", "_python", "_check", "_prefix", "_barrier", "_prefixes", "_fold", "_longest")
+    __slots__ = (
+        "name",
+        "kernel",
+        "reach",
+        "_python",
+        "_check",
+        "_prefix",
+        "_barrier",
+        "_prefixes",
+        "_fold",
+        "_longest",
+    )
 
-    def __init__(self, name: str, kernel: Any) -> None:
+    def __init__(self, name: str, kernel: Any, reach: int = 0) -> None:
         self.name = name
         self.kernel = kernel
+        # How far before its kernel match a finding may start (a check widening it left):
+        # a stream holds that much more text before an undecided match.
+        self.reach = reach
         self._python: re.Pattern[str] | None = None
         self._check: Any = None
         self._prefix: re.Pattern[str] | None = None
@@ -41,8 +55,8 @@ class Scanner:
         self._longest = 0
 
     @classmethod
-    def regex(cls, name: str, source: str, check: RegexCheck, matcher: type) -> Scanner:
-        self = cls(name, matcher([], [source]))
+    def regex(cls, name: str, source: str, check: RegexCheck, matcher: type, reach: int = 0) -> Scanner:
+        self = cls(name, matcher([], [source]), reach)
         self._python = re.compile(source)
         self._check = check
         self._prefix = prefix_closure(source)

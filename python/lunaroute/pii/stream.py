@@ -27,9 +27,6 @@ if TYPE_CHECKING:
     from .engine import PiiEngine
 
 MAX_HOLD = 16_384
-# A check may move a finding's start this far before its kernel match (IPv6: the first
-# group before the colons), so text that close to an undecided match is held too.
-LEFT_REACH = 5
 
 TOKEN = re.compile(r"<[A-Z][A-Z0-9_]{0,70}_[0-9a-f]{12}>")
 _TOKEN_START = re.compile(r"<(?:[A-Z][A-Z0-9_]{0,70}[0-9a-f]{0,12})?")
@@ -108,11 +105,11 @@ class StreamRedactor:
                     last = stop_at
             if stop is not None and stop < f:
                 self._q[i] = stop  # decided, waiting for the characters after it
-                undecided = min(undecided, stop)
+                undecided = min(undecided, stop - scanner.reach)
             else:
                 self._q[i] = max(last, f)
-                undecided = min(undecided, f)
-        cut = end if final else max(self._emitted, undecided - LEFT_REACH)
+                undecided = min(undecided, f - scanner.reach)
+        cut = end if final else max(self._emitted, undecided)
         out = self._emit(cut)
         keep_from = min(self._emitted, min(self._q, default=end) - CONTEXT)
         if keep_from > self._base:
