@@ -110,11 +110,14 @@ def test_system_forms_and_system_role_messages() -> None:
         {"type": "text", "text": "B"},
         {"type": "text", "text": "C"},
     ]
-    # to OpenAI: one system message, joined by a blank line
-    assert OPENAI.build_request(req, model="m", stream=False, options=TargetOptions())["messages"][0] == {
-        "role": "system",
-        "content": "A\n\nB\n\nC",
-    }
+    # to OpenAI: the leading prompts as one system message, joined by a blank line; the
+    # system turn among the messages stays where it stood (OpenAI allows system messages there)
+    assert OPENAI.build_request(req, model="m", stream=False, options=TargetOptions())["messages"] == [
+        {"role": "system", "content": "A\n\nB"},
+        {"role": "user", "content": "u"},
+        {"role": "system", "content": "C"},
+        {"role": "user", "content": "v"},
+    ]
 
 
 def test_server_tools_and_unknown_blocks_are_kept_verbatim() -> None:

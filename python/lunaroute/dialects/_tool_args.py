@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 
+from ..errors import InvalidRequestError
 from ..model import ToolUseBlock
 
 
@@ -17,7 +18,10 @@ def arguments_json(block: ToolUseBlock) -> str:
     """The arguments as the JSON text OpenAI sends (`function.arguments`)."""
     if block.arguments is not None:
         return block.arguments
-    return orjson.dumps(block.input if block.input is not None else {}).decode()
+    try:
+        return orjson.dumps(block.input if block.input is not None else {}).decode()
+    except TypeError as exc:  # e.g. an integer beyond 64 bits: JSON a provider cannot take either
+        raise InvalidRequestError(f"a tool call's input cannot be encoded as JSON: {exc}", param="messages") from None
 
 
 def input_object(block: ToolUseBlock) -> dict[str, Any] | None:

@@ -164,6 +164,8 @@ class NormalizedRequest:
       `parallel_tool_calls: false` / Anthropic `tool_choice.disable_parallel_tool_use: true`).
     - `stream_include_usage`: the client asked for a usage chunk (OpenAI `stream_options`).
     - `thinking`: Anthropic's `thinking` config object as given (Anthropic targets only).
+    - `reasoning_effort`, `output_format`: see their comments in `__init__`; both dialects
+      read and write them.
     - `metadata`: the client's `metadata` object minus Anthropic's `user_id` (→ `params.user`).
     - `extra`: top-level fields the normalized model does not cover (dialect-specific or
       unknown), sent again only to a provider of the same dialect.
@@ -184,6 +186,8 @@ class NormalizedRequest:
         "stream_include_usage",
         "stream_options",
         "thinking",
+        "reasoning_effort",
+        "output_format",
         "metadata",
         "extra",
         "id",
@@ -203,6 +207,14 @@ class NormalizedRequest:
         self.stream_include_usage = False
         self.stream_options: dict[str, Any] | None = None  # OpenAI stream_options as given
         self.thinking: dict[str, Any] | None = None
+        # How hard a reasoning model should think, in OpenAI's words ("none", "minimal",
+        # "low", "medium", "high", "xhigh"): OpenAI `reasoning_effort`, Anthropic
+        # `output_config.effort` or the `thinking` budget (docs/TRANSLATION.md).
+        self.reasoning_effort: str | None = None
+        # Structured output: {"type": "json_schema", "name", "schema", "strict"} or
+        # {"type": "json_object"} (OpenAI `response_format`, Anthropic `output_config.format`
+        # / `output_format`).
+        self.output_format: dict[str, Any] | None = None
         self.metadata: dict[str, Any] | None = None
         self.extra: dict[str, Any] = {}
         self.id = ""

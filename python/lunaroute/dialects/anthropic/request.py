@@ -29,6 +29,7 @@ from .._check import (
     type_name,
     wrong_type,
 )
+from .._reasoning import ANTHROPIC_EFFORTS, EFFORT_FROM_ANTHROPIC, effort_of_budget, parse_anthropic_format
 from .blocks import parse_content
 
 KNOWN_FIELDS = frozenset(
@@ -92,13 +93,32 @@ def parse_request(data: Any) -> NormalizedRequest:
             req.metadata = rest
     thinking = opt_dict(data, "thinking")
     if thinking is not None:
-        need_str(thinking.get("type"), "thinking.type")
-        opt_int(thinking, "budget_tokens", 1, param="thinking.budget_tokens")
+        kind = need_str(thinking.get("type"), "thinking.type")
+        budget = opt_int(thinking, "budget_tokens", 1, param="thinking.budget_tokens")
         req.thinking = thinking
+        if kind == "enabled" and budget is not None:
+            req.reasoning_effort = effort_of_budget(budget)
+        elif kind == "adaptive":
+            req.reasoning_effort = "medium"  # the model decides; output_config.effort refines it
+    _parse_output_config(req, data)
     _parse_tools(req, data)
     if not data.keys() <= KNOWN_FIELDS:
         req.extra = {k: v for k, v in data.items() if k not in KNOWN_FIELDS}
     return req
+
+
+def _parse_output_config(req: NormalizedRequest, data: dict[str, Any]) -> None:
+    """`output_config` (effort, structured output format) and the older `output_format`.
+    Both stay in `req.extra` for an Anthropic target; the normalized fields serve others."""
+    config = opt_dict(data, "output_config")
+    if config is not None:
+        effort = config.get("effort")
+        if effort is not None:
+            req.reasoning_effort = EFFORT_FROM_ANTHROPIC[need_one_of(effort, ANTHROPIC_EFFORTS, "output_config.effort")]
+        if config.get("format") is not None:
+            req.output_format = parse_anthropic_format(config["format"], "output_config.format")
+    if data.get("output_format") is not None:
+        req.output_format = parse_anthropic_format(data["output_format"], "output_format")
 
 
 def _parse_system(req: NormalizedRequest, system: Any) -> None:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...errors import InvalidRequestError
 from ...model import ContentBlock, NormalizedRequest
+from .._reasoning import THINKING_BUDGET, anthropic_format
 from ..base import TargetOptions, carry_extra_fields, log_dropped
 from .blocks import build_block
 
@@ -64,8 +65,33 @@ def build_request(req: NormalizedRequest, *, model: str, stream: bool, options: 
             body["thinking"] = req.thinking
         else:
             log_dropped("thinking", "anthropic target without thinking")
+    elif not same and req.reasoning_effort is not None and req.reasoning_effort != "none":
+        _thinking_from_effort(req.reasoning_effort, body, thinking_ok)
+    if not same and req.output_format is not None:
+        body["output_config"] = {"format": anthropic_format(req.output_format)}
     carry_extra_fields(body, req.extra, same, "anthropic")
     return body
+
+
+def _thinking_from_effort(effort: str, body: dict[str, Any], thinking_ok: bool) -> None:
+    """OpenAI `reasoning_effort` → extended thinking with the effort's usual budget. The
+    answer keeps its own room (`max_tokens` grows by the budget), and what thinking rules
+    out goes: temperature and top_k (top_p only below 0.95); a forced tool choice keeps the
+    answer as asked and thinking is left off instead."""
+    choice = body.get("tool_choice")
+    if not thinking_ok or (choice is not None and choice.get("type") in ("any", "tool")):
+        log_dropped(f"reasoning effort {effort!r}", "anthropic target (thinking not possible here)")
+        return
+    budget = THINKING_BUDGET.get(effort, THINKING_BUDGET["medium"])
+    body["thinking"] = {"type": "enabled", "budget_tokens": budget}
+    body["max_tokens"] = body["max_tokens"] + budget
+    for name in ("temperature", "top_k"):
+        if body.pop(name, None) is not None:
+            log_dropped(name, "anthropic (not allowed with thinking)")
+    top_p = body.get("top_p")
+    if top_p is not None and top_p < 0.95:
+        del body["top_p"]
+        log_dropped("top_p", "anthropic (below 0.95 is not allowed with thinking)")
 
 
 def _system(req: NormalizedRequest, same: bool) -> Any:

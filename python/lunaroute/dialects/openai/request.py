@@ -40,6 +40,7 @@ from .._check import (
     type_name,
     wrong_type,
 )
+from .._reasoning import OPENAI_EFFORTS, parse_openai_response_format
 
 KNOWN_FIELDS = frozenset(
     {
@@ -92,7 +93,14 @@ def parse_request(data: Any) -> NormalizedRequest:
     _parse_params(req, data)
     _parse_tools(req, data)
     if not data.keys() <= KNOWN_FIELDS:
+        # (reasoning_effort and response_format stay here too: a same-dialect rebuild sends
+        # them back as given; other dialects read the normalized fields below)
         req.extra.update({k: v for k, v in data.items() if k not in KNOWN_FIELDS})
+        effort = data.get("reasoning_effort")
+        if effort is not None:
+            req.reasoning_effort = need_one_of(effort, OPENAI_EFFORTS, "reasoning_effort")
+        if data.get("response_format") is not None:
+            req.output_format = parse_openai_response_format(data["response_format"])
     return req
 
 

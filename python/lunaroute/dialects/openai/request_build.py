@@ -22,6 +22,7 @@ from ...model import (
     ToolResultBlock,
     ToolUseBlock,
 )
+from .._reasoning import is_reasoning_model, openai_response_format, openai_user
 from .._tool_args import arguments_json
 from ..base import TargetOptions, carry_extra_fields, log_dropped
 from .request import MAX_STOP
@@ -52,10 +53,14 @@ def build_request(req: NormalizedRequest, *, model: str, stream: bool, options: 
                 param="stop_sequences",
             )
         body["stop"] = p.stop[0] if same and p.stop_is_string and len(p.stop) == 1 else p.stop
-    for name in ("presence_penalty", "frequency_penalty", "seed", "n", "user"):
+    for name in ("presence_penalty", "frequency_penalty", "seed", "n"):
         value = getattr(p, name)
         if value is not None:
             body[name] = value
+    if p.user is not None:
+        body["user"] = p.user if same else openai_user(p.user)
+    if not same:
+        _reasoning_and_format(req, body, model)
     _tools(req, body, same)
     if stream:
         body["stream"] = True
@@ -74,12 +79,27 @@ def build_request(req: NormalizedRequest, *, model: str, stream: bool, options: 
     return body
 
 
+def _reasoning_and_format(req: NormalizedRequest, body: dict[str, Any], model: str) -> None:
+    effort = req.reasoning_effort
+    if effort is not None:
+        if is_reasoning_model(model):
+            body["reasoning_effort"] = effort
+        else:
+            log_dropped(f"reasoning effort {effort!r} (not a reasoning model: {model})", "openai")
+    if req.output_format is not None:
+        body["response_format"] = openai_response_format(req.output_format)
+
+
 def _messages(req: NormalizedRequest, same: bool) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     system = req.system
     if system and not same:
-        out.append({"role": "system", "content": req.system_text()})
-        system = []
+        # The leading prompts become one system message; a system turn that stood later in
+        # the conversation (Anthropic allows them among the messages) stays where it was.
+        lead = [prompt for prompt in system if prompt.position == 0]
+        if lead:
+            out.append({"role": "system", "content": "\n\n".join(prompt.text for prompt in lead)})
+        system = [SystemPrompt(prompt.text, "system", prompt.position) for prompt in system if prompt.position > 0]
     pending = 0  # next system prompt to place (same-dialect: back where it stood)
     for i, m in enumerate(req.messages):
         while pending < len(system) and system[pending].position <= i:
@@ -280,6 +300,11 @@ def _tools(req: NormalizedRequest, body: dict[str, Any], same: bool) -> None:
         return
     out = []
     for tool in tools:
+        if not same and tool.extra and tool.extra.get("defer_loading"):
+            # A tool-search placeholder (Claude Code): the model is not meant to call it, and
+            # OpenAI has no deferred tools; an ordinary function would invite the call.
+            log_dropped(f"deferred tool {tool.name!r}", "openai")
+            continue
         if tool.type == "function":
             fn: dict[str, Any] = {"name": tool.name}
             if tool.description is not None:
