@@ -24,6 +24,7 @@ from . import (
     cmd_init,
     cmd_keys,
     cmd_metrics,
+    cmd_pii,
     cmd_route,
     cmd_serve,
     cmd_sessions,
@@ -42,6 +43,7 @@ COMMANDS: tuple[ModuleType, ...] = (
     cmd_sessions,
     cmd_env,
     cmd_budgets,
+    cmd_pii,
 )
 # Options of the top level / `serve` that take a value (to find the sub-command name).
 _VALUE_OPTIONS = frozenset({"--config-dir", "--data-dir", "--log-level"})
