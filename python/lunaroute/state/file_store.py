@@ -136,6 +136,8 @@ class FileStateStore:
                 await self._persister
         try:
             await self._persist(force=True)
+        except OSError as exc:  # stopping must not fail: the live table still holds everything
+            log.warning("cannot write the limits snapshot %s: %s", self.snapshot_path, exc)
         finally:
             self.table.close()
 

@@ -93,6 +93,7 @@ class RedisStateStore:
         self._plans: dict[int, tuple[AdmitPlan, list[bytes], bytes]] = {}
         self._pending_windows: dict[str, list[float]] = {}  # key -> [start, end, tokens, cost]
         self._pending_buckets: dict[str, list[float]] = {}  # key -> [rate, burst, tokens]
+        self._pending_now = 0.0  # the caller's clock at the last kept charge
         self._flushing: asyncio.Task[None] | None = None
 
     @property
@@ -195,6 +196,7 @@ class RedisStateStore:
             return await self._send_charge(windows, buckets, now)
         except StateUnavailableError:
             self._keep_pending(windows, buckets)
+            self._pending_now = max(self._pending_now, now)
             return ()
 
     async def _send_charge(
@@ -244,7 +246,7 @@ class RedisStateStore:
         if not windows and not buckets:
             return
         try:
-            await self._send_charge(windows, buckets, time.time())
+            await self._send_charge(windows, buckets, self._pending_now)
             log.info("sent the usage charged while redis was unreachable", extra={"fields": {"records": len(windows)}})
         except StateUnavailableError:
             self._keep_pending(windows, buckets)
