@@ -118,6 +118,8 @@ class LimitsEngine:
     def _apply(self, config: Any) -> None:
         self.config = config
         self.policy: str = getattr(config.state, "on_redis_error", FAIL_OPEN)
+        if hasattr(self.store, "policy"):
+            self.store.policy = self.policy  # named in the store's log lines
         self.rules = LimitRules(config)
         self.prices = shipped_prices().with_overrides(getattr(config, "pricing", None) or {})
         self._state_key = _state_settings(config)
