@@ -36,7 +36,7 @@ def test_defaults_load_with_documented_values(cfg_dir: Path) -> None:
     assert cfg.storage.sessions_enabled is False and cfg.storage.compression == "zstd"
     assert cfg.storage.key_file == cfg_dir.resolve() / "keys" / "session.key"
     assert (cfg.observability.metrics_host, cfg.observability.metrics_port) == ("127.0.0.1", 9090)
-    assert cfg.keys == [] and cfg.budgets == [] and cfg.prompts is None
+    assert cfg.keys == [] and cfg.budgets == [] and len(cfg.prompts) == 0
     assert len(cfg.routes) == 2
 
 
@@ -278,7 +278,9 @@ def test_minimal_server_file_uses_every_default(cfg_dir: Path) -> None:
 
 def test_prompts_file_is_optional_and_must_be_a_mapping(cfg_dir: Path) -> None:
     write_json(cfg_dir / "prompts.json", {"patches": []})
-    assert load_config(cfg_dir, env={}).prompts == {"patches": []}
+    assert len(load_config(cfg_dir, env={}).prompts) == 0
+    write_json(cfg_dir / "prompts.json", {"patches": [{"id": "p", "append": "Be brief."}]})
+    assert [p.id for p in load_config(cfg_dir, env={}).prompts] == ["p"]
     write_json(cfg_dir / "prompts.json", [1, 2])
     with pytest.raises(ConfigError, match="prompts.json"):
         load_config(cfg_dir, env={})

@@ -136,7 +136,6 @@ TURN_ON: dict[str, tuple[Callable[[Path], None], str]] = {
     "api_keys[].rate_limit": (_keys(rate_limit={"requests_per_second": 5}), "keys.json: api_keys[0].rate_limit"),
     "api_keys[].budget_id": (_keys(budget_id="b1"), "keys.json: api_keys[0].budget_id"),
     "budgets": (_keys(), "budgets.json: budgets"),
-    "": (lambda cfg_dir: write_json(cfg_dir / "prompts.json", {}), "prompts.json"),
 }
 
 

@@ -1,7 +1,9 @@
 """`lunaroute route --request FILE [--listener L] [--header 'K: V']... --dry-run`.
 
 Shows which rule would route a client request and where it would go, without sending
-anything: the JSON printed is `RouteTable.explain()` (rule_id, primary, fallbacks, skipped).
+anything: the JSON printed is `RouteTable.explain()` (rule_id, primary, fallbacks, skipped),
+plus the prompts.json patches that would apply (`prompt_patches`: applied ids, skipped ones
+with the reason) and the system prompts the request would then carry (`system`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from .common import config_dir_of, data_dir_of
 
 if TYPE_CHECKING:
     from ..config import Config
+    from ..routing import RouteRequest
 
 
 def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
@@ -62,18 +65,33 @@ def run(args: argparse.Namespace) -> int:
 
     from ..routing import RouteRequest, RouteTable
 
-    request = RouteRequest(
-        listener_id=listener_id,
-        listener_type=dialect,
-        model=model,
-        headers=headers,
-        key_id=args.key_id,
-        tenant=args.tenant,
-        body=body,
-    )
-    decision = RouteTable.compile(config.routes).explain(request)
+    def request_of(data: dict[str, Any]) -> RouteRequest:
+        return RouteRequest(listener_id, dialect, model, headers, args.key_id, args.tenant, data)
+
+    # As the server does: patches see the request as sent, the route sees it patched.
+    client = request_of(body)
+    patches = config.prompts.explain(client)
+    patched, system = _patched(config, dialect, client, body, name)
+    decision = RouteTable.compile(config.routes).explain(request_of(patched))
+    decision["prompt_patches"] = patches
+    decision["system"] = system
     sys.stdout.write(orjson.dumps(decision, option=orjson.OPT_INDENT_2).decode() + "\n")
     return 0
+
+
+def _patched(
+    config: Config, dialect: str, request: RouteRequest, body: dict[str, Any], name: str
+) -> tuple[dict[str, Any], list[str]]:
+    """The body after the prompts.json patches, and the system prompts it then carries."""
+    from ..dialects import get_dialect
+
+    wire = get_dialect(dialect)
+    try:
+        done = config.prompts.apply(wire, request, body)
+        patched = body if done is None else done.data
+        return patched, [prompt.text for prompt in wire.parse_request(patched).system]
+    except GatewayError as err:
+        raise ConfigError(name, err.param or "", f"prompt patches: {err.message}") from None
 
 
 def _read_body(source: str) -> tuple[str, dict[str, Any]]:

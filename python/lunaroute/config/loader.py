@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..prompts import parse_prompts
 from ..routing.parse import parse_rules
 from .budgets_file import parse_budgets
 from .envsubst import substitute
@@ -78,9 +79,8 @@ def load_config(config_dir: Path, data_dir: Path | None = None, *, env: Mapping[
                 f"no budget with id '{key.budget_id}' in {budgets_file}",
             )
 
-    prompts = docs.get("prompts")
-    if prompts is not None and not isinstance(prompts, dict):
-        raise ConfigError(sources["prompts"].name, "", "expected a mapping at the top level")
+    prompts_file = sources["prompts"].name if "prompts" in sources else DEFAULT_NAMES["prompts"]
+    prompts = parse_prompts(docs.get("prompts"), file=prompts_file)
 
     routes_raw = docs["routes"]
     routes_file = sources["routes"].name

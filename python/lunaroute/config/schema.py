@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from ..prompts import PromptPatches
 from ..routing.breakers import BreakerSettings
 
 ListenerType = Literal["openai", "anthropic", "both"]
@@ -209,7 +210,7 @@ class Config:
     routes: list[Any]
     keys: list[ApiKey]
     budgets: list[dict[str, Any]]
-    prompts: dict[str, Any] | None
+    prompts: PromptPatches  # empty without prompts.json
     storage: StorageConfig
     pii: PiiConfig
     state: StateConfig

@@ -107,6 +107,9 @@ observability:
 #   buffer_pool_size: 1000
 #   buffer_size_kb: 64
 #   stream_flush_interval_ms: 0
+
+# System-prompt patches go in prompts.json beside this file (optional; docs/PROMPTS.md), e.g.
+# {"patches": [{"id": "brief", "match": {"model": "gpt-*"}, "append": "Be brief."}]}
 """
 
 # A catch-all route per dialect: each listener forwards to the provider of its own dialect

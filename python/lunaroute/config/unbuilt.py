@@ -65,7 +65,6 @@ UNBUILT: tuple[Unbuilt, ...] = (
     Unbuilt("keys", "api_keys[].rate_limit", "per-key rate limits", None),
     Unbuilt("keys", "api_keys[].budget_id", "spending budgets", None),
     Unbuilt("budgets", "budgets", "spending budgets", []),
-    Unbuilt("prompts", "", "system prompt patches", None),
 )
 
 
