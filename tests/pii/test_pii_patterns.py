@@ -16,6 +16,7 @@ PATTERNS = [
     builtin.IPV6,
     builtin.PEM,
     builtin.ASSIGN,
+    builtin.AUTH_HEADER,
     "|".join(f"(?P<{g}>{src})" for g, src, _ in builtin.NUMERIC_ALTERNATIVES),
     "|".join(f"(?P<{n}>{src})" for n, src in builtin.SECRETS),
     r"EMP-[0-9]{6}",
@@ -54,3 +55,28 @@ def test_custom_patterns() -> None:
         with pytest.raises(PatternProblem):
             check_custom(bad)
     assert max_width(r"EMP-\d{6}") == 10 and max_width("a+") is None
+
+
+def test_secret_rules_follow_the_alternatives() -> None:
+    # secret_check names a match's rule by its prefix instead of re-matching: that holds
+    # only while every alternative starts with its own literal.
+    python = re.compile("|".join(f"(?P<{n}>{src})" for n, src in builtin.SECRETS))
+    samples = [
+        "sk-" + "a1" * 12,
+        "ghp_" + "A1" * 18,
+        "github_pat_" + "A1" * 25,
+        "xoxb-1234567890-abc",
+        "AIza" + "B" * 35,
+        "glpat-" + "c" * 20,
+        "hf_" + "d" * 30,
+        "npm_" + "e" * 36,
+        "sk_live_" + "f" * 24,
+        "rk_test_" + "f" * 24,
+        "lr-" + "g" * 40,
+        "AKIA" + "H" * 16,
+        "ASIA" + "H" * 16,
+        "eyJabcdefgh.eyJabcdefgh.abcdefghijklmnop",
+    ]
+    for value in samples:
+        m = python.fullmatch(value)
+        assert m is not None and builtin.secret_rule(value) == m.lastgroup, value

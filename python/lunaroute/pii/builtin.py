@@ -23,6 +23,7 @@ from .checks import (
     bounded,
     card_network,
     entropy,
+    generated,
     is_word,
     looks_random,
     luhn,
@@ -214,7 +215,8 @@ def email_check(text: str, m: re.Match[str], start: int, end: int, lo: int, hi: 
         return None
     if end < hi and (is_word(text[end]) or text[end] in "-@"):
         return None
-    if _USERINFO.search(before(text, start, lo)):
+    ctx = before(text, start, lo)
+    if "://" in ctx and _USERINFO.search(ctx):
         return None  # https://user:token@host: credentials in a URL, not a mailbox
     labels = domain.split(".")
     if any(not label or label[0] == "-" or label[-1] == "-" for label in labels):
@@ -277,23 +279,52 @@ SECRETS = (
 _SK_PREFIXES = ("sk-ant-api03-", "sk-ant-admin01-", "sk-ant-", "sk-proj-", "sk-svcacct-", "sk-admin-", "sk-")
 
 
-def secret_check(text: str, m: re.Match[str], start: int, end: int, lo: int, hi: int) -> Raw | None:
-    rule = m.lastgroup or "secret"
+# Every alternative of SECRETS starts with its own literal, so a match's first characters
+# name its rule: no second regex match needed.
+_SECRET_PREFIXES = (
+    ("sk-", "openai_anthropic"),
+    ("ghp_", "github"),
+    ("gho_", "github"),
+    ("ghu_", "github"),
+    ("ghs_", "github"),
+    ("ghr_", "github"),
+    ("github_pat_", "github"),
+    ("xox", "slack"),
+    ("AIza", "google"),
+    ("glpat-", "gitlab"),
+    ("hf_", "huggingface"),
+    ("npm_", "npm"),
+    ("sk_", "stripe"),
+    ("rk_", "stripe"),
+    ("lr-", "lunaroute"),
+    ("AKIA", "aws_access_key"),
+    ("ASIA", "aws_access_key"),
+    ("ABIA", "aws_access_key"),
+    ("ACCA", "aws_access_key"),
+    ("eyJ", "jwt"),
+)
+
+
+def secret_rule(value: str) -> str:
+    return next(rule for prefix, rule in _SECRET_PREFIXES if value.startswith(prefix))
+
+
+def secret_check(text: str, m: re.Match[str] | None, start: int, end: int, lo: int, hi: int) -> Raw | None:
     if start > lo and (is_word(text[start - 1]) or text[start - 1] == "-"):
         return None  # risk-free-..., mask-...
     if end < hi and (is_word(text[end]) or text[end] == "-"):
         return None
     value = text[start:end]
+    rule = secret_rule(value)
     if rule == "openai_anthropic":
         body = value[len(next(p for p in _SK_PREFIXES if value.startswith(p))) :]
-        if not looks_random(body, 20):
+        if not generated(body, 20):
             return (start, end, "api_key", 0.3, rule, "prefix only, not random")
         return (start, end, "api_key", 0.95, rule, "")
     if rule == "jwt":
         return (start, end, "api_key", 0.95 if _jwt_header(value) else 0.6, rule, "")
-    body = value[4:]
-    if entropy(body) < 2.5:
-        return (start, end, "api_key", 0.3, rule, "low entropy")
+    if len(set(value[4:])) < 8:
+        return (start, end, "api_key", 0.3, rule, "too few distinct characters")
     return (start, end, "api_key", 0.95, rule, "")
 
 
@@ -325,34 +356,30 @@ def pem_check(text: str, m: re.Match[str], start: int, end: int, lo: int, hi: in
 
 
 # ---------------------------------------------------------------------------- assignments
+# The regex starts at the last word of a key name (api_KEY, auth_TOKEN, client_SECRET): a
+# short keyword list keeps the kernel pass fast, and the check reads what precedes it.
 _VALUE = r"[A-Za-z0-9!#$%&()*+./:=?@^_|~{}\[\]-]"
 ASSIGN = (
-    r"(?i)(?P<kv>(?P<kw>api[_-]?key|access[_-]?key|secret[_-]?key|private[_-]?key|client[_-]?secret|"
-    r"auth[_-]?token|access[_-]?token|refresh[_-]?token|passphrase|passw(?:or)?d|pwd|credentials?|secret|"
-    r"token|key)[\"']?[ \t]*[:=][ \t]*[\"']?(?P<val>" + _VALUE + r"{4,}))"
-    r"|(?P<bearer>bearer[ \t]+(?P<bval>[A-Za-z0-9._~+/-]{16,}=*))"
+    r"(?i)(?P<kw>key|token|secret|passw(?:or)?d|pwd|passphrase|credentials?)"
+    r"[\"']?[ \t]*[:=][ \t]*[\"']?(?P<val>" + _VALUE + r"{4,})"
+)
+AUTH_HEADER = (
+    r"(?i)(?P<bearer>bearer[ \t]+(?P<bval>[A-Za-z0-9._~+/-]{16,}=*))"
     r"|(?P<basic>basic[ \t]+(?P<cval>[A-Za-z0-9+/]{8,}={0,2}))"
 )
-_NEXT_PARAM = re.compile(r"&[A-Za-z_][A-Za-z0-9_]*=")
 _PASSWORDISH = frozenset({"passphrase", "password", "passwd", "pwd", "credential", "credentials", "secret"})
-_BARE = frozenset({"key", "token"})
 _COMPOUND_BEFORE = re.compile(
-    r"(?:api|secret|access|private|auth|client|session|signing|master|encryption|app|bot|db|admin|user|root)$"
+    r"(?:api|secret|access|private|auth|client|session|signing|master|encryption|app|bot|db|admin|user|root|"
+    r"refresh)[_-]?$"
 )
+_DIGIT = re.compile(r"[0-9]")
+_NEXT_PARAM = re.compile(r"&[A-Za-z_][A-Za-z0-9_]*=")
 
 
 def assign_check(text: str, m: re.Match[str], start: int, end: int, lo: int, hi: int) -> Raw | None:
-    if m.group("bval") is not None:
-        vs, ve = m.span("bval")
-        value = text[vs:ve]
-        conf = 0.9 if looks_random(value.rstrip("="), 16) or value.startswith("eyJ") else 0.3
-        return (vs, ve, "api_key", conf, "bearer_token", "")
-    if m.group("cval") is not None:
-        vs, ve = m.span("cval")
-        return (vs, ve, "api_key", 0.85 if _basic_credentials(text[vs:ve]) else 0.3, "basic_auth", "")
-    kw = m.group("kw").lower().replace("-", "_")
-    ks = m.start("kw")
-    if ks > lo and text[ks - 1].isalpha() and not _COMPOUND_BEFORE.search(before(text, ks, lo, 16).lower()):
+    kw = m.group("kw").lower()
+    compound = _COMPOUND_BEFORE.search(before(text, start, lo, 16).lower())
+    if start > lo and text[start - 1].isalpha() and compound is None:
         return None  # monkey=..., hockey: ...
     vs, ve = m.span("val")
     value = text[vs:ve]
@@ -363,15 +390,28 @@ def assign_check(text: str, m: re.Match[str], start: int, end: int, lo: int, hi:
     ve = vs + len(value)
     if len(value) < 4 or placeholder(value):
         return None
-    rule = f"assignment:{kw}"
-    if kw in _PASSWORDISH or kw.endswith("secret"):
+    name = (compound.group().replace("-", "_") if compound else "") + kw
+    rule = f"assignment:{name}"
+    if kw in _PASSWORDISH:
         return (vs, ve, "api_key", 0.85, rule, "value after a password-like key")
     if "://" in value:
         return (vs, ve, "api_key", 0.3, rule, "a URL")
-    if kw in _BARE:
-        return (vs, ve, "api_key", 0.8 if looks_random(value, 12) else 0.3, rule, f"entropy {entropy(value):.1f}")
-    strong = len(value) >= 8 and entropy(value) >= 2.5 and any(c.isdigit() for c in value)
-    return (vs, ve, "api_key", 0.85 if strong else 0.3, rule, f"entropy {entropy(value):.1f}")
+    if compound is None:
+        return (vs, ve, "api_key", 0.8 if looks_random(value, 12) else 0.3, rule, "random-looking value")
+    strong = len(value) >= 8 and _DIGIT.search(value) is not None and entropy(value) >= 2.5
+    return (vs, ve, "api_key", 0.85 if strong else 0.3, rule, "value with digits, entropy >= 2.5")
+
+
+def auth_header_check(text: str, m: re.Match[str], start: int, end: int, lo: int, hi: int) -> Raw | None:
+    if start > lo and is_word(text[start - 1]):
+        return None
+    if m.group("bval") is not None:
+        vs, ve = m.span("bval")
+        value = text[vs:ve]
+        conf = 0.9 if looks_random(value.rstrip("="), 16) or value.startswith("eyJ") else 0.3
+        return (vs, ve, "api_key", conf, "bearer_token", "")
+    vs, ve = m.span("cval")
+    return (vs, ve, "api_key", 0.85 if _basic_credentials(text[vs:ve]) else 0.3, "basic_auth", "")
 
 
 def _basic_credentials(value: str) -> bool:

@@ -74,42 +74,77 @@ def card_network(digits: str) -> str | None:
     return None
 
 
+_XLOGX = [0.0] + [c * math.log2(c) for c in range(1, 4097)]
+
+
 def entropy(value: str) -> float:
     """Shannon entropy in bits per character."""
-    if not value:
-        return 0.0
     size = len(value)
-    return -sum(c / size * math.log2(c / size) for c in Counter(value).values())
+    if not size:
+        return 0.0
+    counts = Counter(value).values()
+    if size > 4096:
+        return math.log2(size) - sum(c * math.log2(c) for c in counts) / size
+    return math.log2(size) - sum(map(_XLOGX.__getitem__, counts)) / size
 
 
-_LOWER_RUN = re.compile(r"[a-z]{7,}|[A-Z]{7,}")
+_SAME_CASE_RUN = re.compile(r"[a-z]{7,}|[A-Z]{7,}")
+_DIGIT = re.compile(r"[0-9]")
+_ALPHA = re.compile(r"[A-Za-z]")
 
 
 def looks_random(value: str, min_len: int = 12) -> bool:
     """A generated secret, not a word or an identifier: long enough, letters and digits,
     high entropy, and no long run of same-case letters (words have those; base62 noise
     rarely does)."""
-    if len(value) < min_len:
-        return False
-    has_digit = any(c.isdigit() for c in value)
-    has_alpha = any(c.isalpha() for c in value)
-    if not (has_digit and has_alpha):
+    if len(value) < min_len or _DIGIT.search(value) is None or _ALPHA.search(value) is None:
         return False
     if entropy(value) < 3.0:
         return False
-    return _LOWER_RUN.search(value) is None or len(value) >= 32
+    return len(value) >= 32 or _SAME_CASE_RUN.search(value) is None
 
 
-_PLACEHOLDER = re.compile(
-    r"(?i)^(?:[$%{<].*|[*xX.#_-]+|.*(?:example|your|placeholder|redacted|changeme|dummy|sample).*"
-    r"|none|null|nil|true|false|undefined|string|required|optional|secret|password|token)$"
+def generated(value: str, min_len: int) -> bool:
+    """The body of a prefixed key (sk-..., ghp_...) is machine-made: letters and digits,
+    many distinct characters, no word-like run. Cheaper than entropy, and enough once a
+    provider prefix has matched."""
+    if len(value) < min_len or _DIGIT.search(value) is None or _ALPHA.search(value) is None:
+        return False
+    if len(set(value)) < min(16, len(value) // 2):
+        return False
+    return len(value) >= 32 or _SAME_CASE_RUN.search(value) is None
+
+
+_FILLER = re.compile(r"[*xX.#_-]+")
+_PLACEHOLDER_WORDS = re.compile(r"example|your|placeholder|redacted|changeme|dummy|sample", re.IGNORECASE)
+_PLACEHOLDER_VALUES = frozenset(
+    {
+        "none",
+        "null",
+        "nil",
+        "true",
+        "false",
+        "undefined",
+        "string",
+        "required",
+        "optional",
+        "secret",
+        "password",
+        "token",
+    }
 )
-_ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+_ENV_NAME = re.compile(r"[A-Z][A-Z0-9]*_[A-Z0-9_]*")
 
 
 def placeholder(value: str) -> bool:
     """`<redacted>`, `${TOKEN}`, `YOUR_API_KEY`, `xxxx`, `****`, `null`: not a secret."""
-    return bool(_PLACEHOLDER.match(value) or (_ENV_NAME.match(value) and "_" in value))
+    return bool(
+        value[0] in "$%{<"
+        or value.lower() in _PLACEHOLDER_VALUES
+        or _FILLER.fullmatch(value)
+        or _PLACEHOLDER_WORDS.search(value)
+        or _ENV_NAME.fullmatch(value)
+    )
 
 
 def nearest(pattern: re.Pattern[str], context: str) -> str | None:

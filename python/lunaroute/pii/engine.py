@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from .. import kernels
 from ..errors import InvalidPatternError
@@ -41,15 +40,20 @@ class PiiSettings(Protocol):
     min_confidence: float
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):
     type: str  # email, phone, ssn, credit_card, ip_address, api_key, or a custom detector's name
     start: int  # offsets in the text, in characters
     end: int
     confidence: float
     rule: str  # which rule of the detector matched (phone_nanp, card_digits, openai_anthropic, ...)
-    value: str = field(repr=False)
+    value: str
     note: str = ""  # why: the check's verdict, or why it was not redacted (explain)
+
+    def __repr__(self) -> str:  # the value stays out of logs and tracebacks
+        return (
+            f"Finding(type={self.type!r}, start={self.start}, end={self.end}, "
+            f"confidence={self.confidence}, rule={self.rule!r}, note={self.note!r})"
+        )
 
 
 class PiiEngine:
@@ -207,14 +211,17 @@ def builtin_scanners(enabled: frozenset[str], matcher: type) -> list[Scanner]:
         source = "|".join(f"(?P<{group}>{src})" for group, src in numeric)
         scanners.append(Scanner.regex("numeric", source, builtin.numeric_check(enabled), matcher))
     if "email" in enabled:
-        scanners.append(Scanner.regex("email", builtin.EMAIL, builtin.email_check, matcher))
+        scanners.append(Scanner.regex("email", builtin.EMAIL, builtin.email_check, matcher, groups=False))
     if "ip_address" in enabled:
-        scanners.append(Scanner.regex("ipv6", builtin.IPV6, builtin.ipv6_check, matcher, builtin.IPV6_REACH))
+        scanners.append(
+            Scanner.regex("ipv6", builtin.IPV6, builtin.ipv6_check, matcher, builtin.IPV6_REACH, groups=False)
+        )
     if "api_key" in enabled:
         source = "|".join(f"(?P<{name}>{src})" for name, src in builtin.SECRETS)
-        scanners.append(Scanner.regex("secrets", source, builtin.secret_check, matcher))
+        scanners.append(Scanner.regex("secrets", source, builtin.secret_check, matcher, groups=False))
         scanners.append(Scanner.regex("private_key", builtin.PEM, builtin.pem_check, matcher))
         scanners.append(Scanner.regex("assignment", builtin.ASSIGN, builtin.assign_check, matcher))
+        scanners.append(Scanner.regex("auth_header", builtin.AUTH_HEADER, builtin.auth_header_check, matcher))
     return scanners
 
 

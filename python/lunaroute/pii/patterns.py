@@ -297,3 +297,54 @@ def _sigma(items: list, parts: list[str]) -> bool:
             if not _sigma(av[2].data, parts):
                 return False
     return True
+
+
+def first_class(pattern: str) -> re.Pattern[str] | None:
+    """A regex matching one character that can begin a match of `pattern`, or None when
+    that is not known (the stream redactor then tries every position)."""
+    tree = parse(pattern)
+    parts: list[str] = []
+    nullable = _first(tree.data, parts)
+    if nullable is None or nullable:
+        return None
+    return re.compile("[" + "".join(parts) + "]", tree.state.flags & sre.SRE_FLAG_IGNORECASE)
+
+
+def _first(items: list, parts: list[str]) -> bool | None:
+    """Adds the first characters of `items` to `parts`; whether `items` can match empty
+    (None: a construct this does not follow)."""
+    for op, av in items:
+        if op is sre.LITERAL:
+            parts.append(_char(av))
+            return False
+        if op is sre.IN:
+            if any(sub_op is sre.NEGATE for sub_op, _ in av):
+                return None
+            parts.append(_class(av)[1:-1])
+            return False
+        if op is sre.CATEGORY:
+            if av not in (sre.CATEGORY_DIGIT, sre.CATEGORY_SPACE, sre.CATEGORY_WORD):
+                return None
+            parts.append(_CATEGORIES[av])
+            return False
+        if op is sre.BRANCH:
+            results = [_first(branch.data, parts) for branch in av[1]]
+            if any(r is None for r in results):
+                return None
+            if not any(results):
+                return False
+        elif op is sre.SUBPATTERN:
+            if av[1] & sre.SRE_FLAG_IGNORECASE:
+                return None
+            result = _first(av[3].data, parts)
+            if result is not True:
+                return result
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT):
+            result = _first(av[2].data, parts)
+            if result is None:
+                return None
+            if av[0] > 0 and not result:
+                return False
+        else:
+            return None
+    return True

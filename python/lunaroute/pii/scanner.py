@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .patterns import prefix_closure, sigma_class
+from .patterns import first_class, prefix_closure, sigma_class
 
 Raw = tuple[int, int, str, float, str, str]  # start, end, type, confidence, rule, note
 RegexCheck = Callable[[str, re.Match[str], int, int, int, int], Raw | None]
@@ -34,10 +34,12 @@ class Scanner:
         "_python",
         "_check",
         "_prefix",
+        "_first",
         "_barrier",
         "_prefixes",
         "_fold",
         "_longest",
+        "_literal",
     )
 
     def __init__(self, name: str, kernel: Any, reach: int = 0) -> None:
@@ -49,17 +51,24 @@ class Scanner:
         self._python: re.Pattern[str] | None = None
         self._check: Any = None
         self._prefix: re.Pattern[str] | None = None
+        self._first: re.Pattern[str] | None = None
         self._barrier: re.Pattern[str] | None = None
         self._prefixes: frozenset[str] = frozenset()
         self._fold = False
         self._longest = 0
+        self._literal = False
 
     @classmethod
-    def regex(cls, name: str, source: str, check: RegexCheck, matcher: type, reach: int = 0) -> Scanner:
+    def regex(
+        cls, name: str, source: str, check: RegexCheck, matcher: type, reach: int = 0, groups: bool = True
+    ) -> Scanner:
+        """`groups=False`: the check reads only the span, so the Python re-match is skipped
+        (it then gets None for the match)."""
         self = cls(name, matcher([], [source]), reach)
-        self._python = re.compile(source)
+        self._python = re.compile(source) if groups else None
         self._check = check
         self._prefix = prefix_closure(source)
+        self._first = first_class(source)
         self._barrier = sigma_class(source)
         return self
 
@@ -69,6 +78,7 @@ class Scanner:
     ) -> Scanner:
         self = cls(name, matcher(list(words), [], case_insensitive=case_insensitive))
         self._check = check
+        self._literal = True
         self._fold = case_insensitive
         folded = [self._folded(w) for w in words]
         self._prefixes = frozenset(w[:i] for w in folded for i in range(1, len(w)))
@@ -88,7 +98,7 @@ class Scanner:
         the check reads at most checks.CONTEXT characters before it, checks.AFTER after."""
         python = self._python
         if python is None:
-            return self._check(text, pid, start, end, lo, hi)
+            return self._check(text, pid if self._literal else None, start, end, lo, hi)
         m = python.match(text, start)
         if m is None or m.end() != end:
             m = python.fullmatch(text, start, end)
@@ -97,6 +107,13 @@ class Scanner:
         return self._check(text, m, start, end, lo, hi)
 
     # ------------------------------------------------------------------ streams
+    def next_start(self, text: str, start: int, end: int) -> int:
+        """The first position in text[start:end] a match could begin at (`end` if none)."""
+        if self._first is None:
+            return start
+        m = self._first.search(text, start, end)
+        return end if m is None else m.start()
+
     def viable(self, text: str, start: int, end: int) -> bool:
         """Whether text[start:end] is a prefix of some match (so more text may decide it)."""
         if self._prefix is not None:

@@ -85,7 +85,10 @@ class StreamRedactor:
                     self._barrier[i] = found + base
                 barrier = self._barrier[i]
                 f = max(self._f[i], q, barrier)
-                while f < end and not scanner.viable(buf, f - base, len(buf)):
+                while f < end:
+                    f = scanner.next_start(buf, f - base, len(buf)) + base
+                    if f >= end or scanner.viable(buf, f - base, len(buf)):
+                        break
                     f += 1
                 f = max(f, force)
                 self._f[i] = f
