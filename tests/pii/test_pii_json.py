@@ -216,3 +216,38 @@ def test_joined_scan_equals_each_string_alone(eager: PiiEngine, body: list[Any])
     want = _redact_each(eng, copy.deepcopy(body))
     eng.redact_json(body)
     assert body == want
+
+
+def test_opaque_provider_data_is_untouched(eng: PiiEngine) -> None:
+    # Anthropic web search results and OpenAI reasoning items carry encrypted blobs the
+    # provider verifies when they are sent back.
+    blob = "EqoBCkYIBRgCIkDmiAM9sk-proj-Nc3icPatpvNATkJEMh2whjcxJgjSBCjfJMAKih9YeVaMl3yG"
+    body = {
+        "messages": [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "web_search_result", "title": EMAIL, "encrypted_content": blob, "encrypted_index": blob},
+                ],
+            }
+        ],
+        "input": [
+            {"type": "reasoning", "encrypted_content": blob, "summary": [{"type": "summary_text", "text": EMAIL}]}
+        ],
+    }
+    assert eng.redact_json(body) == 2
+    result = body["messages"][0]["content"][0]
+    assert result["encrypted_content"] == blob and result["encrypted_index"] == blob and result["title"] != EMAIL
+    assert body["input"][0]["encrypted_content"] == blob
+    assert body["input"][0]["summary"][0]["text"] == "[REDACTED_EMAIL]"
+
+
+def test_keywords_with_any_letters(tmp_path_factory: pytest.TempPathFactory) -> None:
+    eng = engine(
+        tmp_path_factory.mktemp("pii"), mode="remove", custom=({"name": "word", "keywords": ["Straße", "ŉaïve"]},)
+    )
+    assert eng.redact_text("in der Straße und ŉaïve")[0] == "in der [REDACTED_WORD] und [REDACTED_WORD]"
+    redactor = eng.stream_redactor()
+    assert "".join(map(redactor.feed, "in der Straße und ŉaïve")) + redactor.flush() == (
+        "in der [REDACTED_WORD] und [REDACTED_WORD]"
+    )

@@ -4,8 +4,9 @@ Everything a person or a tool wrote is text: system prompts, message content, to
 results, tool call `arguments` (a JSON string) and tool `input` objects (every string in
 them, whatever its key). Structural values are not: the model, roles, types, ids, tool
 names, media types, stop reasons, cache_control, signatures, base64 payloads (a `data`
-under a base64 `source`, audio data, any `data:...;base64,` URL) and a signed `thinking`
-block's text (the provider rejects a turn whose thinking was changed). Keys never change.
+under a base64 `source`, audio data, any `data:...;base64,` URL), opaque provider data
+(`encrypted_content`, `encrypted_index`) and a signed `thinking` block's text (the provider
+rejects a turn whose thinking or encrypted parts were changed). Keys never change.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ STRUCTURAL = frozenset(
         "finish_reason",
         "cache_control",
         "signature",
+        "encrypted_content",
+        "encrypted_index",
         "status",
         "detail",
     }

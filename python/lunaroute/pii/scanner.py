@@ -83,7 +83,9 @@ class Scanner:
         folded = [self._folded(w) for w in words]
         self._prefixes = frozenset(w[:i] for w in folded for i in range(1, len(w)))
         self._longest = max(len(w) for w in words)
-        chars = {c for w in folded for c in w} | ({c.upper() for w in folded for c in w} if case_insensitive else set())
+        chars = {c for w in folded for c in w}
+        if case_insensitive:  # the kernel folds ASCII letters only
+            chars |= {c.upper() for c in chars if c.isascii()}
         self._barrier = re.compile("[^" + "".join(_class_char(c) for c in sorted(chars)) + "]")
         return self
 

@@ -4,9 +4,9 @@
 
 Each stage is a call into the module that owns it (tenancy, the client's dialect, routing,
 egress, server/answer.py and server/relay.py, observability); this file only wires them and
-reads no wire format itself. Same-dialect routes never re-serialize: the raw body goes
-upstream with the model spliced, and the upstream bytes come back untouched (streams chunk
-by chunk as they arrive). docs/ARCHITECTURE.md names the seams where rate limits and
+reads no wire format itself. Same-dialect routes never re-serialize (but for a body a
+prompts.json patch rewrote): the raw body goes upstream with the model spliced, and the
+upstream bytes come back untouched (streams chunk by chunk as they arrive). docs/ARCHITECTURE.md names the seams where rate limits and
 budgets (after authenticate), PII redaction and prompt patches (after parse) and recording
 (observe) plug in.
 """
@@ -43,10 +43,11 @@ class ChatPipeline:
         # Who is asking comes first: an unknown client learns nothing about validation.
         key = await st.auth.authenticate(headers, self.dialect) if st.auth.required else None
         data, model, stream = self.parse(body)
+        up_body, up_data, patch_ids = self.patch_prompts(headers, key, body, data, model)
         t_ingress = perf()
-        decision = self.route(headers, key, data, model)
+        decision = self.route(headers, key, up_data, model)
         t_route = perf()
-        call = self.upstream_call(decision, headers, key, body, data, model, stream)
+        call = self.upstream_call(decision, headers, key, up_body, up_data, model, stream)
         t_norm = perf()
         served, attempts = await run_attempts(
             decision,
@@ -57,6 +58,7 @@ class ChatPipeline:
         )
         t_egress = perf()
         ex = self.exchange(request_id, key, model, stream, served, attempts)
+        ex.prompt_patches = patch_ids
         resp_headers = self.response_headers(request_id, served, attempts)
         if stream:
             await relay_stream(proto, served, self.dialect, call.normalized, resp_headers, ex, t0, st.metrics.ttft)
@@ -89,6 +91,27 @@ class ChatPipeline:
         data = parse_object(body)
         model, stream = self.dialect.validate_light(data)
         return data, model, stream
+
+    def patch_prompts(
+        self, headers: Mapping[str, str], key: Any, body: bytes, data: dict[str, Any], model: str
+    ) -> tuple[bytes, dict[str, Any], tuple[str, ...]]:
+        """prompts.json (lunaroute/prompts): the body and data to send on, and the ids of the
+        patches applied. Unpatched, the client's bytes go on untouched; patched, the body is
+        re-serialized once here. `data` itself stays as the client sent it (recording)."""
+        patches = self.state.config.prompts
+        if not patches:
+            return body, data, ()
+        req = RouteRequest(
+            self.listener.id,
+            self.dialect.name,
+            model,
+            headers,
+            key.id if key else None,
+            key.tenant if key else None,
+            data,
+        )
+        done = patches.apply(self.dialect, req, data)
+        return (body, data, ()) if done is None else (done.body, done.data, done.ids)
 
     def route(self, headers: Mapping[str, str], key: Any, data: dict[str, Any], model: str) -> RouteDecision:
         decision = self.state.routes.decide(
