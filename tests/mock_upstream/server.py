@@ -2,6 +2,7 @@
 
 API routes, also served under an optional path prefix (e.g. `/openai/v1/...`):
   POST /v1/chat/completions         OpenAI dialect
+  POST /v1/embeddings               OpenAI dialect (openai_embeddings.py)
   POST /v1/messages                 Anthropic dialect
   POST /v1/messages/count_tokens    Anthropic dialect
   GET  /v1/models[/<id>]            Anthropic shape when the request carries `anthropic-version`
@@ -37,6 +38,7 @@ from .http11 import (
     read_request,
     response_head,
 )
+from .openai_embeddings import embeddings
 from .openai_endpoint import OpenAIDialect
 from .replies import JsonReply, StreamReply
 from .state import MockState
@@ -46,6 +48,7 @@ Dialect = OpenAIDialect | AnthropicDialect
 
 _ROUTES = {
     "/v1/chat/completions": ("chat", "POST"),
+    "/v1/embeddings": ("embeddings", "POST"),
     "/v1/messages": ("messages", "POST"),
     "/v1/messages/count_tokens": ("count_tokens", "POST"),
     "/v1/models": ("models", "GET"),
@@ -227,7 +230,7 @@ class MockUpstreamServer:
         return None
 
     def _dialect(self, route: tuple[str, str | None, str] | None, request: HttpRequest) -> Dialect:
-        if route is not None and route[0] == "chat":
+        if route is not None and route[0] in ("chat", "embeddings"):
             return self.openai
         if route is not None and route[0] in ("messages", "count_tokens"):
             return self.anthropic
@@ -274,6 +277,8 @@ class MockUpstreamServer:
             return dialect.models(request_id, model_id)
         if not json_ok:
             return dialect.bad_json(request_id)
+        if kind == "embeddings":
+            return embeddings(parsed, self.openai.headers(request_id))
         invalid = dialect.validate(kind, parsed, request_id)
         if invalid is not None:
             self.state.stats.bump("validation_errors")

@@ -66,6 +66,7 @@ def _parse_one(item: Obj, config_dir: Path) -> ListenerConfig:
         raise item.error("bind", "required for a listener of type 'both' (host:port)")
     tls = _parse_tls(item, config_dir)
     size_mb = item.num("max_body_size_mb", 10.0, min=0.0, max=4096.0, min_exclusive=True)
+    bypass = item.bool("bypass", None)
     item.finish()
     return ListenerConfig(
         id=listener_id,
@@ -75,6 +76,7 @@ def _parse_one(item: Obj, config_dir: Path) -> ListenerConfig:
         tls=tls,
         max_body_size_mb=size_mb,
         max_body_bytes=int(size_mb * 1024 * 1024),
+        bypass=bypass,
     )
 
 

@@ -63,6 +63,7 @@ def load_config(config_dir: Path, data_dir: Path | None = None, *, env: Mapping[
     performance = parse_performance(doc)
     rate_limits = parse_rate_limits(doc)
     pricing = parse_pricing(doc)
+    bypass = doc.bool("bypass", True)
     doc.finish()  # every section was read above; anything else is unknown
     _check_metrics_port(server_file, observability, listeners)
 
@@ -113,6 +114,7 @@ def load_config(config_dir: Path, data_dir: Path | None = None, *, env: Mapping[
         performance=performance,
         rate_limits=rate_limits,
         pricing=pricing,
+        bypass=bypass,
     )
 
 

@@ -44,6 +44,7 @@ class ListenerConfig:
     tls: TlsConfig | None = None
     max_body_size_mb: float = 10
     max_body_bytes: int = 10 * 1024 * 1024
+    bypass: bool | None = None  # None: the top-level `bypass`
 
     @property
     def bind(self) -> str:
@@ -220,9 +221,18 @@ class Config:
     # model (or provider/model) -> {input, output, cache_read, cache_write, cheaper}: USD per
     # million tokens, over the table shipped in lunaroute/limits/prices.json
     pricing: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # other paths of a listener's dialect go unparsed to its default rule's provider
+    bypass: bool = True
 
     def listener(self, listener_id: str) -> ListenerConfig | None:
         for item in self.listeners:
             if item.id == listener_id:
                 return item
         return None
+
+    def bypasses(self, listener_id: str) -> bool:
+        """Whether the listener proxies its dialect's other paths (`listeners[].bypass`,
+        else the top-level `bypass`)."""
+        item = self.listener(listener_id)
+        own = item.bypass if item is not None else None
+        return self.bypass if own is None else own

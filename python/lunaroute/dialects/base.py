@@ -111,6 +111,13 @@ class Dialect(Protocol):
     ingress_scope: str  # the client-key scope a caller needs
     credential_hint: str  # how a client sends its key, for the 401 message
     pass_headers: tuple[str, ...]  # client headers carried upstream verbatim
+    # Client header families carried upstream on same-dialect routes only (SDK telemetry
+    # such as `x-stainless-*`: it describes the client's SDK, which a translated route is not).
+    pass_header_prefixes: tuple[str, ...]
+    # --- bypass: the dialect's other endpoints, proxied unparsed (server/bypass.py)
+    api_root: str  # paths under it are this dialect's API
+    own_paths: tuple[str, ...]  # path roots no other dialect has (`/v1/embeddings` covers `/v1/embeddings/...`)
+    marker_headers: tuple[str, ...]  # request headers only this dialect's clients send
 
     def client_credential(self, headers: Mapping[str, str]) -> str | None:
         """The credential a client of this dialect sent (its LunaRoute key, or its own

@@ -41,6 +41,7 @@ class UpstreamCall:
         "credential",
         "timeout_ms",
         "normalized",
+        "query",
     )
 
     def __init__(
@@ -54,6 +55,7 @@ class UpstreamCall:
         credential: str | None,
         timeout_ms: int | None,
         normalized: NormalizedRequest | None,
+        query: str = "",
     ) -> None:
         self.dialect = dialect
         self.body = body
@@ -64,6 +66,7 @@ class UpstreamCall:
         self.credential = credential  # the client's own provider key, never a LunaRoute key
         self.timeout_ms = timeout_ms  # a rule's override of the provider timeout
         self.normalized = normalized  # parsed once when some target speaks another dialect
+        self.query = query  # the client's query string (`beta=true`), for same-dialect targets
 
 
 class Served:
@@ -125,9 +128,20 @@ class Upstream:
         up_body, strip_usage = self.body_for(call, prov, up_model)
         timeout_s = (call.timeout_ms or prov.timeout_ms) / 1000
         stream = call.stream
+        same = prov.dialect == call.dialect.name
         resp: UpstreamResponse | None = None
         try:
-            resp = await conn.send(up_body, call.headers, credential=call.credential, stream=stream, timeout=timeout_s)
+            # A translated request is LunaRoute's own: the client's query string and its
+            # SDK's header families belong to the other dialect's API.
+            resp = await conn.send(
+                up_body,
+                call.headers,
+                credential=call.credential,
+                stream=stream,
+                timeout=timeout_s,
+                passthrough=same,
+                query=call.query if same else "",
+            )
             if resp.status >= 400:
                 err_body = await resp.read()
                 raise UpstreamFailure(
@@ -136,7 +150,6 @@ class Upstream:
                     retry_after_s=parse_retry_after(resp.header("retry-after")),
                     error=conn.wire.parse_upstream_error(resp.status, err_body),
                 )
-            same = prov.dialect == call.dialect.name
             if stream:
                 # Wait for the first bytes inside the attempt: a stream that dies before
                 # anything reached the client can still be retried. After that, the provider

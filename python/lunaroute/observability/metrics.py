@@ -56,6 +56,8 @@ PHASE_BUCKETS = (
 )
 PHASES = ("ingress", "normalize", "route", "egress", "total")
 OTHER_MODEL = "other"
+# The model label of bypassed requests (server/bypass.py): their bodies are never parsed.
+BYPASS_MODEL = "bypass"
 # Glob and regex rules pass the client's model name on; an upstream that answers for any
 # name (some local model servers do) must not turn that into unbounded series.
 MAX_SERVED_MODEL_NAMES = 256
@@ -132,7 +134,7 @@ class Metrics:
         self.inflight = Gauge()
         self.attempts: dict[tuple[str, str], float] = {}
         # The model label values: config names plus names learned from served requests.
-        self.model_labels: set[str] = set()
+        self.model_labels: set[str] = {BYPASS_MODEL}
         self._served_models: set[str] = set()
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(_Collector(lambda: [self.snapshot()]))
@@ -141,7 +143,7 @@ class Metrics:
     def use_config_models(self, names) -> None:
         """The model names of the loaded config (again on every reload). Series of names a
         reload dropped stay: counters never go away."""
-        self.model_labels = {*names, *self._served_models}
+        self.model_labels = {*names, *self._served_models, BYPASS_MODEL}
 
     def _served_model_label(self, model: str, status: int) -> str:
         """A name a provider answered for is a real model: it gets its own series, within

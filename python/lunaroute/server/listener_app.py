@@ -15,6 +15,7 @@ import time
 from ..dialects import DIALECT_NAMES, Dialect, get_dialect
 from ..errors import GatewayError, InvalidRequestError, NotFoundError, RequestTooLargeError
 from ..observability.logs import log_event
+from .bypass import Bypass
 from .disconnect import DisconnectWatcher
 from .models_endpoint import count_tokens, list_models
 
@@ -41,6 +42,7 @@ class ListenerApp:
         self.count_paths = {d.token_count_path: d for d in self.dialects if d.token_count_path}
         self.max_body = listener.max_body_bytes
         self.disconnects = DisconnectWatcher()
+        self.bypass = Bypass(listener, self.disconnects, self._error)
 
     def __rsgi_init__(self, loop) -> None:  # granian calls it once per worker loop
         pass
@@ -52,6 +54,21 @@ class ListenerApp:
             for d in self.dialects:
                 if path.startswith(d.chat_path):
                     return d
+        return self.default_dialect
+
+    def _dialect_of(self, path: str, headers) -> Dialect:
+        """The dialect a request other than chat belongs to (bypass, `/v1/models`): on a
+        listener of type `both`, the one whose own endpoint it is, else the one whose
+        clients send a header it carries, else the listener's first."""
+        if len(self.dialects) == 1:
+            return self.default_dialect
+        for d in self.dialects:
+            for root in d.own_paths:
+                if path == root or path.startswith(root + "/"):
+                    return d
+        for d in self.dialects:
+            if any(name in headers for name in d.marker_headers):
+                return d
         return self.default_dialect
 
     async def __call__(self, scope, proto) -> None:
@@ -71,17 +88,25 @@ class ListenerApp:
             if scope.method == "POST" and path in self.chat_paths:
                 body = await self._read_body(scope, proto)
                 watch = self.disconnects.watch(proto, asyncio.current_task())
-                await state.pipeline(self.listener, dialect.name).run(proto, scope.headers, body, rid, t0)
+                await state.pipeline(self.listener, dialect.name).run(
+                    proto, scope.headers, body, rid, t0, scope.query_string
+                )
             elif scope.method == "GET" and path == "/v1/models":
+                dialect = self._dialect_of(path, scope.headers)
                 if state.auth.required:
                     await state.auth.authenticate(scope.headers, dialect)
                 proto.response_bytes(200, self._json_headers(state, rid), list_models(state, self.listener, dialect))
             elif scope.method == "POST" and path in self.count_paths:
                 body = await self._read_body(scope, proto)
-                out = await count_tokens(state, self.listener, self.count_paths[path], scope.headers, body)
+                out = await count_tokens(
+                    state, self.listener, self.count_paths[path], scope.headers, body, scope.query_string
+                )
                 proto.response_bytes(200, self._json_headers(state, rid), out)
             else:
-                raise NotFoundError(f"unknown endpoint {scope.method} {path}")
+                dialect = self._dialect_of(path, scope.headers)
+                if not (path.startswith(dialect.api_root) and state.config.bypasses(self.listener.id)):
+                    raise NotFoundError(f"unknown endpoint {scope.method} {path}")
+                await self.bypass.serve(state, scope, proto, dialect, rid, t0)
         except GatewayError as err:
             self._error(proto, state, rid, dialect, err)
             metrics.request_done(self.listener.id, "", "", err.status)

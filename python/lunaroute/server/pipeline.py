@@ -38,7 +38,9 @@ class ChatPipeline:
         self.dialect = get_dialect(dialect_name)
         self.security_headers = state.security_headers(listener)
 
-    async def run(self, proto: Any, headers: Mapping[str, str], body: bytes, request_id: str, t0: float) -> None:
+    async def run(
+        self, proto: Any, headers: Mapping[str, str], body: bytes, request_id: str, t0: float, query: str = ""
+    ) -> None:
         st = self.state
         # Who is asking comes first: an unknown client learns nothing about validation.
         key = await st.auth.authenticate(headers, self.dialect) if st.auth.required else None
@@ -48,6 +50,7 @@ class ChatPipeline:
         decision = self.route(headers, key, up_data, model)
         t_route = perf()
         call = self.upstream_call(decision, headers, key, up_body, up_data, model, stream)
+        call.query = query
         t_norm = perf()
         served, attempts = await run_attempts(
             decision,

@@ -24,8 +24,22 @@ class AnthropicWire:
     ingress_scope = "anthropic_ingress"
     credential_hint = "x-api-key (or Authorization: Bearer <key>)"
     # `anthropic-version` is required upstream (the provider's configured default fills in);
-    # `anthropic-beta` turns on features the client relies on.
-    pass_headers: tuple[str, ...] = ("anthropic-version", "anthropic-beta")
+    # `anthropic-beta` turns on features the client relies on; Claude Code says who it is
+    # with `x-app` and sends `anthropic-dangerous-direct-browser-access` as its SDK does.
+    pass_headers: tuple[str, ...] = (
+        "anthropic-version",
+        "anthropic-beta",
+        "x-app",
+        "anthropic-dangerous-direct-browser-access",
+    )
+    pass_header_prefixes: tuple[str, ...] = ("x-stainless-",)
+    api_root = "/v1/"
+    # Endpoints only Anthropic's API has (`/v1/messages/batches` included): a listener of
+    # type `both` bypasses them to an Anthropic provider.
+    own_paths: tuple[str, ...] = ("/v1/messages", "/v1/complete", "/v1/skills", "/v1/organizations")
+    # Every Anthropic client sends it (the API requires it): on a listener of type `both` it
+    # tells whose `/v1/models` or `/v1/files` was called.
+    marker_headers: tuple[str, ...] = ("anthropic-version",)
 
     @staticmethod
     def client_credential(headers: Mapping[str, str]) -> str | None:

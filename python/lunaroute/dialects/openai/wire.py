@@ -26,6 +26,30 @@ class OpenAIWire:
     credential_hint = "Authorization: Bearer <key>"
     # Client headers carried upstream verbatim (organization and project select billing).
     pass_headers: tuple[str, ...] = ("openai-organization", "openai-project", "openai-beta")
+    pass_header_prefixes: tuple[str, ...] = ("x-stainless-",)
+    api_root = "/v1/"
+    # Endpoints only OpenAI's API has: a listener of type `both` bypasses them to an OpenAI
+    # provider (`/v1/models` and `/v1/files` exist in both APIs).
+    own_paths: tuple[str, ...] = (
+        "/v1/chat",
+        "/v1/completions",
+        "/v1/embeddings",
+        "/v1/audio",
+        "/v1/images",
+        "/v1/moderations",
+        "/v1/responses",
+        "/v1/conversations",
+        "/v1/batches",
+        "/v1/uploads",
+        "/v1/fine_tuning",
+        "/v1/vector_stores",
+        "/v1/assistants",
+        "/v1/threads",
+        "/v1/realtime",
+        "/v1/containers",
+        "/v1/evals",
+    )
+    marker_headers: tuple[str, ...] = ()
 
     @staticmethod
     def client_credential(headers: Mapping[str, str]) -> str | None:
