@@ -25,3 +25,4 @@ class Exchange:
     input_tokens: int = 0
     output_tokens: int = 0
     response_body: bytes | None = None
+    prompt_patches: tuple[str, ...] = ()  # ids of the prompts.json patches applied, in order
