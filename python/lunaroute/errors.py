@@ -74,6 +74,8 @@ class GatewayError(LunaRouteError):
     kind = "api_error"
     # The dialect of the provider whose error this relays (None: LunaRoute's own error).
     upstream_dialect: str | None = None
+    # The recorded session of the failed request, for `x-lunaroute-session-id`.
+    session_id: str | None = None
 
     def __init__(
         self,

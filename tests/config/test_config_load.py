@@ -31,9 +31,9 @@ def test_defaults_load_with_documented_values(cfg_dir: Path) -> None:
     assert openai.url("/v1/chat/completions") == "https://api.openai.com/v1/chat/completions"
     assert anthropic.dialect == "anthropic" and anthropic.api_key_env == "ANTHROPIC_API_KEY"
     assert openai.circuit_breaker == BreakerSettings(5, 30000, 3)
-    # Recording is not built yet, so the written default turns it off (CONTRACT's default, on,
-    # applies to a file that does not mention it: test_config_unbuilt.py).
-    assert cfg.storage.sessions_enabled is False and cfg.storage.compression == "zstd"
+    # Sessions are recorded by default (CONTRACT §3), compressed with zstd, not encrypted.
+    assert cfg.storage.sessions_enabled is True and cfg.storage.compression == "zstd"
+    assert cfg.storage.encryption_enabled is False
     assert cfg.storage.key_file == cfg_dir.resolve() / "keys" / "session.key"
     assert (cfg.observability.metrics_host, cfg.observability.metrics_port) == ("127.0.0.1", 9090)
     assert cfg.keys == [] and cfg.budgets == [] and len(cfg.prompts) == 0

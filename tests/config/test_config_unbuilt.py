@@ -59,23 +59,6 @@ def _keys(**fields: Any) -> Callable[[Path], None]:
 
 # The table's field → (an edit turning it on, the file and field the warning must name).
 TURN_ON: dict[str, tuple[Callable[[Path], None], str]] = {
-    "storage.sessions.enabled": (
-        _server(storage={"sessions": {"enabled": True}}),
-        "server.yaml: storage.sessions.enabled",
-    ),
-    "storage.compression": (_server(storage={"compression": "lz4"}), "server.yaml: storage.compression"),
-    "storage.session_retention_days": (
-        _server(storage={"session_retention_days": 7}),
-        "server.yaml: storage.session_retention_days",
-    ),
-    "storage.encryption.enabled": (
-        _server(storage={"encryption": {"enabled": True}}),
-        "server.yaml: storage.encryption.enabled",
-    ),
-    "storage.encryption.key_file": (
-        _server(storage={"encryption": {"key_file": "keys/other.key"}}),
-        "server.yaml: storage.encryption.key_file",
-    ),
     "pii.enabled": (_server(pii={"enabled": True}), "server.yaml: pii.enabled"),
     "pii.mode": (_server(pii={"mode": "tokenize"}), "server.yaml: pii.mode"),
     "pii.detectors": (_server(pii={"detectors": ["email"]}), "server.yaml: pii.detectors"),
@@ -84,18 +67,6 @@ TURN_ON: dict[str, tuple[Callable[[Path], None], str]] = {
         _server(pii={"restore_in_response": True}),
         "server.yaml: pii.restore_in_response",
     ),
-    "state.backend": (
-        _server(state={"backend": "redis", "redis_url": "redis://127.0.0.1:6379/0"}),
-        "server.yaml: state.backend",
-    ),
-    "state.redis_url": (_server(state={"redis_url": "redis://127.0.0.1:6379/0"}), "server.yaml: state.redis_url"),
-    "state.on_redis_error": (_server(state={"on_redis_error": "fail_closed"}), "server.yaml: state.on_redis_error"),
-    "state.redis_timeout_ms": (_server(state={"redis_timeout_ms": 100}), "server.yaml: state.redis_timeout_ms"),
-    "rate_limits": (
-        _server(rate_limits={"global": {"requests_per_second": 5}}),
-        "server.yaml: rate_limits",
-    ),
-    "pricing": (_server(pricing={"my-model": {"input": 1.0, "output": 2.0}}), "server.yaml: pricing"),
     "observability.tracing.enabled": (
         _server(observability={"tracing": {"enabled": True}}),
         "server.yaml: observability.tracing.enabled",
@@ -124,18 +95,11 @@ TURN_ON: dict[str, tuple[Callable[[Path], None], str]] = {
         _server(performance={"arena_size_mb": 50}),
         "server.yaml: performance.arena_size_mb",
     ),
-    "performance.state_persist_interval_secs": (
-        _server(performance={"state_persist_interval_secs": 2.5}),
-        "server.yaml: performance.state_persist_interval_secs",
-    ),
     "providers[].connection_pool.min_idle": (_min_idle, "server.yaml: providers[1].connection_pool.min_idle"),
     "rules[].options.strip_unsupported_tools": (
         _strip_tools,
         "routes.json: rules[1].options.strip_unsupported_tools",
     ),
-    "api_keys[].rate_limit": (_keys(rate_limit={"requests_per_second": 5}), "keys.json: api_keys[0].rate_limit"),
-    "api_keys[].budget_id": (_keys(budget_id="b1"), "keys.json: api_keys[0].budget_id"),
-    "budgets": (_keys(), "budgets.json: budgets"),
 }
 
 
@@ -177,7 +141,7 @@ def test_the_default_config_warns_about_nothing(cfg_dir: Path, caplog: pytest.Lo
     with caplog.at_level(logging.WARNING, logger="lunaroute.config"):
         cfg = load_config(cfg_dir, env={})
     assert _warnings(caplog) == []
-    assert cfg.storage.sessions_enabled is False and cfg.pii.enabled is False
+    assert cfg.storage.sessions_enabled is True and cfg.pii.enabled is False
     assert cfg.state.backend == "file" and cfg.observability.tracing_enabled is False
 
 

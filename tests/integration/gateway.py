@@ -64,6 +64,9 @@ class Gateway:
         keys: list[dict] | None = None,
         listeners: list[dict] | None = None,
         env: dict | None = None,
+        storage: dict | None = None,
+        budgets: list[dict] | None = None,
+        sections: dict | None = None,
     ) -> None:
         self.root = root
         self.config_dir = root / "config"
@@ -83,16 +86,18 @@ class Gateway:
                 {"id": "anthropic", "type": "anthropic", "bind": f"127.0.0.1:{self.anthropic_port}"},
             ],
             "providers": providers,
-            "storage": {"sessions": {"enabled": False}},
+            "storage": storage or {"sessions": {"enabled": False}},
             "observability": {
                 "metrics": {"enabled": True, "bind": f"127.0.0.1:{self.metrics_port}"},
                 "logging": {"level": "info", "format": "json"},
             },
         }
+        # Other top-level server.yaml sections (state, rate_limits, pricing, performance...).
+        self.server_yaml.update(sections or {})
         self.write("server.yaml", yaml.safe_dump(self.server_yaml))
         self.write_routes(rules)
-        self.write("keys.json", json.dumps({"api_keys": keys or []}))
-        self.write("budgets.json", json.dumps({"budgets": []}))
+        self.write_keys(keys or [])
+        self.write_budgets(budgets or [])
 
     def write(self, name: str, text: str) -> None:
         tmp = self.config_dir / (name + ".tmp")
@@ -101,6 +106,12 @@ class Gateway:
 
     def write_routes(self, rules: list[dict]) -> None:
         self.write("routes.json", json.dumps({"rules": rules}))
+
+    def write_keys(self, keys: list[dict]) -> None:
+        self.write("keys.json", json.dumps({"api_keys": keys}))
+
+    def write_budgets(self, budgets: list[dict]) -> None:
+        self.write("budgets.json", json.dumps({"budgets": budgets}))
 
     @property
     def openai_url(self) -> str:

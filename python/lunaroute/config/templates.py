@@ -65,18 +65,23 @@ providers:
       reset_timeout_ms: 30000
       half_open_requests: 3
 
-# Not built yet: session recording (storage.sessions, compression, retention, encryption),
-# PII redaction (pii), the redis state backend, tracing and the performance section. Their
-# fields are accepted and validated, a file that turns one on gets a warning at start-up, and
-# they do nothing. docs/CONFIG.md lists them.
+# Not built yet: PII redaction (pii), the redis state backend, tracing and the performance
+# section. Their fields are accepted and validated, a file that turns one on gets a warning at
+# start-up, and they do nothing. docs/CONFIG.md lists them.
+
+# Session recording (docs/RECORDING.md): every exchange under <data>/sessions, browsed with
+# `lunaroute sessions` and `lunaroute export`.
 storage:
   sessions:
-    enabled: false              # not built yet: accepted, warns, does nothing
-  # compression: zstd           # not built yet: accepted, warns, does nothing
-  # session_retention_days: 30  # not built yet: accepted, warns, does nothing
-  # encryption:
-  #   enabled: false            # not built yet: accepted, warns, does nothing
-  #   key_file: keys/session.key
+    enabled: true
+    # flush_interval_ms: 1000   # kill -9 loses at most this much
+    # queue_full: spill         # spill (to disk, replayed later) or drop (counted)
+  compression: zstd             # zstd, lz4 or none
+  session_retention_days: 30
+  # max_disk_mb: 10240          # a cap on disk use: the oldest sessions go first
+  encryption:
+    enabled: false              # AES-256-GCM with keys/session.key
+    key_file: keys/session.key
 
 # pii:                          # not built yet: accepted, warns, does nothing
 #   enabled: false

@@ -2,9 +2,9 @@
 
 Each is parsed and validated like any other field, so a config written for the full feature
 set (CONTRACT §3, the spec's examples) loads unchanged, but nothing that serves requests acts
-on it (the limits engine and the recorder exist, the server does not run them yet). A file
+on it. A file
 that asks for one (sets it to anything but its inert value) gets one warning per field at
-load time, so nobody believes their sessions are recorded or their PII redacted when not.
+load time, so nobody believes their PII is redacted or their traces exported when not.
 
 When a feature lands, delete its rows here and its "not built yet" marks in docs/CONFIG.md,
 docs/ROUTING.md and the `init` template.
@@ -36,22 +36,11 @@ class Unbuilt:
 
 
 UNBUILT: tuple[Unbuilt, ...] = (
-    Unbuilt("server", "storage.sessions.enabled", "session recording", False),
-    Unbuilt("server", "storage.compression", "session recording", "zstd"),
-    Unbuilt("server", "storage.session_retention_days", "session recording", 30),
-    Unbuilt("server", "storage.encryption.enabled", "encrypted session recording", False),
-    Unbuilt("server", "storage.encryption.key_file", "encrypted session recording", "keys/session.key"),
     Unbuilt("server", "pii.enabled", "PII redaction", False),
     Unbuilt("server", "pii.mode", "PII redaction", "mask"),
     Unbuilt("server", "pii.detectors", "PII redaction", list(PII_DETECTORS)),
     Unbuilt("server", "pii.custom", "PII redaction", []),
     Unbuilt("server", "pii.restore_in_response", "PII redaction", False),
-    Unbuilt("server", "state.backend", "shared state in redis", "file"),
-    Unbuilt("server", "state.redis_url", "shared state in redis", None),
-    Unbuilt("server", "state.on_redis_error", "shared state in redis", "fail_open"),
-    Unbuilt("server", "state.redis_timeout_ms", "shared state in redis", 250),
-    Unbuilt("server", "rate_limits", "rate limits", {}),
-    Unbuilt("server", "pricing", "spending budgets", {}),
     Unbuilt("server", "observability.tracing.enabled", "OpenTelemetry tracing", False),
     Unbuilt("server", "observability.tracing.endpoint", "OpenTelemetry tracing", None),
     Unbuilt("server", "observability.tracing.sample_rate", "OpenTelemetry tracing", 0.1),
@@ -59,12 +48,8 @@ UNBUILT: tuple[Unbuilt, ...] = (
     Unbuilt("server", "performance.buffer_size_kb", "performance tuning", 64),
     Unbuilt("server", "performance.stream_flush_interval_ms", "stream chunk coalescing", 0),
     Unbuilt("server", "performance.arena_size_mb", "performance tuning", 100),
-    Unbuilt("server", "performance.state_persist_interval_secs", "performance tuning", 10),
     Unbuilt("server", "providers[].connection_pool.min_idle", "warm idle upstream connections", 0),
     Unbuilt("routes", "rules[].options.strip_unsupported_tools", "stripping unsupported tools", False),
-    Unbuilt("keys", "api_keys[].rate_limit", "per-key rate limits", None),
-    Unbuilt("keys", "api_keys[].budget_id", "spending budgets", None),
-    Unbuilt("budgets", "budgets", "spending budgets", []),
 )
 
 

@@ -42,6 +42,7 @@ class UpstreamCall:
         "timeout_ms",
         "normalized",
         "query",
+        "route_model",
     )
 
     def __init__(
@@ -66,6 +67,9 @@ class UpstreamCall:
         self.credential = credential  # the client's own provider key, never a LunaRoute key
         self.timeout_ms = timeout_ms  # a rule's override of the provider timeout
         self.normalized = normalized  # parsed once when some target speaks another dialect
+        # The model a target without its own sends: the client's, or the cheaper one a
+        # budget past its soft limit reroutes to.
+        self.route_model = model
         self.query = query  # the client's query string (`beta=true`), for same-dialect targets
 
 
@@ -124,7 +128,7 @@ class Upstream:
         """One attempt at `target` (n counts attempts on it from 0)."""
         prov = self.providers[target.provider]
         conn = self.connectors[target.provider]
-        up_model = target.model or call.model
+        up_model = target.model or call.route_model
         up_body, strip_usage = self.body_for(call, prov, up_model)
         timeout_s = (call.timeout_ms or prov.timeout_ms) / 1000
         stream = call.stream

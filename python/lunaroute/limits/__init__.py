@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .engine import LimitsEngine, Ticket
+from .engine import LimitsEngine, Ticket, limits_configured, shipped_prices
 from .pricing import ModelPrice, PriceTable
 
-__all__ = ["LimitsEngine", "ModelPrice", "PriceTable", "Ticket"]
+__all__ = ["LimitsEngine", "ModelPrice", "PriceTable", "Ticket", "limits_configured", "shipped_prices"]

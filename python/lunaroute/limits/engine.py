@@ -369,3 +369,17 @@ class LimitsEngine:
             if task is not None and not task.done():
                 task.cancel()
         await self.store.aclose()
+
+
+def limits_configured(config: Any) -> bool:
+    """Whether the config sets any limit at all: a budget, a global or tenant rate, or a key
+    with a rate, a tokens-per-minute cap or a budget of its own. Without one the server does
+    not ask the engine per request."""
+    if config.budgets:
+        return True
+    rates = getattr(config, "rate_limits", None)
+    if rates is not None and (rates.global_limit is not None or rates.tenants):
+        return True
+    return any(
+        key.rps is not None or getattr(key, "tpm", None) is not None or key.budget_id is not None for key in config.keys
+    )

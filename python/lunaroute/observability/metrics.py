@@ -24,6 +24,7 @@ import asyncio
 import logging
 import os
 from bisect import bisect_left
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
@@ -133,6 +134,9 @@ class Metrics:
         self.recording_errors = Counter()
         self.inflight = Gauge()
         self.attempts: dict[tuple[str, str], float] = {}
+        # Read before every snapshot: values that parts running off the request path (the
+        # session recorder's thread, the limits engine) keep in their own counters.
+        self.pullers: list[Callable[[Metrics], None]] = []
         # The model label values: config names plus names learned from served requests.
         self.model_labels: set[str] = {BYPASS_MODEL}
         self._served_models: set[str] = set()
@@ -206,6 +210,8 @@ class Metrics:
     # ---------------------------------------------------------------- exposition
     def snapshot(self) -> dict:
         """Every value as plain JSON-able data (also what a worker hands its supervisor)."""
+        for pull in self.pullers:
+            pull(self)
         return {
             "requests": [[*k, v] for k, v in self.requests.items()],
             "phases": {p: h.state() for p, h in self.phases.items()},

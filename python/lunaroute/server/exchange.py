@@ -1,4 +1,4 @@
-"""One proxied exchange as the observers (metrics, logs, and later session recording) see it."""
+"""One proxied exchange as the observers (metrics, logs, session recording) see it."""
 
 from __future__ import annotations
 
@@ -24,5 +24,12 @@ class Exchange:
     ttft_s: float | None = None
     input_tokens: int = 0
     output_tokens: int = 0
+    cost_cents: float = 0.0  # from the price table (limits/prices.json + config `pricing`)
     response_body: bytes | None = None
     prompt_patches: tuple[str, ...] = ()  # ids of the prompts.json patches applied, in order
+    # Filled only when sessions are recorded (the recorder reads them on its own thread):
+    session_id: str | None = None
+    conversation_id: str | None = None  # the client's `x-session-id`; else the recorder reads metadata
+    request_body: bytes | None = None  # as the client sent it (after PII redaction)
+    stream_chunks: list[tuple[float, bytes]] | None = None  # what the client was sent, with offsets
+    fallbacks: list[tuple[str, str | None, str]] | None = None  # every attempt: provider, model, outcome

@@ -151,6 +151,8 @@ class ListenerApp:
     def _error(self, proto, state, rid: str, dialect: Dialect, err: GatewayError) -> None:
         body = dialect.error_body(err)
         hdrs = self._json_headers(state, rid)
+        if err.session_id is not None:
+            hdrs.append(("x-lunaroute-session-id", err.session_id))
         if err.retry_after is not None:
             hdrs.append(("retry-after", str(max(1, int(err.retry_after + 0.999)))))
         try:

@@ -1,14 +1,14 @@
 """The chat pipeline: one client request, stage by stage.
 
-    authenticate → parse → route → upstream call → attempts → answer | stream → observe
+    authenticate → parse → prompt patches → route → upstream call → attempts → answer | stream → observe
 
 Each stage is a call into the module that owns it (tenancy, the client's dialect, routing,
 egress, server/answer.py and server/relay.py, observability); this file only wires them and
 reads no wire format itself. Same-dialect routes never re-serialize (but for a body a
 prompts.json patch rewrote): the raw body goes upstream with the model spliced, and the
-upstream bytes come back untouched (streams chunk by chunk as they arrive). docs/ARCHITECTURE.md names the seams where rate limits and
-budgets (after authenticate), PII redaction and prompt patches (after parse) and recording
-(observe) plug in.
+upstream bytes come back untouched (streams chunk by chunk as they arrive).
+docs/ARCHITECTURE.md names the seams where rate limits and budgets (after authenticate), PII
+redaction (after parse, beside prompt patches) and recording (observe) plug in.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from typing import Any
 
 from ..dialects import get_dialect
 from ..egress.upstream import Served, UpstreamCall
-from ..errors import NotFoundError
+from ..errors import GatewayError, NotFoundError
+from ..recording import new_session_id
 from ..routing import AttemptLog, RouteDecision, RouteRequest, run_attempts
 from .answer import answer
 from .exchange import Exchange
@@ -47,24 +48,41 @@ class ChatPipeline:
         data, model, stream = self.parse(body)
         up_body, up_data, patch_ids = self.patch_prompts(headers, key, body, data, model)
         t_ingress = perf()
-        decision = self.route(headers, key, up_data, model)
-        t_route = perf()
-        call = self.upstream_call(decision, headers, key, up_body, up_data, model, stream)
-        call.query = query
-        t_norm = perf()
-        served, attempts = await run_attempts(
-            decision,
-            lambda target, n: st.upstream.exchange(call, target, n),
-            breakers=st.breakers,
-            max_retries_for=st.provider_max_retries,
-            policy=st.retry_policy,
-        )
+        recorder = st.recorder
+        session_id = new_session_id() if recorder is not None else None
+        attempts = AttemptLog()
+        try:
+            decision = self.route(headers, key, up_data, model)
+            t_route = perf()
+            call = self.upstream_call(decision, headers, key, up_body, up_data, model, stream)
+            call.query = query
+            t_norm = perf()
+            served, _ = await run_attempts(
+                decision,
+                lambda target, n: st.upstream.exchange(call, target, n),
+                breakers=st.breakers,
+                max_retries_for=st.provider_max_retries,
+                policy=st.retry_policy,
+                log=attempts,
+            )
+        except GatewayError as err:
+            self.count_attempts(attempts)
+            if recorder is not None:
+                self.record_failure(request_id, session_id, key, headers, body, model, stream, attempts, err, t0)
+            raise
         t_egress = perf()
+        self.count_attempts(attempts)
         ex = self.exchange(request_id, key, model, stream, served, attempts)
         ex.prompt_patches = patch_ids
         resp_headers = self.response_headers(request_id, served, attempts)
+        capture = None
+        if session_id is not None:
+            capture = self.prepare_recording(ex, session_id, headers, body, attempts, stream)
+            resp_headers.append(("x-lunaroute-session-id", session_id))
         if stream:
-            await relay_stream(proto, served, self.dialect, call.normalized, resp_headers, ex, t0, st.metrics.ttft)
+            await relay_stream(
+                proto, served, self.dialect, call.normalized, resp_headers, ex, t0, st.metrics.ttft, capture
+            )
             t_end = perf()
             egress_s = t_end - t_egress
         else:
@@ -175,6 +193,67 @@ class ChatPipeline:
             key_id=key.id if key else None,
             tenant=key.tenant if key else None,
         )
+
+    def count_attempts(self, attempts: AttemptLog) -> None:
+        metric = self.state.metrics.attempt
+        for provider, _, outcome in attempts.attempts:
+            metric(provider, outcome)
+
+    def prepare_recording(
+        self,
+        ex: Exchange,
+        session_id: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        attempts: AttemptLog,
+        stream: bool,
+    ) -> list[tuple[float, bytes]] | None:
+        """Fill what only a recorded exchange needs; returns the stream capture list."""
+        ex.session_id = session_id
+        ex.conversation_id = headers.get("x-session-id") or None
+        ex.request_body = body
+        ex.fallbacks = list(attempts.attempts)
+        if stream:
+            ex.stream_chunks = []
+            return ex.stream_chunks
+        return None
+
+    def record_failure(
+        self,
+        request_id: str,
+        session_id: str | None,
+        key: Any,
+        headers: Mapping[str, str],
+        body: bytes,
+        model: str,
+        stream: bool,
+        attempts: AttemptLog,
+        err: GatewayError,
+        t0: float,
+    ) -> None:
+        """A request that got no answer from any provider is a session too (its error, and
+        every attempt with its outcome)."""
+        tried = [a for a in attempts.attempts if a[2] != "circuit_open"] or attempts.attempts
+        provider, up_model = (tried[-1][0], tried[-1][1] or model) if tried else ("", model)
+        ex = Exchange(
+            request_id=request_id,
+            listener=self.listener.id,
+            dialect=self.dialect.name,
+            request_model=model,
+            provider=provider,
+            model=up_model,
+            stream=stream,
+            attempts=len(attempts.attempts),
+            fallbacks_tried=attempts.fallbacks_tried,
+            key_id=key.id if key else None,
+            tenant=key.tenant if key else None,
+            status=err.status,
+            error=err.message,
+            latency_s=perf() - t0,
+        )
+        self.prepare_recording(ex, session_id or new_session_id(), headers, body, attempts, False)
+        err.session_id = ex.session_id
+        self.state.observe(ex, None)
 
     def response_headers(self, request_id: str, served: Served, attempts: AttemptLog) -> list[tuple[str, str]]:
         return [

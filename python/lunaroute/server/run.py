@@ -78,6 +78,9 @@ def _granian_server(app, host: str, port: int, *, tls=None, backlog: int = 2048,
     return Server(app, **kwargs)
 
 
+RECORDER_CLOSE_TIMEOUT_S = 30.0
+
+
 def breaker_shm_path(config) -> str:
     state_dir = Path(config.data_dir) / "state"
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -90,7 +93,9 @@ class GatewayServer:
     def __init__(
         self, config, *, serve_clients: bool = True, serve_ops: bool = True, early_stop: EarlyStop | None = None
     ) -> None:
+        from ..limits import LimitsEngine
         from ..observability.metrics import Metrics, config_model_names
+        from ..recording import Recorder
         from ..routing import BreakerRegistry
         from .state import GatewayState
 
@@ -104,7 +109,19 @@ class GatewayServer:
         self.breakers = BreakerRegistry(
             {n: p.circuit_breaker for n, p in config.providers.items()}, shm_path=self.shm_path
         )
-        self.state = GatewayState(config, self.metrics, breakers=self.breakers)
+        # Sessions are recorded where requests are served: in each worker, after the fork
+        # (the recorder's writer thread would not survive one).
+        self.recorder = Recorder.from_config(config.storage, config.data_dir) if serve_clients else None
+        if self.recorder is not None:
+            self.metrics.pullers.append(self._pull_recorder_counts)
+        # Rate limits and budgets: one engine per serving process; its state (shared memory
+        # under <data>/state/, or redis) is what all processes and instances share.
+        self.limits = LimitsEngine.from_config(config, config.data_dir) if serve_clients else None
+        if self.limits is not None:
+            self.metrics.pullers.append(self._pull_limits)
+        self.state = GatewayState(
+            config, self.metrics, breakers=self.breakers, recorder=self.recorder, limits=self.limits
+        )
         self._servers: list = []
         self._stop = asyncio.Event()
         self._watcher = None
@@ -115,6 +132,15 @@ class GatewayServer:
     def inflight(self) -> int:
         """Requests in flight on this process's listeners (the metrics gauge is the count)."""
         return int(self.metrics.inflight.value)
+
+    def _pull_limits(self, metrics) -> None:
+        engine = self.limits
+        metrics.rate_limited.value = float(engine.rate_limited)
+        metrics.budget_ratio = {k: float(v) for k, v in engine.budget_usage_ratios().items()}
+
+    def _pull_recorder_counts(self, metrics) -> None:
+        rec = self.recorder
+        metrics.recording_errors.value = float(rec.errors + rec.dropped)
 
     # -------------------------------------------------------------- ops helpers
     def breaker_states(self) -> dict[str, int]:
@@ -144,7 +170,9 @@ class GatewayServer:
             shm_path=self.shm_path,
             previous=self.state.breakers,
         )
-        new_state = GatewayState(config, self.metrics, previous=self.state, breakers=breakers)
+        if config.storage != self.config.storage:
+            log.warning("storage settings changed: they take effect at the next restart")
+        new_state = GatewayState(config, self.metrics, previous=self.state, breakers=breakers, recorder=self.recorder)
         old = self.state
         self.state = new_state
         self.metrics.use_config_models(config_model_names(config.routes))
@@ -245,6 +273,12 @@ class GatewayServer:
         for conn in self.state.connectors.values():
             await conn.aclose()
         self.state.breakers.close()
+        if self.limits is not None:
+            await self.limits.aclose()
+        if self.recorder is not None:
+            # Everything served is on disk before the process exits (SIGTERM and SIGINT too).
+            if not await asyncio.to_thread(self.recorder.close, RECORDER_CLOSE_TIMEOUT_S):
+                log.error("session recorder did not finish writing within %.0f s", RECORDER_CLOSE_TIMEOUT_S)
 
     async def _warmup(self) -> None:
         for name, prov in self.config.providers.items():

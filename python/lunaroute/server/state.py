@@ -13,8 +13,10 @@ from collections.abc import Callable
 
 from ..egress.connector import ProviderConnector
 from ..egress.upstream import Upstream
+from ..limits import LimitsEngine, limits_configured, shipped_prices
 from ..observability.logs import log_event
 from ..observability.metrics import Metrics
+from ..recording import Recorder
 from ..routing import BreakerRegistry, RetryPolicy, RouteTable
 from ..tenancy.auth import Authenticator
 from .pipeline import ChatPipeline
@@ -30,6 +32,8 @@ class GatewayState:
         *,
         previous: GatewayState | None = None,
         breakers: BreakerRegistry | None = None,
+        recorder: Recorder | None = None,
+        limits: LimitsEngine | None = None,
     ) -> None:
         self.config = config
         self.metrics = metrics
@@ -51,7 +55,13 @@ class GatewayState:
             {n: p.circuit_breaker for n, p in self.providers.items()},
             shm_path=None,
         )
-        self.observers: list[Callable] = []
+        # One recorder per process, kept across reloads (it owns a writer thread and files).
+        self.recorder = recorder
+        # Rate limits and budgets: the process's engine, asked only when the config sets a
+        # limit (no key, rate or budget: no await on the request path).
+        self.limits = limits if limits is not None and limits_configured(config) else None
+        self.prices = limits.prices if limits is not None else shipped_prices().with_overrides(config.pricing or {})
+        self.observers: list[Callable] = [recorder] if recorder is not None else []
         self._pipelines: dict[tuple[str, str], ChatPipeline] = {}
 
     def pipeline(self, listener, dialect_name: str) -> ChatPipeline:
