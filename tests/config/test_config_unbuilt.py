@@ -59,14 +59,6 @@ def _keys(**fields: Any) -> Callable[[Path], None]:
 
 # The table's field → (an edit turning it on, the file and field the warning must name).
 TURN_ON: dict[str, tuple[Callable[[Path], None], str]] = {
-    "pii.enabled": (_server(pii={"enabled": True}), "server.yaml: pii.enabled"),
-    "pii.mode": (_server(pii={"mode": "tokenize"}), "server.yaml: pii.mode"),
-    "pii.detectors": (_server(pii={"detectors": ["email"]}), "server.yaml: pii.detectors"),
-    "pii.custom": (_server(pii={"custom": [{"name": "emp", "pattern": "EMP-[0-9]{6}"}]}), "server.yaml: pii.custom"),
-    "pii.restore_in_response": (
-        _server(pii={"restore_in_response": True}),
-        "server.yaml: pii.restore_in_response",
-    ),
     "observability.tracing.enabled": (
         _server(observability={"tracing": {"enabled": True}}),
         "server.yaml: observability.tracing.enabled",

@@ -4,7 +4,7 @@ Each is parsed and validated like any other field, so a config written for the f
 set (CONTRACT §3, the spec's examples) loads unchanged, but nothing that serves requests acts
 on it. A file
 that asks for one (sets it to anything but its inert value) gets one warning per field at
-load time, so nobody believes their PII is redacted or their traces exported when not.
+load time, so nobody believes their traces are exported when they are not.
 
 When a feature lands, delete its rows here and its "not built yet" marks in docs/CONFIG.md,
 docs/ROUTING.md and the `init` template.
@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from .reader import join
-from .sections import PII_DETECTORS
 
 log = logging.getLogger("lunaroute.config")
 
@@ -36,11 +35,6 @@ class Unbuilt:
 
 
 UNBUILT: tuple[Unbuilt, ...] = (
-    Unbuilt("server", "pii.enabled", "PII redaction", False),
-    Unbuilt("server", "pii.mode", "PII redaction", "mask"),
-    Unbuilt("server", "pii.detectors", "PII redaction", list(PII_DETECTORS)),
-    Unbuilt("server", "pii.custom", "PII redaction", []),
-    Unbuilt("server", "pii.restore_in_response", "PII redaction", False),
     Unbuilt("server", "observability.tracing.enabled", "OpenTelemetry tracing", False),
     Unbuilt("server", "observability.tracing.endpoint", "OpenTelemetry tracing", None),
     Unbuilt("server", "observability.tracing.sample_rate", "OpenTelemetry tracing", 0.1),

@@ -181,6 +181,11 @@ class PiiEngine:
     def stream_redactor(self) -> StreamRedactor:
         return StreamRedactor(self)
 
+    @property
+    def restores(self) -> bool:
+        """Whether answers get their tokens turned back (tokenize + restore_in_response)."""
+        return self.vault is not None
+
     def restorer(self) -> StreamRestorer | None:
         """None unless tokenize mode with restore_in_response."""
         return StreamRestorer(self.vault.get) if self.vault is not None else None

@@ -19,7 +19,7 @@ RULE_KEYS = frozenset(
     {"id", "priority", "listener", "description", "match", "target", "targets", "fallbacks", "options"}
 )
 MATCH_KEYS = frozenset({"model", "headers", "key_id", "tenant", "has_tools", "has_images", "min_prompt_tokens"})
-OPTION_KEYS = frozenset({"timeout_ms", "strip_unsupported_tools", "max_retries"})
+OPTION_KEYS = frozenset({"timeout_ms", "strip_unsupported_tools", "max_retries", "pii"})
 TOP_KEYS = frozenset({"rules", "version", "$schema"})
 
 REGEX_PREFIX = "re:"
@@ -202,7 +202,13 @@ def _options(f: _Fields, value: Any, field: str) -> RuleOptions:
     o = f.obj(value, field, OPTION_KEYS)
     timeout = o.get("timeout_ms")
     retries = o.get("max_retries")
+    pii = o.get("pii", True)
+    if pii == "off":
+        pii = False
+    elif pii == "on":
+        pii = True
     return RuleOptions(
+        pii=f.boolean(pii, f"{field}.pii"),
         timeout_ms=(None if timeout is None else f.integer(timeout, f"{field}.timeout_ms", 1, MAX_TIMEOUT_MS)),
         strip_unsupported_tools=f.boolean(o.get("strip_unsupported_tools", False), f"{field}.strip_unsupported_tools"),
         max_retries=(None if retries is None else f.integer(retries, f"{field}.max_retries", 0, MAX_RETRIES_LIMIT)),

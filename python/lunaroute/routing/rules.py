@@ -30,6 +30,8 @@ class RuleOptions:
     timeout_ms: int | None = None
     strip_unsupported_tools: bool = False
     max_retries: int | None = None
+    # `pii: off` (or false): requests this rule routes skip PII redaction (trusted traffic).
+    pii: bool = True
 
 
 @dataclass(frozen=True, slots=True)

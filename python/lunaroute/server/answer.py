@@ -10,7 +10,9 @@ from ..dialects import Dialect, get_dialect
 from ..egress.upstream import Served
 from ..errors import UpstreamError
 from ..model import NormalizedRequest
+from ..pii import PiiEngine
 from .exchange import Exchange
+from .pii_answers import restore_body
 
 # Upstream response headers a client may rely on, relayed on every route: the provider's
 # request id and its rate-limit state. Kept to these on purpose: every header is converted
@@ -31,7 +33,9 @@ def answer(
     normalized: NormalizedRequest | None,
     resp_headers: list[tuple[str, str]],
     ex: Exchange,
+    pii: PiiEngine | None = None,
 ) -> None:
+    """`pii`: restore the tokens the model repeated (pii.restore_in_response)."""
     raw = served.body
     # Parsed even when relayed as is: it proves the body is a JSON object and gives the
     # usage (orjson on the whole body is faster here than scanning for the one key).
@@ -50,6 +54,8 @@ def answer(
         norm_resp = upstream.parse_response(up_data)
         ex.input_tokens, ex.output_tokens = norm_resp.usage.input_tokens, norm_resp.usage.output_tokens
         out = orjson.dumps(client.build_response(norm_resp, model=served.up_model, request=normalized))
+    if pii is not None:
+        out = restore_body(out, pii)
     ex.status = 200
     ex.response_body = out
     hdrs = [("content-type", "application/json"), *resp_headers, *relay_headers(served.response.headers)]

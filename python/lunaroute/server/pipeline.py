@@ -17,6 +17,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 from ..dialects import get_dialect
 from ..egress.upstream import Served, UpstreamCall
 from ..errors import GatewayError, NotFoundError
@@ -24,6 +26,7 @@ from ..recording import new_session_id
 from ..routing import AttemptLog, RouteDecision, RouteRequest, run_attempts
 from .answer import answer
 from .exchange import Exchange
+from .pii_answers import EventRestorer
 from .relay import relay_stream
 from .request_body import parse_object
 
@@ -46,16 +49,24 @@ class ChatPipeline:
         # Who is asking comes first: an unknown client learns nothing about validation.
         key = await st.auth.authenticate(headers, self.dialect) if st.auth.required else None
         data, model, stream = self.parse(body)
-        up_body, up_data, patch_ids = self.patch_prompts(headers, key, body, data, model)
+        limits = st.limits
+        ticket = await limits.admit(key, model) if limits is not None else None
+        route_model = model if ticket is None or ticket.reroute_model is None else ticket.reroute_model
         t_ingress = perf()
         recorder = st.recorder
         session_id = new_session_id() if recorder is not None else None
         attempts = AttemptLog()
         try:
-            decision = self.route(headers, key, up_data, model)
+            decision = self.route(headers, key, data, route_model)
+            if st.pii is not None and decision.options.pii:
+                body = self.redact(body, data)
+            up_body, up_data, patch_ids = self.patch_prompts(headers, key, body, data, model)
+            if patch_ids:  # rules may test what a patch changed
+                decision = self.route(headers, key, up_data, route_model)
             t_route = perf()
             call = self.upstream_call(decision, headers, key, up_body, up_data, model, stream)
             call.query = query
+            call.route_model = route_model
             t_norm = perf()
             served, _ = await run_attempts(
                 decision,
@@ -79,14 +90,26 @@ class ChatPipeline:
         if session_id is not None:
             capture = self.prepare_recording(ex, session_id, headers, body, attempts, stream)
             resp_headers.append(("x-lunaroute-session-id", session_id))
+        restore = st.pii if st.pii is not None and st.pii.restores and decision.options.pii else None
+        if restore is not None and call.normalized is None:
+            call.normalized = self.dialect.parse_request(up_data)  # the stream is re-encoded
         if stream:
             await relay_stream(
-                proto, served, self.dialect, call.normalized, resp_headers, ex, t0, st.metrics.ttft, capture
+                proto,
+                served,
+                self.dialect,
+                call.normalized,
+                resp_headers,
+                ex,
+                t0,
+                st.metrics.ttft,
+                capture,
+                EventRestorer(restore) if restore is not None else None,
             )
             t_end = perf()
             egress_s = t_end - t_egress
         else:
-            answer(proto, served, self.dialect, call.normalized, resp_headers, ex)
+            answer(proto, served, self.dialect, call.normalized, resp_headers, ex, restore)
             t_end = perf()
             egress_s = t_egress - t_norm
         ex.latency_s = t_end - t0
@@ -103,6 +126,10 @@ class ChatPipeline:
             ex.input_tokens,
             ex.output_tokens,
         )
+        if ticket is not None:
+            ex.cost_cents = await limits.settle(ticket, ex.provider, ex.model, ex.input_tokens, ex.output_tokens)
+        elif recorder is not None:
+            ex.cost_cents = st.prices.cost_cents(ex.model, ex.input_tokens, ex.output_tokens, provider=ex.provider)
         st.observe(ex, data)
 
     # ------------------------------------------------------------------ stages
@@ -112,6 +139,14 @@ class ChatPipeline:
         data = parse_object(body)
         model, stream = self.dialect.validate_light(data)
         return data, model, stream
+
+    def redact(self, body: bytes, data: dict[str, Any]) -> bytes:
+        """PII redaction of every text the client sent, in `data` itself: what goes upstream
+        and what is recorded is the redacted form. The body is re-serialized only when
+        something was redacted; otherwise the client's bytes go on untouched."""
+        if self.state.pii.redact_json(data):
+            return orjson.dumps(data)
+        return body
 
     def patch_prompts(
         self, headers: Mapping[str, str], key: Any, body: bytes, data: dict[str, Any], model: str

@@ -152,7 +152,12 @@ class StreamRelay:
             raise _Truncated()
 
     async def relay_translated(
-        self, served: Served, upstream: Dialect, client: Dialect, normalized: NormalizedRequest | None
+        self,
+        served: Served,
+        upstream: Dialect,
+        client: Dialect,
+        normalized: NormalizedRequest | None,
+        transform: Any = None,
     ) -> Any:
         assert normalized is not None
         framer = SseFramer()
@@ -170,6 +175,8 @@ class StreamRelay:
                     if '"usage"' in ev[1]:
                         stream_usage(ev[1], usage)
                     events.extend(decoder.feed(ev[0], ev[1]))
+                if transform is not None and events:
+                    events = transform.apply(events)
                 out = encoder.encode(events) if events else b""
                 if out:
                     await self.send(out)
@@ -177,7 +184,10 @@ class StreamRelay:
                     chunk = await chunks.__anext__()
                 except StopAsyncIteration:
                     break
-            tail = encoder.encode(decoder.finish()) + encoder.finish()
+            last = decoder.finish()
+            if transform is not None and last:
+                last = transform.apply(last)
+            tail = encoder.encode(last) + encoder.finish()
             if tail:
                 await self.send(tail)
         except (TransportError, _Truncated) as exc:
@@ -211,7 +221,10 @@ async def relay_stream(
     t0: float,
     ttft: Any,
     capture: list | None = None,
+    transform: Any = None,
 ) -> None:
+    """`transform` (e.g. PII token restoring) rewrites the normalized events, so a stream
+    that has one goes through the decoder and encoder even on a same-dialect route."""
     up = served.response
     hdrs = [
         ("content-type", "text/event-stream; charset=utf-8"),
@@ -223,10 +236,10 @@ async def relay_stream(
     ex.status = 200
     upstream = get_dialect(served.provider.dialect)
     try:
-        if served.same:
+        if served.same and transform is None:
             await relay.relay_same(served, upstream)
         else:
-            await relay.relay_translated(served, upstream, client, normalized)
+            await relay.relay_translated(served, upstream, client, normalized, transform)
     except _ClientGone:
         # The client left mid-stream: stop the upstream too; nothing more to say.
         up.close(abort=True)

@@ -119,6 +119,7 @@ class GatewayServer:
         self.limits = LimitsEngine.from_config(config, config.data_dir) if serve_clients else None
         if self.limits is not None:
             self.metrics.pullers.append(self._pull_limits)
+        self.metrics.pullers.append(self._pull_pii)
         self.state = GatewayState(
             config, self.metrics, breakers=self.breakers, recorder=self.recorder, limits=self.limits
         )
@@ -137,6 +138,12 @@ class GatewayServer:
         engine = self.limits
         metrics.rate_limited.value = float(engine.rate_limited)
         metrics.budget_ratio = {k: float(v) for k, v in engine.budget_usage_ratios().items()}
+
+    def _pull_pii(self, metrics) -> None:
+        pii = self.state.pii
+        if pii is not None:
+            metrics.pii_detections = {k: float(v) for k, v in pii.detections.items()}
+            metrics.pii_redactions.value = float(pii.redactions)
 
     def _pull_recorder_counts(self, metrics) -> None:
         rec = self.recorder

@@ -10,18 +10,41 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from ..egress.connector import ProviderConnector
 from ..egress.upstream import Upstream
+from ..errors import ConfigError
 from ..limits import LimitsEngine, limits_configured, shipped_prices
 from ..observability.logs import log_event
 from ..observability.metrics import Metrics
+from ..pii import PiiEngine
 from ..recording import Recorder
 from ..routing import BreakerRegistry, RetryPolicy, RouteTable
 from ..tenancy.auth import Authenticator
 from .pipeline import ChatPipeline
 
 log = logging.getLogger("lunaroute.server")
+
+
+def _pii_engine(config: Any, previous: GatewayState | None) -> PiiEngine | None:
+    """The PII engine of this config (None when `pii.enabled` is off). Kept across a reload
+    that leaves the `pii` section alone; a new one takes over the old one's counters, so the
+    metrics never go down."""
+    if not config.pii.enabled:
+        return None
+    old = previous.pii if previous is not None else None
+    if old is not None and previous is not None and previous.config.pii == config.pii:
+        return old
+    try:
+        engine = PiiEngine.from_config(config.pii, config.config_dir / "keys", config.data_dir)
+    except ValueError as exc:  # a custom detector the matcher refuses, named in the message
+        source = config.sources.get("server")
+        raise ConfigError(source.name if source else "server.yaml", "pii", str(exc)) from None
+    if old is not None:
+        engine.detections = old.detections
+        engine.redactions = old.redactions
+    return engine
 
 
 class GatewayState:
@@ -60,6 +83,7 @@ class GatewayState:
         # Rate limits and budgets: the process's engine, asked only when the config sets a
         # limit (no key, rate or budget: no await on the request path).
         self.limits = limits if limits is not None and limits_configured(config) else None
+        self.pii = _pii_engine(config, previous)
         self.prices = limits.prices if limits is not None else shipped_prices().with_overrides(config.pricing or {})
         self.observers: list[Callable] = [recorder] if recorder is not None else []
         self._pipelines: dict[tuple[str, str], ChatPipeline] = {}
