@@ -39,6 +39,7 @@ _SCALARS: tuple[tuple[str, Any], ...] = (
     ("cache_write_tokens", 0),
     ("cost_cents", None),
     ("conversation_id", None),
+    ("prompt_patches", ()),
 )
 _SAFE_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 # Claude Code sends `metadata.user_id` as "user_<hash>_account_<uuid>_session_<uuid>".

@@ -52,6 +52,7 @@ EXPORT_FIELDS = (
     "request_id",
     "attempts",
     "fallbacks_tried",
+    "prompt_patches",
     "request",
     "response",
     "stream_error",
@@ -136,6 +137,8 @@ def export_object(doc: dict[str, Any]) -> dict[str, Any]:
     obj["timestamp"] = rfc3339(float(doc.get("timestamp") or 0.0))
     if obj["fallbacks_tried"] is None:
         obj["fallbacks_tried"] = []
+    if obj["prompt_patches"] is None:  # recorded before prompts.json existed
+        obj["prompt_patches"] = []
     return obj
 
 

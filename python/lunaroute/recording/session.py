@@ -5,12 +5,13 @@ The document (JSON, the payload of `<id>.session`):
     format, id, request_id, timestamp (unix seconds), tenant, key_id, listener, dialect,
     request_model, provider, model, status, error, stream, latency_ms, ttft_ms, attempts,
     usage{input_tokens, output_tokens, cache_read_tokens, cache_write_tokens}, cost_cents,
-    conversation_id, fallbacks_tried[{provider, model, outcome}], request, response,
-    stream_error, stream_events
+    conversation_id, fallbacks_tried[{provider, model, outcome}], prompt_patches[id],
+    request, response, stream_error, stream_events
 
-`request` and `response` are the JSON bodies (a body that is not JSON is kept as a string).
-For a stream, `response` is the answer assembled from the events (streams.py) and the events
-themselves go to the `.stream` file.
+`request` and `response` are the JSON bodies (a body that is not JSON is kept as a string);
+`request` is as the client sent it, the prompts.json patches it got only named in
+`prompt_patches`. For a stream, `response` is the answer assembled from the events
+(streams.py) and the events themselves go to the `.stream` file.
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ def build_session(cap: Captured) -> BuiltSession:
         "cost_cents": _number(m.get("cost_cents")),
         "conversation_id": conversation_of(m.get("conversation_id"), request),
         "fallbacks_tried": cap.fallbacks,
+        "prompt_patches": [str(i) for i in m.get("prompt_patches") or ()],
         "request": request,
         "response": response,
         "stream_error": stream_error,
