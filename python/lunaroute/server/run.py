@@ -179,7 +179,12 @@ class GatewayServer:
         )
         if config.storage != self.config.storage:
             log.warning("storage settings changed: they take effect at the next restart")
-        new_state = GatewayState(config, self.metrics, previous=self.state, breakers=breakers, recorder=self.recorder)
+        if self.limits is not None:
+            # New keys, budgets, rates and prices for the next request; usage stays in the store.
+            self.limits.apply_config(config)
+        new_state = GatewayState(
+            config, self.metrics, previous=self.state, breakers=breakers, recorder=self.recorder, limits=self.limits
+        )
         old = self.state
         self.state = new_state
         self.metrics.use_config_models(config_model_names(config.routes))
