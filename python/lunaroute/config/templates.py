@@ -15,6 +15,11 @@ server:
   hot_reload: true              # watch the config directory and apply edits live
   drain_timeout_secs: 30        # on SIGTERM/SIGINT, wait this long for in-flight requests
 
+# Other paths of a listener's API (/v1/embeddings, /v1/models/{id}, /v1/files, ...) go
+# unparsed to the provider its catch-all rule names (docs/BYPASS.md); false: a 404.
+# A listener's own `bypass:` overrides this.
+bypass: true
+
 # Client-facing listeners. type: openai (/v1/chat/completions, /v1/models),
 # anthropic (/v1/messages, /v1/messages/count_tokens) or both (needs an explicit bind).
 listeners:

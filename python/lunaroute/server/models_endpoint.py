@@ -1,6 +1,6 @@
 """`GET /v1/models` and `POST /v1/messages/count_tokens`.
 
-The model list is the names a client can use on this listener (docs/ROUTING.md, "GET
+The model list is the names a client can use on this listener (docs/BYPASS.md, "GET
 /v1/models"): the exact names of `match.model`, the target and fallback models of wildcard
 rules, and, for a wildcard rule's target that keeps the client's model, the models of that
 provider's vendor in the shipped price table that the rule's pattern matches. Each is listed
