@@ -3,7 +3,9 @@
 Why setuptools and not maturin alone: maturin cannot compile Cython, and the install must
 still succeed without a Rust toolchain (the Cython and Python tiers then serve). The Rust
 extension is `optional=True`, so a failed or impossible cargo build only drops that tier.
-Set LUNAROUTE_NO_RUST=1 or LUNAROUTE_NO_CYTHON=1 to skip a tier on purpose.
+Set LUNAROUTE_NO_RUST=1 or LUNAROUTE_NO_CYTHON=1 to skip a tier on purpose, and
+LUNAROUTE_REQUIRE_NATIVE=1 (production builds, CI) to make a missing or failed Rust build an
+error instead of a warning.
 """
 import os
 import shutil
@@ -34,6 +36,13 @@ if os.environ.get("LUNAROUTE_NO_CYTHON") != "1":
             quiet=True,
         )
 
+REQUIRE_NATIVE = os.environ.get("LUNAROUTE_REQUIRE_NATIVE") == "1"
+NATIVE_HINT = (
+    "lunaroute: WARNING: building WITHOUT the Rust tier ({why}); the slower Cython/Python "
+    "kernels will serve. Install a Rust toolchain (https://rustup.rs or your distribution's "
+    "cargo) and reinstall, or set LUNAROUTE_REQUIRE_NATIVE=1 to make this an error."
+)
+
 rust_extensions = []
 if os.environ.get("LUNAROUTE_NO_RUST") != "1" and shutil.which("cargo"):
     try:
@@ -48,11 +57,15 @@ if os.environ.get("LUNAROUTE_NO_RUST") != "1" and shutil.which("cargo"):
                 binding=Binding.PyO3,
                 # Do not link libpython into the extension (cargo test still links it).
                 features=["extension-module"],
-                optional=True,
+                # A failed Rust build leaves the Cython and Python tiers (setuptools-rust
+                # prints the failure); LUNAROUTE_REQUIRE_NATIVE=1 makes it fatal.
+                optional=not REQUIRE_NATIVE,
                 debug=False,
             )
         )
 elif os.environ.get("LUNAROUTE_NO_RUST") != "1":
-    print("lunaroute: cargo not found, building without the Rust tier", file=sys.stderr)
+    if REQUIRE_NATIVE:
+        sys.exit("lunaroute: LUNAROUTE_REQUIRE_NATIVE=1 but cargo was not found: cannot build the Rust tier")
+    print(NATIVE_HINT.format(why="cargo not found"), file=sys.stderr)
 
 setup(ext_modules=ext_modules, rust_extensions=rust_extensions)

@@ -40,7 +40,11 @@ def _load_rust() -> ModuleType | None:
     try:
         mod = importlib.import_module("lunaroute._native")
     except ImportError as exc:
-        _warn_once(f"native extension unavailable ({exc}); using the next backend")
+        _warn_once(
+            f"native extension unavailable ({exc}); the Cython/Python kernels serve, slower. "
+            "Fix: reinstall with a Rust toolchain (LUNAROUTE_REQUIRE_NATIVE=1 pip install ... makes a "
+            "failed build an error); `lunaroute doctor` shows each kernel's tier"
+        )
         return None
     version = getattr(mod, "__version__", None)
     if version != __version__:
@@ -50,7 +54,11 @@ def _load_rust() -> ModuleType | None:
         )
         return None
     if not mod.cpu_supported():
-        _warn_once("native extension cannot serve this CPU; using the fallback backends")
+        _warn_once(
+            "native extension cannot serve this CPU (it was built for newer instructions); the "
+            "Cython/Python kernels serve, slower. Fix: build from source on this machine "
+            "(pip install --no-binary lunaroute lunaroute)"
+        )
         return None
     return mod
 
