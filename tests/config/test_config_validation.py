@@ -210,8 +210,8 @@ KEY_CASES = [
     ({**KEY, "key_hash": "plain-text-key"}, "keys.json: api_keys[0].key_hash: must be an argon2id hash"),
     ({**KEY, "key_hash": "$argon2id$garbage"}, "keys.json: api_keys[0].key_hash: not a well-formed argon2id hash"),
     (
-        {**KEY, "scopes": ["admin"]},
-        "keys.json: api_keys[0].scopes[0]: expected one of openai_ingress, anthropic_ingress",
+        {**KEY, "scopes": ["superuser"]},
+        "keys.json: api_keys[0].scopes[0]: expected one of openai_ingress, anthropic_ingress, admin",
     ),
     (
         {**KEY, "expires_at": "next week"},

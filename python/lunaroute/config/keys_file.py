@@ -11,7 +11,7 @@ from ..bad_value import describe
 from .reader import Obj, element, join
 from .schema import ApiKey
 from .timestamps import format_timestamp, parse_timestamp
-from .vocabulary import KEY_ID, SCOPES, TENANT
+from .vocabulary import DEFAULT_SCOPES, KEY_ID, SCOPES, TENANT
 
 
 def parse_keys(doc: Any, file: str) -> list[ApiKey]:
@@ -43,7 +43,7 @@ def _parse_one(item: Obj) -> ApiKey:
     tenant = item.str("tenant", "default")
     if not TENANT.fullmatch(tenant):
         raise item.error("tenant", f"must be letters, digits or '_.:@-' (at most 128), got {describe(tenant)}")
-    scopes = item.str_list("scopes", list(SCOPES), choices=SCOPES)
+    scopes = item.str_list("scopes", list(DEFAULT_SCOPES), choices=SCOPES)
     rate = item.obj("rate_limit")
     rps = rate.num("requests_per_second", None, min=0.0, max=1_000_000.0, min_exclusive=True)
     burst = rate.int("burst", None, min=1, max=100_000_000)

@@ -31,6 +31,7 @@ from .sections import (
     parse_state,
     parse_storage,
 )
+from .ui_section import parse_ui
 from .unbuilt import warn_unbuilt
 
 
@@ -64,8 +65,10 @@ def load_config(config_dir: Path, data_dir: Path | None = None, *, env: Mapping[
     rate_limits = parse_rate_limits(doc)
     pricing = parse_pricing(doc)
     bypass = doc.bool("bypass", True)
+    ui = parse_ui(doc)
     doc.finish()  # every section was read above; anything else is unknown
     _check_metrics_port(server_file, observability, listeners)
+    _check_ui_port(server_file, ui, observability, listeners)
 
     keys_file = sources["keys"].name if "keys" in sources else DEFAULT_NAMES["keys"]
     keys = parse_keys(docs.get("keys", {}), keys_file)
@@ -115,6 +118,7 @@ def load_config(config_dir: Path, data_dir: Path | None = None, *, env: Mapping[
         rate_limits=rate_limits,
         pricing=pricing,
         bypass=bypass,
+        ui=ui,
     )
 
 
@@ -132,3 +136,14 @@ def _check_metrics_port(file: str, observability: Any, listeners: list[Any]) -> 
                 "observability.metrics.bind",
                 f"port {listener.port} is already used by listeners[{i}] ({listener.id})",
             )
+
+
+def _check_ui_port(file: str, ui: Any, observability: Any, listeners: list[Any]) -> None:
+    if not ui.enabled:
+        return
+    taken = [(li.port, f"listeners[{i}] ({li.id})") for i, li in enumerate(listeners)]
+    if observability.metrics_enabled:
+        taken.append((observability.metrics_port, "observability.metrics.bind"))
+    for port, what in taken:
+        if port == ui.port:
+            raise ConfigError(file, "ui.bind", f"port {port} is already used by {what}")

@@ -191,6 +191,16 @@ class ObservabilityConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class UiConfig:
+    """The web UI (docs/UI.md): off unless enabled; its own listener."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = 8082
+    session_hours: float = 12.0  # how long an admin login lasts
+
+
+@dataclass(frozen=True, slots=True)
 class PerformanceConfig:
     buffer_pool_size: int = 1000
     buffer_size_kb: int = 64
@@ -223,6 +233,7 @@ class Config:
     pricing: dict[str, dict[str, Any]] = field(default_factory=dict)
     # other paths of a listener's dialect go unparsed to its default rule's provider
     bypass: bool = True
+    ui: UiConfig = field(default_factory=UiConfig)
 
     def listener(self, listener_id: str) -> ListenerConfig | None:
         for item in self.listeners:

@@ -29,7 +29,7 @@ from ..config.files import DEFAULT_NAMES, discover, read_document
 from ..config.keys_file import parse_keys
 from ..config.schema import ApiKey
 from ..config.timestamps import format_timestamp, now_utc
-from ..config.vocabulary import SCOPES
+from ..config.vocabulary import DEFAULT_SCOPES
 from ..config.writers import dump_document
 from ..errors import ConfigError
 
@@ -93,7 +93,7 @@ def create_key(
             "name": name,
             "key_hash": key_hash,
             "tenant": tenant,
-            "scopes": list(scopes) if scopes else list(SCOPES),
+            "scopes": list(scopes) if scopes else list(DEFAULT_SCOPES),
         }
         if rps is not None or burst is not None:
             entry["rate_limit"] = {k: v for k, v in (("requests_per_second", rps), ("burst", burst)) if v is not None}
