@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from ..dialects import get_dialect
+from ..dialects import client_dialect, is_provider_dialect, listener_type_of
 from ..egress.upstream import Served, UpstreamCall
 from ..errors import GatewayError, NotFoundError
 from ..recording import new_session_id
@@ -39,12 +39,25 @@ class ChatPipeline:
     def __init__(self, state: Any, listener: Any, dialect_name: str) -> None:
         self.state = state
         self.listener = listener
-        self.dialect = get_dialect(dialect_name)
+        self.dialect = client_dialect(dialect_name)
+        # What rules bound to a listener type see: the type whose dialects include this one.
+        self.listener_type = listener_type_of(dialect_name)
+        # A dialect no provider speaks is translated for every target.
+        self.always_translated = not is_provider_dialect(dialect_name)
         self.security_headers = state.security_headers(listener)
 
     async def run(
-        self, proto: Any, headers: Mapping[str, str], body: bytes, request_id: str, t0: float, query: str = ""
-    ) -> None:
+        self,
+        proto: Any,
+        headers: Mapping[str, str],
+        body: bytes,
+        request_id: str,
+        t0: float,
+        query: str = "",
+        trace: Any = None,
+    ) -> Exchange:
+        """Serve one request; the exchange it became (errors are raised as GatewayError).
+        `trace`: the request's observability/tracing.py RequestTrace, None when tracing is off."""
         st = self.state
         # Who is asking comes first: an unknown client learns nothing about validation.
         key = await st.auth.authenticate(headers, self.dialect) if st.auth.required else None
@@ -56,6 +69,7 @@ class ChatPipeline:
         recorder = st.recorder
         session_id = new_session_id() if recorder is not None else None
         attempts = AttemptLog()
+        decision = None
         try:
             decision = self.route(headers, key, data, route_model)
             if st.pii is not None and decision.options.pii:
@@ -67,6 +81,7 @@ class ChatPipeline:
             call = self.upstream_call(decision, headers, key, up_body, up_data, model, stream)
             call.query = query
             call.route_model = route_model
+            call.trace = trace
             t_norm = perf()
             served, _ = await run_attempts(
                 decision,
@@ -78,7 +93,10 @@ class ChatPipeline:
             )
         except GatewayError as err:
             self.count_attempts(attempts)
+            err.attempts = attempts.attempts
             if recorder is not None:
+                if st.pii is not None and decision is None:  # no rule to opt out: recorded redacted
+                    body = self.redact(body, data)
                 self.record_failure(request_id, session_id, key, headers, body, model, stream, attempts, err, t0)
             raise
         t_egress = perf()
@@ -128,9 +146,13 @@ class ChatPipeline:
         )
         if ticket is not None:
             ex.cost_cents = await limits.settle(ticket, ex.provider, ex.model, ex.input_tokens, ex.output_tokens)
-        elif recorder is not None:
+        else:
             ex.cost_cents = st.prices.cost_cents(ex.model, ex.input_tokens, ex.output_tokens, provider=ex.provider)
+        st.metrics.cost(ex.provider, ex.model, ex.cost_cents)
+        if trace is not None:
+            trace.served(ex, t0, t_ingress, t_route, t_norm, t_end)
         st.observe(ex, data)
+        return ex
 
     # ------------------------------------------------------------------ stages
     def parse(self, body: bytes) -> tuple[dict[str, Any], str, bool]:
@@ -159,7 +181,7 @@ class ChatPipeline:
             return body, data, ()
         req = RouteRequest(
             self.listener.id,
-            self.dialect.name,
+            self.listener_type,
             model,
             headers,
             key.id if key else None,
@@ -173,7 +195,7 @@ class ChatPipeline:
         decision = self.state.routes.decide(
             RouteRequest(
                 listener_id=self.listener.id,
-                listener_type=self.dialect.name,
+                listener_type=self.listener_type,
                 model=model,
                 headers=headers,
                 key_id=key.id if key else None,
@@ -199,12 +221,13 @@ class ChatPipeline:
         strictly once, up front, so a bad request is a 400 before any upstream is tried."""
         dialect = self.dialect
         providers = self.state.providers
-        normalized = None
-        for tgt in (decision.primary, *decision.fallbacks):
-            prov = providers.get(tgt.provider)
-            if prov is not None and prov.dialect != dialect.name:
-                normalized = dialect.parse_request(data)
-                break
+        normalized = dialect.parse_request(data) if self.always_translated else None
+        if normalized is None:
+            for tgt in (decision.primary, *decision.fallbacks):
+                prov = providers.get(tgt.provider)
+                if prov is not None and prov.dialect != dialect.name:
+                    normalized = dialect.parse_request(data)
+                    break
         credential = self.state.auth.upstream_credential(headers, dialect, key)
         return UpstreamCall(
             dialect, body, data, model, stream, headers, credential, decision.options.timeout_ms, normalized
@@ -213,8 +236,6 @@ class ChatPipeline:
     def exchange(
         self, request_id: str, key: Any, model: str, stream: bool, served: Served, attempts: AttemptLog
     ) -> Exchange:
-        if attempts.fallbacks_tried:
-            self.state.metrics.fallbacks.inc(attempts.fallbacks_tried)
         return Exchange(
             request_id=request_id,
             listener=self.listener.id,
@@ -230,9 +251,12 @@ class ChatPipeline:
         )
 
     def count_attempts(self, attempts: AttemptLog) -> None:
-        metric = self.state.metrics.attempt
+        """Attempts and fallbacks, whether a target served or every one failed."""
+        metrics = self.state.metrics
         for provider, _, outcome in attempts.attempts:
-            metric(provider, outcome)
+            metrics.attempt(provider, outcome)
+        if attempts.fallbacks_tried:
+            metrics.fallbacks.inc(attempts.fallbacks_tried)
 
     def prepare_recording(
         self,
@@ -245,7 +269,9 @@ class ChatPipeline:
     ) -> list[tuple[float, bytes]] | None:
         """Fill what only a recorded exchange needs; returns the stream capture list."""
         ex.session_id = session_id
-        ex.conversation_id = headers.get("x-session-id") or None
+        # The client's own conversation id: `x-session-id`, or Claude Code's session header
+        # (the recorder falls back to the session in Claude Code's metadata.user_id).
+        ex.conversation_id = headers.get("x-session-id") or headers.get("x-claude-code-session-id") or None
         ex.request_body = body
         ex.fallbacks = list(attempts.attempts)
         if stream:

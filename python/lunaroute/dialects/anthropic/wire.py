@@ -25,11 +25,13 @@ class AnthropicWire:
     credential_hint = "x-api-key (or Authorization: Bearer <key>)"
     # `anthropic-version` is required upstream (the provider's configured default fills in);
     # `anthropic-beta` turns on features the client relies on; Claude Code says who it is
-    # with `x-app` and sends `anthropic-dangerous-direct-browser-access` as its SDK does.
+    # with `x-app`, names its session with `x-claude-code-session-id`, and sends
+    # `anthropic-dangerous-direct-browser-access` as its SDK does.
     pass_headers: tuple[str, ...] = (
         "anthropic-version",
         "anthropic-beta",
         "x-app",
+        "x-claude-code-session-id",
         "anthropic-dangerous-direct-browser-access",
     )
     pass_header_prefixes: tuple[str, ...] = ("x-stainless-",)

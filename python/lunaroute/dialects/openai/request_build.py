@@ -96,7 +96,7 @@ def _messages(req: NormalizedRequest, same: bool) -> list[dict[str, Any]]:
     if system and not same:
         # The leading prompts become one system message; a system turn that stood later in
         # the conversation (Anthropic allows them among the messages) stays where it was.
-        lead = [prompt for prompt in system if prompt.position == 0]
+        lead = [prompt for prompt in system if prompt.position == 0 and not _is_billing_line(prompt.text)]
         if lead:
             out.append({"role": "system", "content": "\n\n".join(prompt.text for prompt in lead)})
         system = [SystemPrompt(prompt.text, "system", prompt.position) for prompt in system if prompt.position > 0]
@@ -117,6 +117,15 @@ def _messages(req: NormalizedRequest, same: bool) -> list[dict[str, Any]]:
         out.append(_system_message(system[pending]))
         pending += 1
     return out
+
+
+# Claude Code opens its system prompt with a block holding only this line: accounting for
+# Anthropic's API, not an instruction; an OpenAI model would read it as one.
+_BILLING_LINE = "x-anthropic-billing-header:"
+
+
+def _is_billing_line(text: str) -> bool:
+    return text.startswith(_BILLING_LINE) and "\n" not in text.strip()
 
 
 def _system_message(prompt: SystemPrompt) -> dict[str, Any]:
