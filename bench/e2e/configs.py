@@ -60,9 +60,10 @@ def render_mock_conf(workdir: Path, ports: Ports) -> Path:
 
 
 def render_lunaroute_config(
-    workdir: Path, ports: Ports, name: str = "lunaroute-config", recording: bool = False
+    workdir: Path, ports: Ports, name: str = "lunaroute-config", recording: bool = False, pii: bool = False
 ) -> Path:
-    """A copy of lunaroute-config/ with the run's ports (and session recording on if asked)."""
+    """A copy of lunaroute-config/ with the run's ports (and session recording or PII
+    redaction on if asked: `pii` is mask mode with every built-in detector, the defaults)."""
     out = workdir / name
     shutil.copytree(LUNAROUTE_CONFIG, out, dirs_exist_ok=True)
     server = out / "server.yaml"
@@ -74,6 +75,8 @@ def render_lunaroute_config(
     ]
     if recording:
         pairs.append(("  sessions:\n    enabled: false\n", "  sessions:\n    enabled: true\n"))
+    if pii:
+        pairs.append(("\npii:\n  enabled: false\n", "\npii:\n  enabled: true\n"))
     server.write_text(_replace_all(server.read_text(), pairs, "lunaroute-config/server.yaml"))
     return out
 

@@ -64,10 +64,11 @@ def lunaroute_spec(
     command: str | None = None,
     recording: bool = False,
     scenarios: tuple[str, ...] = LUNAROUTE_SCENARIOS,
+    pii: bool = False,
 ) -> GatewaySpec:
     """`python -m lunaroute serve` (or `command serve`) with a rendered copy of lunaroute-config/."""
-    name = "lunaroute-rec" if recording else "lunaroute"
-    cfg = configs.render_lunaroute_config(workdir, ports, name=f"{name}-config", recording=recording)
+    name = "lunaroute" + ("-rec" if recording else "") + ("-pii" if pii else "")
+    cfg = configs.render_lunaroute_config(workdir, ports, name=f"{name}-config", recording=recording, pii=pii)
     data = workdir / f"{name}-data"
     data.mkdir(parents=True, exist_ok=True)
     prefix = shlex.split(command) if command else [sys.executable, "-m", "lunaroute"]

@@ -10,6 +10,7 @@ GATEWAY_COLORS = {
     "direct": "#7f7f7f",
     "lunaroute": "#1f77b4",
     "lunaroute-rec": "#17becf",
+    "lunaroute-pii": "#9467bd",
     "litellm": "#d62728",
     "direct-end": "#c7c7c7",
 }

@@ -240,7 +240,7 @@ def render(doc: dict, plots: list[str], plots_note: str | None, problems: list[s
         else ["None: every response was a 200 with a well-formed body, no socket errors or timeouts."]
     ) + [""]
     ttfb_c = ttfb_concs[0] if ttfb_concs else None
-    for gw in ("lunaroute", "lunaroute-rec", "litellm"):
+    for gw in ("lunaroute", "lunaroute-rec", "lunaroute-pii", "litellm"):
         h = headline(rows, gw, concs, ttfb_c)
         if h:
             lines += [f"## Headline: `{gw}` vs direct", ""] + h + [""]

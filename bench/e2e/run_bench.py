@@ -7,7 +7,7 @@
     python bench/e2e/run_bench.py --port-offset 100   # when 18000/8080/8081/9090/4000 are taken
 
 Entries in order: `direct` (wrk -> nginx mock: the floor), `lunaroute` (`lunaroute-rec` with
---with-recording), `litellm` (with --with-litellm), `direct-end` (the floor again: drift).
+--with-recording, `lunaroute-pii` with --with-pii), `litellm` (with --with-litellm), `direct-end` (the floor again: drift).
 Pinning: gateway (1 worker) on CPU 0; nginx mock, wrk and the TTFB client on CPU 1.
 Writes bench/results/<stamp>/{report.md, results.json, *.png}; scratch (logs, rendered configs,
 LunaRoute's data dir) goes to /tmp/lunaroute-e2e/run-<stamp>/. See bench/e2e/README.md.
@@ -110,6 +110,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="also measure LiteLLM (from $LITELLM_VENV, default /tmp/litellm-venv)",
     )
     ap.add_argument("--with-recording", action="store_true", help="also measure LunaRoute with session recording on")
+    ap.add_argument("--with-pii", action="store_true", help="also measure LunaRoute with PII redaction on (mask)")
     ap.add_argument("--no-lunaroute", action="store_true", help="leave LunaRoute out (e.g. only direct + LiteLLM)")
     ap.add_argument(
         "--lunaroute-cmd",
@@ -185,6 +186,8 @@ def entries(args: argparse.Namespace, ports: Ports, work: Path) -> list[gateways
         out.append(gateways.lunaroute_spec(ports, work, args.lunaroute_cmd))
         if args.with_recording:
             out.append(gateways.lunaroute_spec(ports, work, args.lunaroute_cmd, recording=True))
+        if args.with_pii:
+            out.append(gateways.lunaroute_spec(ports, work, args.lunaroute_cmd, pii=True))
     if args.with_litellm:
         out.append(gateways.litellm_spec(ports, work))
     if not args.no_drift:

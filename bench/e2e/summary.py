@@ -158,7 +158,9 @@ def summarize(results: dict) -> dict:
     }
 
 
-def gateway_problems(results: dict, names: tuple[str, ...] = ("lunaroute", "lunaroute-rec")) -> list[str]:
+def gateway_problems(
+    results: dict, names: tuple[str, ...] = ("lunaroute", "lunaroute-rec", "lunaroute-pii")
+) -> list[str]:
     """Every error, non-200 or bad body LunaRoute produced in this run, one line each."""
     out = []
     for name in names:

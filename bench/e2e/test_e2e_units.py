@@ -137,6 +137,17 @@ def test_rendered_lunaroute_config_loads_with_the_run_ports(tmp_path: Path) -> N
     assert "http://127.0.0.1:18123/stream" in configs.render_litellm_config(tmp_path, ports).read_text()
 
 
+def test_rendered_pii_config_turns_redaction_on(tmp_path: Path) -> None:
+    cfg_dir = configs.render_lunaroute_config(tmp_path, configs.Ports(), name="pii", pii=True)
+    cfg = load_config(cfg_dir, tmp_path / "data")
+    assert cfg.pii.enabled and cfg.pii.mode == "mask" and not cfg.storage.sessions_enabled
+    bare = load_config(configs.render_lunaroute_config(tmp_path, configs.Ports()), tmp_path / "data")
+    assert not bare.pii.enabled
+    from .gateways import lunaroute_spec
+
+    assert lunaroute_spec(configs.Ports(), tmp_path, pii=True).name == "lunaroute-pii"
+
+
 def test_committed_lunaroute_config_routes_every_scenario_model() -> None:
     routes = json.loads((configs.LUNAROUTE_CONFIG / "routes.json").read_text())["rules"]
     pairs = {(r["listener"], r["match"]["model"]) for r in routes}

@@ -70,7 +70,7 @@ providers:
       reset_timeout_ms: 30000
       half_open_requests: 3
 
-# Not built yet: PII redaction (pii), the redis state backend, tracing and the performance
+# Not built yet: the redis state backend, tracing and the performance
 # section. Their fields are accepted and validated, a file that turns one on gets a warning at
 # start-up, and they do nothing. docs/CONFIG.md lists them.
 
@@ -88,12 +88,18 @@ storage:
     enabled: false              # AES-256-GCM with keys/session.key
     key_file: keys/session.key
 
-# pii:                          # not built yet: accepted, warns, does nothing
-#   enabled: false
-#   mode: mask                  # mask, remove or tokenize
+# PII redaction (docs/PII.md): emails, phones, SSNs, cards, IP addresses and secrets are
+# replaced in everything clients send, before a provider or a recording sees it. Try a
+# config on real text first: lunaroute pii test FILE. A route opts out with options.pii: off.
+# pii:
+#   enabled: true
+#   mode: mask                  # mask, remove, partial or tokenize (<EMAIL_3f9a2c1b7d0e>)
 #   detectors: [email, phone, ssn, credit_card, ip_address, api_key]
-#   custom: []                  # e.g. [{name: employee_id, pattern: "EMP-[0-9]{6}"}]
-#   restore_in_response: false
+#   min_confidence: 0.5         # redact findings at least this sure
+#   # reveal_chars: 4           # mask/partial: characters left visible at the end
+#   # restore_in_response: true # tokenize: tokens in answers turned back into the values
+#   custom: []                  # e.g. [{name: employee_id, pattern: '\\bEMP-[0-9]{6}\\b'},
+#                               #       {name: project, keywords: [bluebird], case_sensitive: false}]
 
 # Circuit-breaker states are kept under <data dir>/state/ and shared by the workers of
 # this host. The redis backend is not built yet: accepted, warns, does nothing.

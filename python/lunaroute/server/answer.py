@@ -54,9 +54,10 @@ def answer(
         norm_resp = upstream.parse_response(up_data)
         ex.input_tokens, ex.output_tokens = norm_resp.usage.input_tokens, norm_resp.usage.output_tokens
         out = orjson.dumps(client.build_response(norm_resp, model=served.up_model, request=normalized))
+    ex.status = 200
+    # Recorded as the model gave it: tokens, never the values they stand for.
+    ex.response_body = out
     if pii is not None:
         out = restore_body(out, pii)
-    ex.status = 200
-    ex.response_body = out
     hdrs = [("content-type", "application/json"), *resp_headers, *relay_headers(served.response.headers)]
     proto.response_bytes(200, hdrs, out)

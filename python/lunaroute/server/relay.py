@@ -100,6 +100,10 @@ class StreamRelay:
         if self.capture is not None:
             self.capture.append((perf() - self.t0, data))
 
+    def record(self, capture: list[tuple[float, bytes]] | None, data: bytes) -> None:
+        if data and capture is not None:
+            capture.append((perf() - self.t0, data))
+
     async def end_with_error(self, tail: bytes) -> None:
         """The last bytes of a failed stream; a half-sent event is closed first so the
         error is an event of its own."""
@@ -168,6 +172,13 @@ class StreamRelay:
         encoder = client.stream_encoder(model=served.up_model, request=normalized)
         chunk = served.first_chunk
         assert chunk is not None
+        # A recorded stream keeps the events as the model gave them (PII tokens, never the
+        # values restored for the client): a second encoder writes those to the capture.
+        capture = self.capture
+        shadow = None
+        if transform is not None and capture is not None:
+            shadow = client.stream_encoder(model=served.up_model, request=normalized)
+            self.capture = None
         try:
             while True:
                 events = []
@@ -176,6 +187,8 @@ class StreamRelay:
                         stream_usage(ev[1], usage)
                     events.extend(decoder.feed(ev[0], ev[1]))
                 if transform is not None and events:
+                    if shadow is not None:
+                        self.record(capture, shadow.encode(events))
                     events = transform.apply(events)
                 out = encoder.encode(events) if events else b""
                 if out:
@@ -185,13 +198,18 @@ class StreamRelay:
                 except StopAsyncIteration:
                     break
             last = decoder.finish()
-            if transform is not None and last:
-                last = transform.apply(last)
+            if transform is not None:
+                if shadow is not None:
+                    self.record(capture, shadow.encode(last) + shadow.finish())
+                if last:
+                    last = transform.apply(last)
             tail = encoder.encode(last) + encoder.finish()
             if tail:
                 await self.send(tail)
         except (TransportError, _Truncated) as exc:
             raise _Failed(exc, encoder) from None
+        finally:
+            self.capture = capture
 
 
 class _Failed(Exception):
