@@ -134,6 +134,7 @@ class Metrics:
         self.recording_errors = Counter()
         self.inflight = Gauge()
         self.attempts: dict[tuple[str, str], float] = {}
+        self.cost_usd: dict[tuple[str, str], float] = {}
         # Read before every snapshot: values that parts running off the request path (the
         # session recorder's thread, the limits engine) keep in their own counters.
         self.pullers: list[Callable[[Metrics], None]] = []
@@ -204,6 +205,15 @@ class Metrics:
         key = (provider, outcome)
         self.attempts[key] = self.attempts.get(key, 0.0) + 1.0
 
+    def cost(self, provider: str, model: str, cents: float) -> None:
+        """What one answer cost, from the price table (US cents in, dollars counted)."""
+        if not cents:
+            return
+        if model not in self.model_labels:
+            model = OTHER_MODEL
+        key = (provider, model)
+        self.cost_usd[key] = self.cost_usd.get(key, 0.0) + cents / 100.0
+
     def set_breaker_states(self, states: dict[str, int]) -> None:
         self.breaker_states = {p: float(s) for p, s in states.items()}
 
@@ -226,6 +236,7 @@ class Metrics:
             "recording_errors": self.recording_errors.value,
             "inflight": self.inflight.value,
             "attempts": [[*k, v] for k, v in self.attempts.items()],
+            "cost_usd": [[*k, v] for k, v in self.cost_usd.items()],
         }
 
     def render(self, extra_snapshots: list[dict] | None = None, breaker_states=None) -> bytes:
@@ -255,6 +266,7 @@ def merge_snapshots(snaps: list[dict]) -> dict:
         "recording_errors": 0.0,
         "inflight": 0.0,
         "attempts": {},
+        "cost_usd": {},
     }
 
     def add_hist(cur, new):
@@ -280,6 +292,8 @@ def merge_snapshots(snaps: list[dict]) -> dict:
             out["budget_ratio"][tuple(k)] = v
         for *k, v in s.get("attempts", ()):
             out["attempts"][tuple(k)] = out["attempts"].get(tuple(k), 0.0) + v
+        for *k, v in s.get("cost_usd", ()):
+            out["cost_usd"][tuple(k)] = out["cost_usd"].get(tuple(k), 0.0) + v
     return out
 
 
@@ -353,6 +367,12 @@ class _Collector:
         for k, v in m["attempts"].items():
             att.add_metric(list(k), v)
         yield att
+        cost = CounterMetricFamily(
+            "lunaroute_cost_usd", "Cost of answers from the price table, US dollars", labels=["provider", "model"]
+        )
+        for k, v in m["cost_usd"].items():
+            cost.add_metric(list(k), v)
+        yield cost
 
 
 class MetricsSnapshotWriter:
@@ -384,10 +404,27 @@ class MetricsSnapshotWriter:
 
 
 def read_worker_snapshots(directory: str) -> list[dict]:
+    """Every worker's last snapshot. A worker that died keeps its counters (a restarted
+    worker starts from zero, and totals must never go down) but not its gauges: its
+    requests in flight ended with it, and the budget ratios it saw are stale."""
     snaps = []
     for p in Path(directory).glob("worker-*.json"):
         try:
-            snaps.append(orjson.loads(p.read_bytes()))
+            snap = orjson.loads(p.read_bytes())
         except (OSError, orjson.JSONDecodeError):
             continue
+        if not _alive(p.stem.removeprefix("worker-")):
+            snap["inflight"] = 0.0
+            snap["budget_ratio"] = []
+        snaps.append(snap)
     return snaps
+
+
+def _alive(pid_text: str) -> bool:
+    try:
+        os.kill(int(pid_text), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
