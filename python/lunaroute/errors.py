@@ -7,6 +7,7 @@ to answer in the caller's dialect (status, error type, code, param, retry-after)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 
@@ -76,6 +77,8 @@ class GatewayError(LunaRouteError):
     upstream_dialect: str | None = None
     # The recorded session of the failed request, for `x-lunaroute-session-id`.
     session_id: str | None = None
+    # The upstream attempts made before it, (provider, model, outcome) each: the access log's.
+    attempts: Sequence[tuple[str, str | None, str]] = ()
 
     def __init__(
         self,

@@ -133,6 +133,7 @@ class ProviderConnector:
         body_len: int,
         passthrough: bool = False,
         query: str = "",
+        traceparent: str | None = None,
     ) -> bytes:
         """The same head `request_headers` describes, for the default path, built from the
         pre-encoded prefix: only the client-dependent lines are formatted per request."""
@@ -172,6 +173,8 @@ class ProviderConnector:
         for name, v in self._defaults:
             if not client_headers.get(name):
                 lines.append(name.encode() + b": " + v.encode("latin-1", "replace") + b"\r\n")
+        if traceparent:
+            lines.append(b"traceparent: " + traceparent.encode("ascii") + b"\r\n")
         lines.append(b"content-length: %d\r\n\r\n" % body_len)
         return b"".join(lines)
 
@@ -237,15 +240,19 @@ class ProviderConnector:
         timeout: float | None = None,
         passthrough: bool = False,
         query: str = "",
+        traceparent: str | None = None,
     ) -> UpstreamResponse:
         """Send; returns at the response head. `timeout` bounds the head and the body read
         (streams re-arm it per chunk through `iter_chunks(idle_timeout=...)`).
         `passthrough`: the client speaks this provider's dialect, so its SDK's headers and
-        its `query` string go along (a translated request gets neither)."""
+        its `query` string go along (a translated request gets neither). `traceparent`: the
+        W3C trace context of this attempt's span (tracing on), sent in place of the client's."""
         if self._h1 is not None and path is None:
-            head = self._h1_head(client_headers, credential, stream, len(body), passthrough, query)
+            head = self._h1_head(client_headers, credential, stream, len(body), passthrough, query, traceparent)
             return await self._h1.request(head, body, timeout)
         headers = self.request_headers(client_headers, credential, stream, passthrough)
+        if traceparent:
+            headers.append(("traceparent", traceparent))
         target = self.origin_path + path if path else self.path
         if query:
             target = f"{target}?{query}"

@@ -43,6 +43,7 @@ class UpstreamCall:
         "normalized",
         "query",
         "route_model",
+        "trace",
     )
 
     def __init__(
@@ -71,6 +72,7 @@ class UpstreamCall:
         # budget past its soft limit reroutes to.
         self.route_model = model
         self.query = query  # the client's query string (`beta=true`), for same-dialect targets
+        self.trace: Any = None  # the request's tracing spans (observability/tracing.py), when on
 
 
 class Served:
@@ -126,6 +128,18 @@ class Upstream:
 
     async def exchange(self, call: UpstreamCall, target: Any, n: int) -> Served:
         """One attempt at `target` (n counts attempts on it from 0)."""
+        trace = call.trace
+        if trace is None:
+            return await self.attempt(call, target, n, None)
+        return await trace.attempt(
+            lambda traceparent: self.attempt(call, target, n, traceparent),
+            target.provider,
+            target.model or call.route_model,
+            n,
+        )
+
+    async def attempt(self, call: UpstreamCall, target: Any, n: int, traceparent: str | None) -> Served:
+        """The attempt itself; `traceparent` (W3C) goes to the provider when tracing is on."""
         prov = self.providers[target.provider]
         conn = self.connectors[target.provider]
         up_model = target.model or call.route_model
@@ -145,6 +159,7 @@ class Upstream:
                 timeout=timeout_s,
                 passthrough=same,
                 query=call.query if same else "",
+                traceparent=traceparent,
             )
             if resp.status >= 400:
                 err_body = await resp.read()

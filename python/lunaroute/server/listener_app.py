@@ -12,7 +12,7 @@ import logging
 import os
 import time
 
-from ..dialects import DIALECT_NAMES, Dialect, get_dialect
+from ..dialects import LISTENER_DIALECTS, ClientDialect, Dialect, client_dialect, get_dialect, is_provider_dialect
 from ..errors import GatewayError, InvalidRequestError, NotFoundError, RequestTooLargeError
 from ..observability.logs import log_event
 from .bypass import Bypass
@@ -34,12 +34,15 @@ class ListenerApp:
     def __init__(self, server, listener) -> None:
         self.server = server
         self.listener = listener
-        names = DIALECT_NAMES if listener.type == "both" else (listener.type,)
-        self.dialects: tuple[Dialect, ...] = tuple(get_dialect(n) for n in names)
+        names = LISTENER_DIALECTS[listener.type]
+        # Every dialect its clients may speak (chat endpoints, errors)...
+        self.dialects: tuple[ClientDialect, ...] = tuple(client_dialect(n) for n in names)
+        # ...and those providers speak too: bypass, `/v1/models` and token counting are theirs.
+        self.api_dialects: tuple[Dialect, ...] = tuple(get_dialect(n) for n in names if is_provider_dialect(n))
         self.default_dialect = self.dialects[0]
         # POST paths this listener serves, from what each of its dialects declares.
         self.chat_paths = {d.chat_path: d for d in self.dialects}
-        self.count_paths = {d.token_count_path: d for d in self.dialects if d.token_count_path}
+        self.count_paths = {d.token_count_path: d for d in self.api_dialects if d.token_count_path}
         self.max_body = listener.max_body_bytes
         self.disconnects = DisconnectWatcher()
         self.bypass = Bypass(listener, self.disconnects, self._error)
@@ -47,7 +50,7 @@ class ListenerApp:
     def __rsgi_init__(self, loop) -> None:  # granian calls it once per worker loop
         pass
 
-    def _dialect_for(self, path: str) -> Dialect:
+    def _dialect_for(self, path: str) -> ClientDialect:
         """The dialect errors are answered in: the one whose endpoint (or path family) was
         called, else the listener's first."""
         if len(self.dialects) > 1:
@@ -60,16 +63,17 @@ class ListenerApp:
         """The dialect a request other than chat belongs to (bypass, `/v1/models`): on a
         listener of type `both`, the one whose own endpoint it is, else the one whose
         clients send a header it carries, else the listener's first."""
-        if len(self.dialects) == 1:
-            return self.default_dialect
-        for d in self.dialects:
+        dialects = self.api_dialects
+        if len(dialects) == 1:
+            return dialects[0]
+        for d in dialects:
             for root in d.own_paths:
                 if path == root or path.startswith(root + "/"):
                     return d
-        for d in self.dialects:
+        for d in dialects:
             if any(name in headers for name in d.marker_headers):
                 return d
-        return self.default_dialect
+        return dialects[0]
 
     async def __call__(self, scope, proto) -> None:
         if scope.proto != "http":
@@ -148,7 +152,7 @@ class ListenerApp:
             *state.security_headers(self.listener),
         ]
 
-    def _error(self, proto, state, rid: str, dialect: Dialect, err: GatewayError) -> None:
+    def _error(self, proto, state, rid: str, dialect: ClientDialect, err: GatewayError) -> None:
         body = dialect.error_body(err)
         hdrs = self._json_headers(state, rid)
         if err.session_id is not None:

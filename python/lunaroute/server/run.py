@@ -120,8 +120,16 @@ class GatewayServer:
         if self.limits is not None:
             self.metrics.pullers.append(self._pull_limits)
         self.metrics.pullers.append(self._pull_pii)
+        # Traces are made where requests are served: in each worker, after the fork (the
+        # exporter's thread would not survive one).
+        self.tracing = _tracing(config) if serve_clients else None
         self.state = GatewayState(
-            config, self.metrics, breakers=self.breakers, recorder=self.recorder, limits=self.limits
+            config,
+            self.metrics,
+            breakers=self.breakers,
+            recorder=self.recorder,
+            limits=self.limits,
+            tracing=self.tracing,
         )
         self._servers: list = []
         self._stop = asyncio.Event()
@@ -179,11 +187,19 @@ class GatewayServer:
         )
         if config.storage != self.config.storage:
             log.warning("storage settings changed: they take effect at the next restart")
+        if _tracing_settings(config) != _tracing_settings(self.config):
+            log.warning("tracing settings changed: they take effect at the next restart")
         if self.limits is not None:
             # New keys, budgets, rates and prices for the next request; usage stays in the store.
             self.limits.apply_config(config)
         new_state = GatewayState(
-            config, self.metrics, previous=self.state, breakers=breakers, recorder=self.recorder, limits=self.limits
+            config,
+            self.metrics,
+            previous=self.state,
+            breakers=breakers,
+            recorder=self.recorder,
+            limits=self.limits,
+            tracing=self.tracing,
         )
         old = self.state
         self.state = new_state
@@ -285,6 +301,9 @@ class GatewayServer:
         for conn in self.state.connectors.values():
             await conn.aclose()
         self.state.breakers.close()
+        if self.tracing is not None:
+            # Spans still queued go out now (bounded by the export timeout).
+            await asyncio.to_thread(self.tracing.shutdown)
         if self.limits is not None:
             await self.limits.aclose()
         if self.recorder is not None:
@@ -338,6 +357,20 @@ class GatewayServer:
             await self._watcher.stop()
         if self._health is not None:
             await self._health.stop()
+
+
+def _tracing(config):
+    """The process's OpenTelemetry tracing, None when off (nothing of it is imported then)."""
+    if not config.observability.tracing_enabled:
+        return None
+    from ..observability.tracing import Tracing
+
+    return Tracing.from_config(config.observability)
+
+
+def _tracing_settings(config) -> tuple:
+    obs = config.observability
+    return (obs.tracing_enabled, obs.tracing_endpoint, obs.sample_rate)
 
 
 # ------------------------------------------------------------------ entry points

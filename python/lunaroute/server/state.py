@@ -16,7 +16,6 @@ from ..egress.connector import ProviderConnector
 from ..egress.upstream import Upstream
 from ..errors import ConfigError
 from ..limits import LimitsEngine, limits_configured, shipped_prices
-from ..observability.logs import log_event
 from ..observability.metrics import Metrics
 from ..pii import PiiEngine
 from ..recording import Recorder
@@ -57,8 +56,11 @@ class GatewayState:
         breakers: BreakerRegistry | None = None,
         recorder: Recorder | None = None,
         limits: LimitsEngine | None = None,
+        tracing: Any = None,
     ) -> None:
         self.config = config
+        # observability/tracing.py's Tracing, or None: the request path checks only that.
+        self.tracing = tracing
         self.metrics = metrics
         self.providers = config.providers
         self.routes = RouteTable.compile(config.routes)
@@ -109,27 +111,12 @@ class GatewayState:
         return (("x-content-type-options", "nosniff"),)
 
     def observe(self, exchange, request_data) -> None:
+        """Hand a finished exchange to the observers (the access line is the listener's)."""
         for fn in self.observers:
             try:
                 fn(exchange, request_data)
             except Exception:  # an observer must never break a served request
                 log.exception("exchange observer failed")
-        if log.isEnabledFor(logging.INFO):
-            log_event(
-                log,
-                logging.INFO,
-                "request served",
-                request_id=exchange.request_id,
-                listener=exchange.listener,
-                provider=exchange.provider,
-                model=exchange.model,
-                status=exchange.status,
-                stream=exchange.stream,
-                attempts=exchange.attempts,
-                latency_ms=round(exchange.latency_s * 1000, 3),
-                input_tokens=exchange.input_tokens,
-                output_tokens=exchange.output_tokens,
-            )
 
     async def aclose_retired(self) -> None:
         for conn in self.retired:
