@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ..dialects import DIALECT_NAMES
+from ..dialects import PROVIDER_DIALECT_NAMES
 from ..dialects.guess import guess_dialect
 from ..errors import ConfigError, GatewayError
 from .common import config_dir_of, data_dir_of
@@ -138,12 +138,14 @@ def _pick_listener(config: Config, wanted: str | None, body: dict[str, Any]) -> 
     if by_id is not None:
         dialect = guess_dialect(body) if by_id.type == "both" else by_id.type
         return by_id.id, dialect
-    if wanted in DIALECT_NAMES:
+    if wanted in PROVIDER_DIALECT_NAMES:
         for listener in config.listeners:
             if listener.type == wanted:
                 return listener.id, wanted
         return wanted, wanted
-    known = ", ".join([*DIALECT_NAMES, *(lst.id for lst in config.listeners if lst.id not in DIALECT_NAMES)])
+    known = ", ".join(
+        [*PROVIDER_DIALECT_NAMES, *(lst.id for lst in config.listeners if lst.id not in PROVIDER_DIALECT_NAMES)]
+    )
     raise ConfigError("--listener", "", f"unknown listener {wanted!r} (one of {known})")
 
 

@@ -1,8 +1,11 @@
-"""What every dialect provides: the interface the server pipeline calls.
+"""What dialects provide: the interfaces the server pipeline, egress and tenancy call.
 
-A dialect converts between its wire format and the normalized model (lunaroute.model), in
-both directions, for requests, non-streaming responses, streams and errors. Same-dialect
-routes do not need it (the pipeline relays bytes); `build_*` still round-trip for them.
+A dialect converts between its wire format and the normalized model (lunaroute.model). A
+client dialect (`ClientDialect`) parses requests and writes answers, streams and errors; a
+provider dialect (`ProviderDialect`) writes requests and reads answers, streams and errors.
+OpenAI Chat Completions and Anthropic Messages are both (`Dialect`); the Responses API is a
+client dialect only: no provider is called with it. Same-dialect routes do not translate
+(the pipeline relays bytes); `build_*` still round-trip for them.
 """
 
 from __future__ import annotations
@@ -99,17 +102,56 @@ class StreamEncoderEnding:
         return self._stream_error(err)
 
 
-class Dialect(Protocol):
-    """Everything about one wire format. The server, egress and tenancy read a dialect only
-    through this interface; adding a dialect is a new package and a line in the registry
-    (`dialects/__init__.py`)."""
+class ClientDialect(Protocol):
+    """What the server needs of the dialect a client speaks: where it is served, who may
+    call it, and its requests, answers, streams and errors in and out of the normalized
+    model. A client-only dialect (no provider speaks it) implements just this; its requests
+    are always translated."""
 
     name: str
-    # --- ingress: where it is served and who may call it
-    chat_path: str  # also the path its providers are called on
-    token_count_path: str | None  # a token-counting endpoint, when the dialect has one
+    chat_path: str  # the endpoint a listener serves it on
     ingress_scope: str  # the client-key scope a caller needs
     credential_hint: str  # how a client sends its key, for the 401 message
+
+    def client_credential(self, headers: Mapping[str, str]) -> str | None:
+        """The credential a client of this dialect sent (its LunaRoute key, or its own
+        provider key in local mode)."""
+        ...
+
+    def validate_light(self, data: dict[str, Any]) -> tuple[str, bool]:
+        """(model, stream) after the checks every request gets, passthrough included."""
+        ...
+
+    def patch_system(self, data: dict[str, Any], prepend: str | None, append: str | None, replace: str | None) -> None:
+        """Edit the system prompt of a parsed request in this dialect's shape (a prompts.json
+        patch, before routing): `replace` it, then put `prepend` before it and `append` after.
+        Values are replaced, never edited in place, so a shallow copy of `data` keeps the
+        client's request intact. Raises InvalidRequestError when the prompt's shape is not
+        one the dialect allows."""
+        ...
+
+    def parse_request(self, data: dict[str, Any]) -> NormalizedRequest: ...
+
+    def build_response(self, resp: NormalizedResponse, *, model: str, request: NormalizedRequest) -> dict[str, Any]: ...
+
+    def stream_encoder(self, *, model: str, request: NormalizedRequest) -> StreamEncoder: ...
+
+    def error_body(self, err: GatewayError) -> bytes: ...
+
+    def stream_error(self, err: GatewayError) -> bytes:
+        """An in-stream error event in this dialect, for a stream that has no encoder
+        (a same-dialect stream relayed as is)."""
+        ...
+
+
+class ProviderDialect(Protocol):
+    """What egress, bypass and the relay need of the dialect a provider speaks: how it is
+    called, what passes through on a same-dialect route, and its answers, streams and
+    errors read into the normalized model."""
+
+    name: str
+    chat_path: str  # the path its providers are called on
+    token_count_path: str | None  # a token-counting endpoint, when the dialect has one
     pass_headers: tuple[str, ...]  # client headers carried upstream verbatim
     # Client header families carried upstream on same-dialect routes only (SDK telemetry
     # such as `x-stainless-*`: it describes the client's SDK, which a translated route is not).
@@ -119,21 +161,12 @@ class Dialect(Protocol):
     own_paths: tuple[str, ...]  # path roots no other dialect has (`/v1/embeddings` covers `/v1/embeddings/...`)
     marker_headers: tuple[str, ...]  # request headers only this dialect's clients send
 
-    def client_credential(self, headers: Mapping[str, str]) -> str | None:
-        """The credential a client of this dialect sent (its LunaRoute key, or its own
-        provider key in local mode)."""
-        ...
-
     def auth_header(self, key: str) -> tuple[str, str]:
         """How a provider key of this dialect goes upstream."""
         ...
 
     def default_headers(self, provider: ProviderConfig) -> tuple[tuple[str, str], ...]:
         """Headers its providers need when the client did not send them."""
-        ...
-
-    def validate_light(self, data: dict[str, Any]) -> tuple[str, bool]:
-        """(model, stream) after the checks every request gets, passthrough included."""
         ...
 
     def passthrough_body(self, body: bytes, data: dict[str, Any], stream: bool) -> tuple[bytes, bool]:
@@ -158,44 +191,28 @@ class Dialect(Protocol):
         """`GET /v1/models` in this dialect's shape, from {model id: provider}."""
         ...
 
-    def patch_system(self, data: dict[str, Any], prepend: str | None, append: str | None, replace: str | None) -> None:
-        """Edit the system prompt of a parsed request in this dialect's shape (a prompts.json
-        patch, before routing): `replace` it, then put `prepend` before it and `append` after.
-        Values are replaced, never edited in place, so a shallow copy of `data` keeps the
-        client's request intact. Raises InvalidRequestError when the prompt's shape is not
-        one the dialect allows."""
-        ...
-
-    # --- bodies: to and from the normalized model
-
-    def parse_request(self, data: dict[str, Any]) -> NormalizedRequest: ...
-
     def build_request(
         self, req: NormalizedRequest, *, model: str, stream: bool, options: TargetOptions
     ) -> dict[str, Any]: ...
 
     def parse_response(self, data: dict[str, Any]) -> NormalizedResponse: ...
 
-    def build_response(self, resp: NormalizedResponse, *, model: str, request: NormalizedRequest) -> dict[str, Any]: ...
-
     def stream_decoder(self) -> StreamDecoder: ...
-
-    def stream_encoder(self, *, model: str, request: NormalizedRequest) -> StreamEncoder: ...
-
-    def error_body(self, err: GatewayError) -> bytes: ...
 
     def parse_upstream_error(self, status: int, body: bytes) -> GatewayError: ...
 
     def usage(self, data: dict[str, Any]) -> tuple[int, int]: ...
 
-    def stream_error(self, err: GatewayError) -> bytes:
-        """An in-stream error event in this dialect, for a stream that has no encoder
-        (a same-dialect stream relayed as is)."""
-        ...
+
+class Dialect(ClientDialect, ProviderDialect, Protocol):
+    """A dialect both clients and providers speak (OpenAI Chat Completions, Anthropic
+    Messages): same-dialect routes relay its bytes. The server, egress and tenancy read a
+    dialect only through these interfaces; adding a dialect is a new package and a line in
+    the registry (`dialects/__init__.py`)."""
 
 
-# What PackageDialect needs of each module of a dialect package (checked where a dialect
-# names its modules).
+# What the package dialects need of each module of a dialect package (checked where a
+# dialect names its modules).
 class RequestModule(Protocol):
     def parse_request(self, data: dict[str, Any]) -> NormalizedRequest: ...
 
@@ -206,20 +223,26 @@ class BuildModule(Protocol):
     ) -> dict[str, Any]: ...
 
 
-class ResponseModule(Protocol):
-    def parse_response(self, data: dict[str, Any]) -> NormalizedResponse: ...
+class AnswerModule(Protocol):
+    """The client side of `response.py`: normalized answers written in the dialect."""
 
     def build_response(self, resp: NormalizedResponse, *, model: str, request: NormalizedRequest) -> dict[str, Any]: ...
+
+
+class ResponseModule(AnswerModule, Protocol):
+    def parse_response(self, data: dict[str, Any]) -> NormalizedResponse: ...
 
     def usage_of(self, data: dict[str, Any]) -> tuple[int, int]: ...
 
 
-class ErrorsModule(Protocol):
+class ClientErrorsModule(Protocol):
     def error_body(self, err: GatewayError) -> bytes: ...
 
-    def parse_upstream_error(self, status: int, body: bytes) -> GatewayError: ...
-
     def stream_error(self, err: GatewayError) -> bytes: ...
+
+
+class ErrorsModule(ClientErrorsModule, Protocol):
+    def parse_upstream_error(self, status: int, body: bytes) -> GatewayError: ...
 
 
 class StreamEncoderClass(Protocol):
@@ -228,22 +251,41 @@ class StreamEncoderClass(Protocol):
     def __call__(self, *, model: str, request: NormalizedRequest) -> StreamEncoder: ...
 
 
-class PackageDialect:
-    """A dialect assembled from the modules of its package (request, request_build,
-    response, errors, stream decoder/encoder): the delegation written once for all dialects.
-    A dialect package subclasses it together with its wire class (`wire.py`) and names its
-    modules and stream classes."""
+class ClientPackageDialect:
+    """A client dialect assembled from the modules of its package (request, response,
+    errors, stream encoder): the delegation written once for all dialects. A dialect
+    package subclasses it (or PackageDialect) together with its wire class (`wire.py`)."""
 
     name: str
     request_module: RequestModule
-    build_module: BuildModule
-    response_module: ResponseModule
-    errors_module: ErrorsModule
-    decoder_class: type[StreamDecoder]
+    response_module: AnswerModule
+    errors_module: ClientErrorsModule
     encoder_class: StreamEncoderClass
 
     def parse_request(self, data: dict[str, Any]) -> NormalizedRequest:
         return self.request_module.parse_request(data)
+
+    def build_response(self, resp: NormalizedResponse, *, model: str, request: NormalizedRequest) -> dict[str, Any]:
+        return self.response_module.build_response(resp, model=model, request=request)
+
+    def stream_encoder(self, *, model: str, request: NormalizedRequest) -> StreamEncoder:
+        return self.encoder_class(model=model, request=request)
+
+    def error_body(self, err: GatewayError) -> bytes:
+        return self.errors_module.error_body(err)
+
+    def stream_error(self, err: GatewayError) -> bytes:
+        return self.errors_module.stream_error(err)
+
+
+class PackageDialect(ClientPackageDialect):
+    """A dialect clients and providers speak, assembled from its package: the client side,
+    plus request_build, the reading side of response and errors, and the stream decoder."""
+
+    build_module: BuildModule
+    response_module: ResponseModule
+    errors_module: ErrorsModule
+    decoder_class: type[StreamDecoder]
 
     def build_request(
         self, req: NormalizedRequest, *, model: str, stream: bool, options: TargetOptions
@@ -253,26 +295,14 @@ class PackageDialect:
     def parse_response(self, data: dict[str, Any]) -> NormalizedResponse:
         return self.response_module.parse_response(data)
 
-    def build_response(self, resp: NormalizedResponse, *, model: str, request: NormalizedRequest) -> dict[str, Any]:
-        return self.response_module.build_response(resp, model=model, request=request)
-
     def stream_decoder(self) -> StreamDecoder:
         return self.decoder_class()
-
-    def stream_encoder(self, *, model: str, request: NormalizedRequest) -> StreamEncoder:
-        return self.encoder_class(model=model, request=request)
-
-    def error_body(self, err: GatewayError) -> bytes:
-        return self.errors_module.error_body(err)
 
     def parse_upstream_error(self, status: int, body: bytes) -> GatewayError:
         return self.errors_module.parse_upstream_error(status, body)
 
     def usage(self, data: dict[str, Any]) -> tuple[int, int]:
         return self.response_module.usage_of(data)
-
-    def stream_error(self, err: GatewayError) -> bytes:
-        return self.errors_module.stream_error(err)
 
 
 # An event worth parsing for usage carries a usage *object*: OpenAI streams with

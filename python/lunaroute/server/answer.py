@@ -6,7 +6,7 @@ from typing import Any
 
 import orjson
 
-from ..dialects import Dialect, get_dialect
+from ..dialects import ClientDialect, get_dialect
 from ..egress.upstream import Served
 from ..errors import UpstreamError
 from ..model import NormalizedRequest
@@ -29,7 +29,7 @@ def relay_headers(upstream: list[tuple[str, str]]) -> list[tuple[str, str]]:
 def answer(
     proto: Any,
     served: Served,
-    client: Dialect,
+    client: ClientDialect,
     normalized: NormalizedRequest | None,
     resp_headers: list[tuple[str, str]],
     ex: Exchange,

@@ -16,7 +16,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from ..dialects import Dialect, get_dialect
+from ..dialects import ClientDialect, Dialect, get_dialect
 from ..egress.errors import TransportError, TransportTimeout
 from ..egress.upstream import Served
 from ..errors import GatewayError, UpstreamError, UpstreamTimeoutError
@@ -75,7 +75,7 @@ def _whole_events_end(buf: bytes) -> int:
 class StreamRelay:
     """Sends one streamed answer to the client; one per stream."""
 
-    __slots__ = ("transport", "ex", "t0", "ttft", "capture", "sent_any", "at_boundary", "usage")
+    __slots__ = ("transport", "ex", "t0", "ttft", "capture", "sent_any", "at_boundary", "usage", "encoder")
 
     def __init__(self, transport: Any, ex: Exchange, t0: float, ttft: Any, capture: list | None) -> None:
         self.transport = transport
@@ -86,6 +86,7 @@ class StreamRelay:
         self.sent_any = False
         self.at_boundary = True  # the bytes sent so far end between two events
         self.usage = [0, 0]
+        self.encoder: Any = None  # a translated stream's encoder: its error event knows the stream
 
     async def send(self, data: bytes) -> None:
         try:
@@ -159,7 +160,7 @@ class StreamRelay:
         self,
         served: Served,
         upstream: Dialect,
-        client: Dialect,
+        client: ClientDialect,
         normalized: NormalizedRequest | None,
         transform: Any = None,
     ) -> Any:
@@ -169,7 +170,7 @@ class StreamRelay:
         stream_usage = upstream.stream_usage
         usage = self.usage
         decoder = upstream.stream_decoder()
-        encoder = client.stream_encoder(model=served.up_model, request=normalized)
+        encoder = self.encoder = client.stream_encoder(model=served.up_model, request=normalized)
         chunk = served.first_chunk
         assert chunk is not None
         # A recorded stream keeps the events as the model gave them (PII tokens, never the
@@ -232,7 +233,7 @@ def _stream_failure(cause: BaseException) -> GatewayError:
 async def relay_stream(
     proto: Any,
     served: Served,
-    client: Dialect,
+    client: ClientDialect,
     normalized: NormalizedRequest | None,
     resp_headers: list[tuple[str, str]],
     ex: Exchange,
@@ -288,7 +289,7 @@ async def relay_stream(
         err = UpstreamError("the stream could not be relayed")
         ex.status = err.status
         ex.error = err.message
-        await relay.end_with_error(client.stream_error(err))
+        await relay.end_with_error(relay.encoder.error(err) if relay.encoder is not None else client.stream_error(err))
     except BaseException:
         up.close(abort=True)
         raise

@@ -18,7 +18,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from ..config.schema import ApiKey
-from ..dialects.base import Dialect
+from ..dialects.base import ClientDialect
 from ..errors import AuthenticationError, PermissionDeniedError
 
 _NEG_CACHE = 4096
@@ -63,7 +63,7 @@ class Authenticator:
                 continue
         return None
 
-    async def authenticate(self, headers: Mapping[str, str], dialect: Dialect) -> ApiKey:
+    async def authenticate(self, headers: Mapping[str, str], dialect: ClientDialect) -> ApiKey:
         """The ApiKey of the caller, or raises 401/403 in the contract's terms."""
         cred = dialect.client_credential(headers)
         if cred is None:
@@ -87,7 +87,7 @@ class Authenticator:
             raise PermissionDeniedError("this key has expired")
         return key
 
-    def upstream_credential(self, headers: Mapping[str, str], dialect: Dialect, key: ApiKey | None) -> str | None:
+    def upstream_credential(self, headers: Mapping[str, str], dialect: ClientDialect, key: ApiKey | None) -> str | None:
         """The client's own provider key, passed upstream when the provider has none
         configured. Never a LunaRoute key: with client keys on, the credential that
         authenticated stays here, and only a second, provider credential (e.g. `x-api-key`
