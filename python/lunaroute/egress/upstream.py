@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from ..dialects import Dialect, get_dialect
+from ..dialects import ClientDialect, get_dialect
 from ..dialects.splice import replace_model
 from ..errors import UpstreamFailure
 from ..model import NormalizedRequest
@@ -48,7 +48,7 @@ class UpstreamCall:
 
     def __init__(
         self,
-        dialect: Dialect,
+        dialect: ClientDialect,
         body: bytes,
         data: dict[str, Any],
         model: str,
@@ -115,11 +115,10 @@ class Upstream:
         """The request body for provider `prov`, and whether its stream drops usage-only
         events. Same dialect: the client's bytes with only the model spliced (and what the
         dialect adds for accounting). Otherwise: translated from the normalized request."""
-        client = call.dialect
-        if prov.dialect == client.name:
-            body = call.body if up_model == call.model else replace_model(call.body, up_model)
-            return client.passthrough_body(body, call.data, call.stream)
         target = get_dialect(prov.dialect)
+        if prov.dialect == call.dialect.name:  # the client speaks the provider's dialect
+            body = call.body if up_model == call.model else replace_model(call.body, up_model)
+            return target.passthrough_body(body, call.data, call.stream)
         assert call.normalized is not None  # parsed up front whenever a target needs it
         built = target.build_request(
             call.normalized, model=up_model, stream=call.stream, options=target.target_options(prov)
