@@ -11,10 +11,11 @@ import itertools
 import logging
 import os
 import time
+from collections.abc import Sequence
 
 from ..dialects import LISTENER_DIALECTS, ClientDialect, Dialect, client_dialect, get_dialect, is_provider_dialect
 from ..errors import GatewayError, InvalidRequestError, NotFoundError, RequestTooLargeError
-from ..observability.logs import log_event
+from ..observability.logs import log_access, request_id_var
 from .bypass import Bypass
 from .disconnect import DisconnectWatcher
 from .models_endpoint import count_tokens, list_models
@@ -80,6 +81,7 @@ class ListenerApp:
             return
         t0 = perf()
         rid = new_request_id()
+        rid_token = request_id_var.set(rid)  # every log line of this request names it
         path = scope.path
         dialect = self._dialect_for(path)
         server = self.server
@@ -88,12 +90,19 @@ class ListenerApp:
         inflight = metrics.inflight  # the one count of requests in flight (drain waits on it)
         inflight.value += 1
         watch = 0
+        tracing = state.tracing
+        trace = None if tracing is None else tracing.begin(scope.method, path, self.listener.id, rid, scope.headers, t0)
+        ex = None
+        status = 200
+        error = None
+        tried: Sequence[tuple[str, str | None, str]] = ()
+        bypassed = False
         try:
             if scope.method == "POST" and path in self.chat_paths:
                 body = await self._read_body(scope, proto)
                 watch = self.disconnects.watch(proto, asyncio.current_task())
-                await state.pipeline(self.listener, dialect.name).run(
-                    proto, scope.headers, body, rid, t0, scope.query_string
+                ex = await state.pipeline(self.listener, dialect.name).run(
+                    proto, scope.headers, body, rid, t0, scope.query_string, trace
                 )
             elif scope.method == "GET" and path == "/v1/models":
                 dialect = self._dialect_of(path, scope.headers)
@@ -110,14 +119,17 @@ class ListenerApp:
                 dialect = self._dialect_of(path, scope.headers)
                 if not (path.startswith(dialect.api_root) and state.config.bypasses(self.listener.id)):
                     raise NotFoundError(f"unknown endpoint {scope.method} {path}")
+                bypassed = True  # bypass.py answers its own errors and logs its own line
                 await self.bypass.serve(state, scope, proto, dialect, rid, t0)
         except GatewayError as err:
+            status, error, tried = err.status, err.kind, err.attempts
             self._error(proto, state, rid, dialect, err)
             metrics.request_done(self.listener.id, "", "", err.status)
         except asyncio.CancelledError:
-            log_event(log, logging.INFO, "client disconnected", request_id=rid)
+            status, error = 499, "client_disconnected"
             metrics.request_done(self.listener.id, "", "", 499)
         except Exception:
+            status, error = 500, "internal_error"
             log.exception("internal error serving %s", rid)
             self._error(proto, state, rid, dialect, GatewayError("internal gateway error"))
             metrics.request_done(self.listener.id, "", "", 500)
@@ -125,6 +137,44 @@ class ListenerApp:
             if watch:
                 self.disconnects.done(watch)
             inflight.value -= 1
+            if trace is not None:
+                if error is not None:
+                    trace.failed(status, error)
+                trace.end()
+            if not bypassed:
+                self._access(scope.method, path, status, error, tried, ex, t0)
+            request_id_var.reset(rid_token)
+
+    def _access(self, method: str, path: str, status: int, error: str | None, tried, ex, t0: float) -> None:
+        if ex is None:
+            sent = [a for a in tried if a[2] != "circuit_open"] or tried
+            provider, model = (sent[-1][0], sent[-1][1] or "") if sent else ("", "")
+            log_access(
+                method,
+                path,
+                self.listener.id,
+                status,
+                perf() - t0,
+                provider=provider,
+                model=model,
+                attempts=len(tried),
+                error=error,
+            )
+            return
+        log_access(
+            method,
+            path,
+            self.listener.id,
+            ex.status,
+            ex.latency_s,
+            provider=ex.provider,
+            model=ex.model,
+            attempts=ex.attempts,
+            input_tokens=ex.input_tokens,
+            output_tokens=ex.output_tokens,
+            stream=ex.stream,
+            error=None if ex.error is None else ("client_disconnected" if ex.status == 499 else "stream_failed"),
+        )
 
     async def _read_body(self, scope, proto) -> bytes:
         limit = self.max_body

@@ -79,6 +79,7 @@ def _granian_server(app, host: str, port: int, *, tls=None, backlog: int = 2048,
 
 
 RECORDER_CLOSE_TIMEOUT_S = 30.0
+TRACING_CLOSE_TIMEOUT_S = 5.0
 
 
 def breaker_shm_path(config) -> str:
@@ -302,8 +303,11 @@ class GatewayServer:
             await conn.aclose()
         self.state.breakers.close()
         if self.tracing is not None:
-            # Spans still queued go out now (bounded by the export timeout).
-            await asyncio.to_thread(self.tracing.shutdown)
+            # Spans still queued go out now, unless the collector does not answer.
+            try:
+                await asyncio.wait_for(asyncio.to_thread(self.tracing.shutdown), TRACING_CLOSE_TIMEOUT_S)
+            except TimeoutError:
+                log.warning("tracing: the collector did not take the last spans within %.0f s", TRACING_CLOSE_TIMEOUT_S)
         if self.limits is not None:
             await self.limits.aclose()
         if self.recorder is not None:
