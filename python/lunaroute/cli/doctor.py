@@ -77,18 +77,43 @@ def _kernel_lines() -> tuple[list[str], bool]:
         from .. import kernels
     except ImportError as exc:
         return [f"kernels: ERROR {' '.join(str(exc).split())}"], False
+    from ..kernels import _simd
+
     lines = ["kernels:"]
-    forced = [f"{k}={os.environ[k]}" for k in ("LUNAROUTE_BACKEND", "LUNAROUTE_NATIVE") if k in os.environ]
+    forced = [f"{k}={os.environ[k]}" for k in ("LUNAROUTE_BACKEND", "LUNAROUTE_NATIVE", _simd.ENV) if k in os.environ]
     if forced:
         lines[0] = f"kernels ({', '.join(forced)}):"
-    for kernel, backend in kernels.backends().items():
-        lines.append(f"  {kernel:<8} {backend}")
-    lines.append(f"cython modules: {_cython_line(list(kernels.KERNELS))}")
     try:
-        lines.append(f"simd level: {kernels.simd_level()}")
-    except Exception as exc:
-        lines.append(f"simd level: unknown ({exc})")
+        level = str(kernels.simd_level())
+    except Exception as exc:  # a broken extension is exactly what doctor must report
+        level = f"unknown ({exc})"
+    for kernel, backend in kernels.backends().items():
+        lines.append(f"  {kernel:<8} {_tier(kernel, backend, level)}".rstrip())
+    lines.append(f"cython modules: {_cython_line(list(kernels.KERNELS))}")
+    lines.append(f"simd level: {_simd_line(level, kernels.backend_of('scan'))}")
     return lines, True
+
+
+def _tier(kernel: str, backend: str, level: str) -> str:
+    """A kernel's tier, with the vector level its Rust code runs and a fallback marked as such."""
+    from ..kernels import _simd
+
+    if backend == "rust":
+        return f"{backend:<7} simd {level}" if kernel in _simd.SIMD_KERNELS else backend
+    forced = os.environ.get("LUNAROUTE_BACKEND") or os.environ.get("LUNAROUTE_NATIVE") == "0"
+    return backend if forced else f"{backend:<7} (fallback: the Rust tier did not load, see above)"
+
+
+def _simd_line(level: str, scan_backend: str) -> str:
+    from ..kernels import _simd
+
+    cpu = ", ".join(_simd.cpu_levels())
+    why = _simd.mismatch(level, scan_backend)
+    if why is not None:
+        return f"{level} ({why})"
+    if _simd.requested() is not None:
+        return f"{level} (forced by {_simd.ENV}={_simd.requested()}; this CPU runs {cpu})"
+    return f"{level} (this CPU runs {cpu}; {_simd.ENV}=<level> forces a lower one)"
 
 
 def _config_line(config_dir: Path, data_dir: Path | None) -> tuple[str, int]:

@@ -104,6 +104,17 @@ def _select() -> dict[str, tuple[str, ModuleType]]:
 _CHOSEN = _select()
 
 
+def _check_simd_request() -> None:
+    from ._simd import mismatch
+
+    why = mismatch(_CHOSEN["scan"][1].simd_level(), _CHOSEN["scan"][0])
+    if why is not None:
+        _warn_once(why)
+
+
+_check_simd_request()
+
+
 def backend_of(kernel: str) -> str:
     """The backend ('rust', 'cython' or 'python') serving `kernel`."""
     return _CHOSEN[kernel][0]
