@@ -13,7 +13,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from lunaroute.dialects import TargetOptions, get_dialect
+from lunaroute.dialects import TargetOptions, client_dialect, get_dialect
 from lunaroute.errors import GatewayError
 
 from .helpers import case_dirs, decoded_events, load_json, parse_sse, strip_keys, upstream_validator
@@ -23,7 +23,7 @@ CASES = case_dirs()
 
 def _setup(case_dir: Path):
     case = load_json(case_dir / "case.json")
-    client = get_dialect(case["client_dialect"])
+    client = client_dialect(case["client_dialect"])
     provider = get_dialect(case["provider_dialect"])
     req = client.parse_request(load_json(case_dir / "client_request.json"))
     return case, client, provider, req
@@ -62,8 +62,9 @@ def test_upstream_request(case_dir: Path) -> None:
         assert err.param == spec["param"]
         body = orjson.loads(_client.error_body(err))
         expected_body = spec["client_body"]
-        got = body["error"] if "error" in expected_body and case["client_dialect"] == "openai" else body
-        want = expected_body["error"] if case["client_dialect"] == "openai" else expected_body
+        openai_shape = case["client_dialect"] in ("openai", "responses")
+        got = body["error"] if "error" in expected_body and openai_shape else body
+        want = expected_body["error"] if openai_shape else expected_body
         for key, value in want.items():
             assert got[key] == value, key
         return
@@ -114,6 +115,11 @@ def _sdk_accepts_response(dialect: str, body: dict) -> None:
 
         parsed = ChatCompletion.model_validate(body)
         assert parsed.choices[0].message.role == "assistant"
+    elif dialect == "responses":
+        from openai.types.responses import Response
+
+        response = Response.model_validate(body)
+        assert response.object == "response" and response.output
     else:
         from anthropic.types import Message
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lunaroute.dialects import get_dialect
+from lunaroute.dialects import client_dialect, get_dialect
 from lunaroute.kernels import SseFramer
 
 from .helpers import case_dirs, decoded_events, load_json, strip_keys
@@ -18,7 +18,7 @@ STREAM_CASES = [d for d in case_dirs() if (d / "upstream_stream.sse").exists()]
 
 def _translate(case_dir: Path, cuts: list[int]) -> bytes:
     case = load_json(case_dir / "case.json")
-    client, provider = get_dialect(case["client_dialect"]), get_dialect(case["provider_dialect"])
+    client, provider = client_dialect(case["client_dialect"]), get_dialect(case["provider_dialect"])
     req = client.parse_request(load_json(case_dir / "client_request.json"))
     raw = (case_dir / "upstream_stream.sse").read_bytes()
     framer, decoder = SseFramer(), provider.stream_decoder()

@@ -45,11 +45,14 @@ def incomplete_reason(stop_reason: str | None) -> str | None:
 
 
 def usage_json(usage: Usage) -> dict[str, Any]:
-    """Responses `usage`: input_tokens is the whole prompt, cache reads included (as
-    OpenAI counts it); reasoning tokens are part of output_tokens."""
+    """Responses `usage`: input_tokens is the whole prompt, cache reads and writes included
+    (as OpenAI counts it); reasoning tokens are part of output_tokens."""
     return {
         "input_tokens": usage.input_tokens,
-        "input_tokens_details": {"cached_tokens": usage.cache_read_tokens},
+        "input_tokens_details": {
+            "cached_tokens": usage.cache_read_tokens,
+            "cache_write_tokens": usage.cache_creation_tokens,
+        },
         "output_tokens": usage.output_tokens,
         "output_tokens_details": {"reasoning_tokens": usage.reasoning_tokens or 0},
         "total_tokens": usage.input_tokens + usage.output_tokens,
