@@ -22,6 +22,9 @@ def bind_addresses(config) -> list[tuple[str, int, str]]:
     obs = config.observability
     if obs.metrics_enabled:
         out.append((obs.metrics_host, obs.metrics_port, "metrics listener"))
+    ui = getattr(config, "ui", None)
+    if ui is not None and ui.enabled:
+        out.append((ui.host, ui.port, "web UI listener"))
     return out
 
 

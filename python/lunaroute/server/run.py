@@ -134,6 +134,11 @@ class GatewayServer:
         )
         self._servers: list = []
         self._stop = asyncio.Event()
+        # What the web UI's config page shows: when the config in force was loaded, and the
+        # last reload that was rejected (time, one-line error).
+        self.config_loaded_at = time.time()
+        self.last_reload_error: tuple[float, str] | None = None
+        self._ui = None
         self._watcher = None
         self._health = None
         self._snapshots = None
@@ -208,6 +213,7 @@ class GatewayServer:
         if self._health is not None:
             self._health.use_registry(breakers)
         self.config = config
+        self.config_loaded_at = time.time()
         log.info("config reloaded", extra={"fields": {"providers": len(config.providers), "rules": len(config.routes)}})
         if new_state.retired:
             # Requests that started on the old state may still use retired connectors.
@@ -218,6 +224,7 @@ class GatewayServer:
         del old
 
     def _reload_failed(self, err) -> None:
+        self.last_reload_error = (time.time(), str(err))
         log.error("config reload rejected; keeping the last good config", extra={"fields": {"error": str(err)}})
 
     # -------------------------------------------------------------- lifecycle
@@ -244,6 +251,8 @@ class GatewayServer:
         obs = cfg.observability
         if self.serve_ops and obs.metrics_enabled:
             self._servers.append(_granian_server(OpsApp(self), obs.metrics_host, obs.metrics_port))
+        if self.serve_ops and cfg.ui.enabled:
+            self._servers.append(self._ui_server())
         tasks = [loop.create_task(s.serve()) for s in self._servers]
         if self.serve_clients:
             await self._warmup()
@@ -269,6 +278,7 @@ class GatewayServer:
                     "metrics": f"{obs.metrics_host}:{obs.metrics_port}"
                     if self.serve_ops and obs.metrics_enabled
                     else None,
+                    "ui": f"{cfg.ui.host}:{cfg.ui.port}" if self.serve_ops and cfg.ui.enabled else None,
                     "pid": os.getpid(),
                 }
             },
@@ -354,7 +364,17 @@ class GatewayServer:
         self._health = HealthMonitor(self.state.breakers, probe=probe, intervals_ms=intervals)
         await self._health.start()
 
+    def _ui_server(self):
+        """The web UI's listener (docs/UI.md), beside the metrics listener."""
+        from ..ui import UiApp
+
+        self._ui = UiApp(self)
+        ui = self.config.ui
+        return _granian_server(self._ui, ui.host, ui.port)
+
     async def _stop_background(self) -> None:
+        if self._ui is not None:
+            await self._ui.aclose()
         if self._snapshots is not None:
             self._snapshots.stop()
         if self._watcher is not None:
