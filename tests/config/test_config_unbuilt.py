@@ -59,18 +59,6 @@ def _keys(**fields: Any) -> Callable[[Path], None]:
 
 # The table's field → (an edit turning it on, the file and field the warning must name).
 TURN_ON: dict[str, tuple[Callable[[Path], None], str]] = {
-    "observability.tracing.enabled": (
-        _server(observability={"tracing": {"enabled": True}}),
-        "server.yaml: observability.tracing.enabled",
-    ),
-    "observability.tracing.endpoint": (
-        _server(observability={"tracing": {"endpoint": "http://127.0.0.1:4317"}}),
-        "server.yaml: observability.tracing.endpoint",
-    ),
-    "observability.tracing.sample_rate": (
-        _server(observability={"tracing": {"sample_rate": 0.5}}),
-        "server.yaml: observability.tracing.sample_rate",
-    ),
     "performance.buffer_pool_size": (
         _server(performance={"buffer_pool_size": 2000}),
         "server.yaml: performance.buffer_pool_size",

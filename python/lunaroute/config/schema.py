@@ -187,7 +187,7 @@ class ObservabilityConfig:
     tracing_endpoint: str | None = None
     sample_rate: float = 0.1
     log_level: str = "info"
-    log_format: Literal["json", "text"] = "json"
+    log_format: Literal["auto", "json", "text"] = "auto"  # auto: text on a terminal, else JSON lines
 
 
 @dataclass(frozen=True, slots=True)

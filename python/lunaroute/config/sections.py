@@ -28,7 +28,7 @@ PII_MODES = ("mask", "remove", "partial", "tokenize")
 COMPRESSIONS = ("zstd", "lz4", "none")
 FSYNC_POLICIES = ("always", "batch", "never")
 QUEUE_FULL_POLICIES = ("drop", "spill")
-LOG_FORMATS = ("json", "text")
+LOG_FORMATS = ("auto", "json", "text")
 SESSION_KEY_BYTES = 32
 _CUSTOM_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 
@@ -194,16 +194,19 @@ def parse_observability(doc: Obj) -> ObservabilityConfig:
     tracing = sec.obj("tracing")
     tracing_enabled = tracing.bool("enabled", False)
     endpoint = tracing.str("endpoint", None)
-    if endpoint is not None and urlsplit(endpoint).scheme not in ("http", "https", "grpc"):
-        raise tracing.error("endpoint", f"expected an http(s):// URL, got {describe(endpoint)}")
+    # Spans go out as OTLP over HTTP (protobuf): a collector's OTLP/HTTP receiver, port 4318.
+    if endpoint is not None and urlsplit(endpoint).scheme not in ("http", "https"):
+        raise tracing.error(
+            "endpoint", f"expected the http(s):// URL of an OTLP/HTTP collector, got {describe(endpoint)}"
+        )
     if tracing_enabled and endpoint is None:
-        endpoint = "http://localhost:4317"
+        endpoint = "http://localhost:4318"
     sample_rate = tracing.num("sample_rate", 0.1, min=0.0, max=1.0)
     tracing.finish()
 
     logging_sec = sec.obj("logging")
     level = logging_sec.str("level", "info", choices=LOG_LEVELS)
-    log_format = logging_sec.str("format", "json", choices=LOG_FORMATS)
+    log_format = logging_sec.str("format", "auto", choices=LOG_FORMATS)
     logging_sec.finish()
     sec.finish()
     return ObservabilityConfig(

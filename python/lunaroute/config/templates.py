@@ -70,7 +70,7 @@ providers:
       reset_timeout_ms: 30000
       half_open_requests: 3
 
-# Not built yet: the redis state backend, tracing and the performance
+# Not built yet: the redis state backend and the performance
 # section. Their fields are accepted and validated, a file that turns one on gets a warning at
 # start-up, and they do nothing. docs/CONFIG.md lists them.
 
@@ -111,13 +111,13 @@ observability:
   metrics:
     enabled: true
     bind: 127.0.0.1:9090        # GET /metrics, /healthz, /readyz
-  # tracing:                    # not built yet: accepted, warns, does nothing
-  #   enabled: false
-  #   endpoint: http://localhost:4317
+  # tracing:                    # OpenTelemetry spans over OTLP/HTTP (docs/OBSERVABILITY.md)
+  #   enabled: true
+  #   endpoint: http://localhost:4318
   #   sample_rate: 0.1
   logging:
     level: info                 # debug, info, warning, error, critical
-    format: json                # json or text
+    format: auto                # auto (text on a terminal, else json), json or text
 
 # performance:                  # not built yet: accepted, warns, does nothing
 #   buffer_pool_size: 1000

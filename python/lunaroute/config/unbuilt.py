@@ -4,7 +4,7 @@ Each is parsed and validated like any other field, so a config written for the f
 set (CONTRACT §3, the spec's examples) loads unchanged, but nothing that serves requests acts
 on it. A file
 that asks for one (sets it to anything but its inert value) gets one warning per field at
-load time, so nobody believes their traces are exported when they are not.
+load time, so nobody believes a setting works when it does not.
 
 When a feature lands, delete its rows here and its "not built yet" marks in docs/CONFIG.md,
 docs/ROUTING.md and the `init` template.
@@ -35,9 +35,6 @@ class Unbuilt:
 
 
 UNBUILT: tuple[Unbuilt, ...] = (
-    Unbuilt("server", "observability.tracing.enabled", "OpenTelemetry tracing", False),
-    Unbuilt("server", "observability.tracing.endpoint", "OpenTelemetry tracing", None),
-    Unbuilt("server", "observability.tracing.sample_rate", "OpenTelemetry tracing", 0.1),
     Unbuilt("server", "performance.buffer_pool_size", "performance tuning", 1000),
     Unbuilt("server", "performance.buffer_size_kb", "performance tuning", 64),
     Unbuilt("server", "performance.stream_flush_interval_ms", "stream chunk coalescing", 0),
