@@ -233,6 +233,131 @@ def openai_chunk(base: dict[str, Any], delta: dict[str, Any], finish: str | None
     return b"data: " + json.dumps(body).encode() + b"\n\n"
 
 
+def seed_claude_conversation(data_dir: Path, conversation_id: str, *, now: float | None = None) -> list[str]:
+    """Three streamed turns of a Claude-Code-style conversation (thinking, a Write tool call,
+    its result, the answer), recorded the way the recorder records them; returns their ids."""
+    now = time.time() if now is None else now
+    root = Path(data_dir) / "sessions"
+    store = FileSessionStore(root, Codec("zstd", 1), fsync="never")
+    store.ensure_root()
+    index = SessionIndex(root / INDEX_NAME)
+    system = [{"type": "text", "text": "You are Claude Code, a coding assistant."}]
+    tools = [{"name": "Write", "description": "Write a file", "input_schema": {"type": "object"}}]
+    user = {"role": "user", "content": [{"type": "text", "text": "Create hello.py that prints hello"}]}
+    call = {
+        "role": "assistant",
+        "content": [
+            {"type": "thinking", "thinking": "The user wants a file; I will call Write.", "signature": "sig"},
+            {"type": "tool_use", "id": "toolu_01Write", "name": "Write", "input": {"file_path": "hello.py"}},
+        ],
+    }
+    result = {
+        "role": "user",
+        "content": [{"type": "tool_result", "tool_use_id": "toolu_01Write", "content": "File created successfully"}],
+    }
+    histories = [[user], [user, call, result], [user, call, result, {"role": "assistant", "content": "Done."}, user]]
+    answers = [
+        [("thinking", "The user wants a file; I will call Write."), ("tool_use", "Write", '{"file_path": "hello.py"}')],
+        [("text", "I created hello.py; it prints hello.")],
+        [("text", "hello.py already exists.")],
+    ]
+    ids = []
+    rows = []
+    try:
+        for turn, (history, answer) in enumerate(zip(histories, answers)):
+            ts = now - 300 + turn * 60
+            request = {
+                "model": "claude-sonnet-4-5",
+                "max_tokens": 4096,
+                "stream": True,
+                "system": system,
+                "tools": tools,
+                "messages": history,
+                "metadata": {"user_id": f"user_abc_account_0000_session_{conversation_id}"},
+            }
+            cap = Captured(
+                id=f"sess_{int(ts * 1e9):x}cc{turn:010x}",
+                timestamp=ts,
+                meta={
+                    "request_id": f"req_cc{turn}",
+                    "listener": "anthropic",
+                    "dialect": "anthropic",
+                    "request_model": "claude-sonnet-4-5",
+                    "provider": "up-anthropic",
+                    "model": "claude-sonnet-4-5",
+                    "stream": True,
+                    "attempts": 1,
+                    "key_id": "key_alpha",
+                    "tenant": "acme",
+                    "status": 200,
+                    "latency_s": 1.2,
+                    "ttft_s": 0.4,
+                    "input_tokens": 1200 + turn * 300,
+                    "output_tokens": 80,
+                    "cost_cents": 0.48,
+                },
+                fallbacks=[],
+                request_body=json.dumps(request).encode(),
+                response_body=None,
+                chunks=_claude_stream(turn, answer),
+            )
+            built = build_session(cap)
+            relative = store.relative_path(built.id, built.timestamp)
+            size = store.write(relative, built.document, built.stream_lines)
+            rows.append(index_row(built.row_values, relative, size))
+            ids.append(built.id)
+        index.insert(rows)
+    finally:
+        index.close()
+    return ids
+
+
+def _claude_stream(turn: int, blocks: list[tuple[str, ...]]) -> list[tuple[float, bytes]]:
+    events = [
+        anthropic_event(
+            "message_start",
+            {
+                "type": "message_start",
+                "message": {
+                    "id": f"msg_cc{turn}",
+                    "type": "message",
+                    "role": "assistant",
+                    "content": [],
+                    "model": "claude-sonnet-4-5",
+                    "stop_reason": None,
+                    "usage": {"input_tokens": 1200, "output_tokens": 1},
+                },
+            },
+        )
+    ]
+    stop = "end_turn"
+    for i, block in enumerate(blocks):
+        if block[0] == "thinking":
+            start = {"type": "thinking", "thinking": ""}
+            delta = {"type": "thinking_delta", "thinking": block[1]}
+        elif block[0] == "tool_use":
+            start = {"type": "tool_use", "id": "toolu_01Write", "name": block[1], "input": {}}
+            delta = {"type": "input_json_delta", "partial_json": block[2]}
+            stop = "tool_use"
+        else:
+            start = {"type": "text", "text": ""}
+            delta = {"type": "text_delta", "text": block[1]}
+        events.append(
+            anthropic_event("content_block_start", {"type": "content_block_start", "index": i, "content_block": start})
+        )
+        events.append(
+            anthropic_event("content_block_delta", {"type": "content_block_delta", "index": i, "delta": delta})
+        )
+        events.append(anthropic_event("content_block_stop", {"type": "content_block_stop", "index": i}))
+    events.append(
+        anthropic_event(
+            "message_delta", {"type": "message_delta", "delta": {"stop_reason": stop}, "usage": {"output_tokens": 80}}
+        )
+    )
+    events.append(anthropic_event("message_stop", {"type": "message_stop"}))
+    return [(0.4 + 0.05 * n, event) for n, event in enumerate(events)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="seed recorded sessions into a data directory")
     parser.add_argument("data_dir", type=Path)
