@@ -125,13 +125,13 @@ class Gateway:
     def metrics_url(self) -> str:
         return f"http://127.0.0.1:{self.metrics_port}"
 
-    def start(self, timeout: float = 20.0) -> Gateway:
+    def start(self, timeout: float = 20.0, log_level: str = "info") -> Gateway:
         env = dict(os.environ)
         env.update(self.env)
         self.log_path = self.root / "lunaroute.log"
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "lunaroute", "serve", "--config-dir", str(self.config_dir), "--log-level", "info"],
+            [sys.executable, "-m", "lunaroute", "serve", "--config-dir", str(self.config_dir), "--log-level", log_level],
             stdout=self._log,
             stderr=subprocess.STDOUT,
             env=env,

@@ -182,6 +182,7 @@ class GatewayServer:
 
     # -------------------------------------------------------------- reload
     def apply_config(self, config) -> None:
+        from ..observability.audit import audit_reload
         from ..observability.metrics import config_model_names
         from ..routing import BreakerRegistry
         from .state import GatewayState
@@ -208,13 +209,15 @@ class GatewayServer:
             tracing=self.tracing,
         )
         old = self.state
+        old_config = self.config
         self.state = new_state
         self.metrics.use_config_models(config_model_names(config.routes))
         if self._health is not None:
             self._health.use_registry(breakers)
         self.config = config
         self.config_loaded_at = time.time()
-        log.info("config reloaded", extra={"fields": {"providers": len(config.providers), "rules": len(config.routes)}})
+        if self.serve_ops:  # one process says it: the only one, or the supervisor
+            audit_reload(old_config, config)
         if new_state.retired:
             # Requests that started on the old state may still use retired connectors.
             asyncio.get_running_loop().call_later(
