@@ -17,7 +17,7 @@ from .. import kernels
 from ..errors import InvalidPatternError
 from . import builtin
 from .checks import is_word
-from .detect import merge, scan_many, scan_one
+from .detect import Gate, merge, scan_many, scan_one
 from .json_walk import text_slots
 from .modes import MODES, replacer
 from .patterns import PatternProblem, check_custom
@@ -72,6 +72,7 @@ class PiiEngine:
         if mode not in MODES:
             raise ValueError(f"unknown PII mode {mode!r} (one of {', '.join(MODES)})")
         self.scanners = tuple(scanners)
+        self.gate = Gate(self.scanners) if self.scanners else None
         self.mode = mode
         self.min_confidence = min_confidence
         self.priority = dict(builtin.PRIORITY if priority is None else priority)
@@ -123,7 +124,10 @@ class PiiEngine:
     # ------------------------------------------------------------------ whole texts
     def findings(self, text: str) -> list[Finding]:
         """What redact_text would replace, without replacing or counting."""
-        return [_finding(text, raw) for raw in merge(scan_one(self.scanners, text, self.min_confidence), self.priority)]
+        return [
+            _finding(text, raw)
+            for raw in merge(scan_one(self.scanners, text, self.min_confidence, self.gate), self.priority)
+        ]
 
     def explain(self, text: str) -> list[Finding]:
         """Every candidate a check accepted, redacted or not, and why (for `lunaroute pii test`)."""
@@ -144,7 +148,7 @@ class PiiEngine:
         return out
 
     def redact_text(self, text: str) -> tuple[str, list[Finding]]:
-        raws = merge(scan_one(self.scanners, text, self.min_confidence), self.priority)
+        raws = merge(scan_one(self.scanners, text, self.min_confidence, self.gate), self.priority)
         if not raws:
             return text, []
         return self._apply(text, raws), [_finding(text, raw) for raw in raws]
@@ -156,7 +160,7 @@ class PiiEngine:
         slots = text_slots(obj)
         if not slots:
             return 0
-        per_text = scan_many(self.scanners, [text for _, _, text in slots], self.min_confidence)
+        per_text = scan_many(self.scanners, [text for _, _, text in slots], self.min_confidence, self.gate)
         total = 0
         for (holder, key, text), raws in zip(slots, per_text):
             if raws:

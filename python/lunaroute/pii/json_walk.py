@@ -47,18 +47,22 @@ def text_slots(body: Any) -> list[Slot]:
     return out
 
 
-def _data_url(value: str) -> bool:
-    return value.startswith("data:") and ";base64," in value[:200]
-
-
 def _walk(node: Any, parent_key: Any, out: list[Slot], payload: bool) -> None:
+    # Runs on every request with PII on: the checks are inlined, cheapest first, and empty
+    # strings (nothing to find) are left out.
     if isinstance(node, dict):
         kind = node.get("type")
         for key, value in node.items():
             if isinstance(value, str):
-                if _data_url(value):
+                if not value:
                     continue
-                if not payload and _structural(kind, parent_key, key):
+                if not payload and (
+                    key in STRUCTURAL
+                    or (key == "data" and (kind in _BINARY_DATA_TYPES or parent_key == "input_audio"))
+                    or (key == "thinking" and kind == "thinking")
+                ):
+                    continue
+                if value.startswith("data:") and ";base64," in value[:200]:
                     continue
                 out.append((node, key, value))
             elif isinstance(value, (dict, list)):
@@ -71,15 +75,7 @@ def _walk(node: Any, parent_key: Any, out: list[Slot], payload: bool) -> None:
     elif isinstance(node, list):
         for i, value in enumerate(node):
             if isinstance(value, str):
-                if not _data_url(value):
+                if value and not (value.startswith("data:") and ";base64," in value[:200]):
                     out.append((node, i, value))
             elif isinstance(value, (dict, list)):
                 _walk(value, parent_key, out, payload)
-
-
-def _structural(kind: Any, parent_key: Any, key: str) -> bool:
-    if key in STRUCTURAL:
-        return True
-    if key == "data":
-        return kind in _BINARY_DATA_TYPES or parent_key == "input_audio"
-    return key == "thinking" and kind == "thinking"

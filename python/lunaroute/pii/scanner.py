@@ -30,6 +30,7 @@ class Scanner:
     __slots__ = (
         "name",
         "kernel",
+        "source",
         "reach",
         "_python",
         "_check",
@@ -45,6 +46,7 @@ class Scanner:
     def __init__(self, name: str, kernel: Any, reach: int = 0) -> None:
         self.name = name
         self.kernel = kernel
+        self.source: str | None = None  # a regex scanner's pattern
         # How far before its kernel match a finding may start (a check widening it left):
         # a stream holds that much more text before an undecided match.
         self.reach = reach
@@ -65,6 +67,7 @@ class Scanner:
         """`groups=False`: the check reads only the span, so the Python re-match is skipped
         (it then gets None for the match)."""
         self = cls(name, matcher([], [source]), reach)
+        self.source = source
         self._python = re.compile(source) if groups else None
         self._check = check
         self._prefix = prefix_closure(source)
