@@ -27,30 +27,31 @@ def test_keys_are_required_and_scoped(tmp_path, mock_upstream):
     oai_only = _create_key(gw.config_dir, "oai-only", "openai_ingress")
     gw.start()
     try:
-        ok = openai.OpenAI(base_url=gw.openai_url + "/v1", api_key=both, max_retries=0)
-        assert (
-            ok.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
-            .choices[0]
-            .message.content
-            == "echo: hi"
-        )
-        assert ok.models.list().data is not None
-        with pytest.raises(openai.AuthenticationError):
-            openai.OpenAI(base_url=gw.openai_url + "/v1", api_key="lr-wrong", max_retries=0).models.list()
-        with pytest.raises(openai.AuthenticationError) as ei:
-            openai.OpenAI(base_url=gw.openai_url + "/v1", api_key="lr-wrong", max_retries=0).chat.completions.create(
-                model="gpt-4o", messages=[{"role": "user", "content": "hi"}]
+        with (
+            openai.OpenAI(base_url=gw.openai_url + "/v1", api_key=both, max_retries=0) as ok,
+            openai.OpenAI(base_url=gw.openai_url + "/v1", api_key="lr-wrong", max_retries=0) as wrong,
+            anthropic.Anthropic(base_url=gw.anthropic_url, api_key=oai_only, max_retries=0) as anth_oai_only,
+            anthropic.Anthropic(base_url=gw.anthropic_url, api_key=both, max_retries=0) as anth,
+        ):
+            assert (
+                ok.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+                .choices[0]
+                .message.content
+                == "echo: hi"
             )
-        assert ei.value.body["type"] == "authentication_error"
-        with pytest.raises(anthropic.PermissionDeniedError) as ei2:
-            anthropic.Anthropic(base_url=gw.anthropic_url, api_key=oai_only, max_retries=0).messages.create(
-                model="claude-x", max_tokens=10, messages=[{"role": "user", "content": "hi"}]
-            )
-        assert ei2.value.body["error"]["type"] == "permission_error"
-        m = anthropic.Anthropic(base_url=gw.anthropic_url, api_key=both, max_retries=0).messages.create(
-            model="claude-x", max_tokens=10, messages=[{"role": "user", "content": "hi"}]
-        )
-        assert m.content[0].text == "echo: hi"
+            assert ok.models.list().data is not None
+            with pytest.raises(openai.AuthenticationError):
+                wrong.models.list()
+            with pytest.raises(openai.AuthenticationError) as ei:
+                wrong.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+            assert ei.value.body["type"] == "authentication_error"
+            with pytest.raises(anthropic.PermissionDeniedError) as ei2:
+                anth_oai_only.messages.create(
+                    model="claude-x", max_tokens=10, messages=[{"role": "user", "content": "hi"}]
+                )
+            assert ei2.value.body["error"]["type"] == "permission_error"
+            m = anth.messages.create(model="claude-x", max_tokens=10, messages=[{"role": "user", "content": "hi"}])
+            assert m.content[0].text == "echo: hi"
         # the client's own key never reaches the provider: the configured provider key does
         hdrs = {k.lower(): v for k, v in mock_upstream.requests()[-1]["headers"]}
         assert both not in str(hdrs)
