@@ -8,6 +8,7 @@ records them in results.json.
 
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -86,4 +87,41 @@ def render_litellm_config(workdir: Path, ports: Ports) -> Path:
     text = _replace_all(LITELLM_CONFIG.read_text(), [pair], "litellm/config.yaml")
     out = workdir / "litellm-config.yaml"
     out.write_text(text)
+    return out
+
+
+# The limits variants (limits_bench.py). `key`: one client key (argon2id), nothing else; `file`
+# and `redis`: that key with a rate limit far above what a run sends (so it never refuses, yet
+# every request takes a token) and a budget of two windows with limits no run reaches, so every
+# request is admitted and settled against both, on the `file` or the `redis` state backend.
+LIMITS_VARIANTS = ("key", "file", "redis")
+BENCH_RATE = {"requests_per_second": 1_000_000, "burst": 1_000_000}
+BENCH_BUDGET = {
+    "id": "bench-budget",
+    "scope": {"type": "key", "id": "key_bench"},
+    "windows": [
+        {"type": "daily", "limits": {"tokens": 10**12, "requests": 10**9, "cost_cents": 10**9}},
+        {"type": "monthly", "limits": {"cost_cents": 10**10}},
+    ],
+}
+
+
+def render_limits_config(
+    workdir: Path, ports: Ports, variant: str, key_hash: str, redis_url: str | None = None
+) -> Path:
+    """lunaroute-config/ with the run's ports plus one of LIMITS_VARIANTS."""
+    if variant not in LIMITS_VARIANTS:
+        raise TemplateError(f"unknown limits variant {variant!r}")
+    out = render_lunaroute_config(workdir, ports, name=f"lunaroute-limits-{variant}-config")
+    key = {"id": "key_bench", "name": "bench", "key_hash": key_hash, "tenant": "bench"}
+    if variant != "key":
+        key["rate_limit"] = BENCH_RATE
+        (out / "budgets.json").write_text(json.dumps({"budgets": [BENCH_BUDGET]}, indent=2) + "\n")
+    (out / "keys.json").write_text(json.dumps({"api_keys": [key]}, indent=2) + "\n")
+    if variant == "redis":
+        if redis_url is None:
+            raise TemplateError("the redis variant needs a redis_url")
+        server = out / "server.yaml"
+        pair = ("state:\n  backend: file\n", f"state:\n  backend: redis\n  redis_url: {redis_url}\n")
+        server.write_text(_replace_all(server.read_text(), [pair], "lunaroute-config/server.yaml"))
     return out

@@ -95,7 +95,7 @@ def sanity_check(port: int, scen: Scenario, stream_prefix: str = "") -> dict:
 
 
 def wait_first_200(
-    proc: subprocess.Popen, port: int, scen: Scenario, timeout_s: float, spawned_at: float
+    proc: subprocess.Popen, port: int, scen: Scenario, timeout_s: float, spawned_at: float, api_key: str | None = None
 ) -> tuple[float | None, float | None, str | None]:
     """From the spawn (a time.monotonic() value) until the first 200 to a real chat request:
     (seconds to first 200, seconds to port open, error). Polls every 20 ms for the port, then
@@ -103,7 +103,7 @@ def wait_first_200(
     t0 = spawned_at
     port_open: float | None = None
     last = None
-    path, body, headers = request_path(scen), request_body(scen), request_headers(scen)
+    path, body, headers = request_path(scen), request_body(scen), request_headers(scen, api_key)
     while time.monotonic() - t0 < timeout_s:
         if proc.poll() is not None:
             return None, port_open, f"exited with code {proc.returncode} before answering"

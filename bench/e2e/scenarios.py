@@ -92,11 +92,12 @@ def request_path(scen: Scenario, stream_prefix: str = "") -> str:
     return stream_prefix + path if (scen.stream and stream_prefix) else path
 
 
-def request_headers(scen: Scenario) -> dict[str, str]:
+def request_headers(scen: Scenario, api_key: str | None = None) -> dict[str, str]:
+    """`api_key`: a LunaRoute client key (a config with keys); else the dummy provider key."""
     h = {"Content-Type": "application/json", "Accept": "text/event-stream" if scen.stream else "application/json"}
     if scen.dialect == "openai":
-        h["Authorization"] = "Bearer sk-bench-dummy"
+        h["Authorization"] = f"Bearer {api_key or 'sk-bench-dummy'}"
     else:
-        h["x-api-key"] = "sk-ant-bench-dummy"
+        h["x-api-key"] = api_key or "sk-ant-bench-dummy"
         h["anthropic-version"] = "2023-06-01"
     return h

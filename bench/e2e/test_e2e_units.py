@@ -148,6 +148,27 @@ def test_rendered_pii_config_turns_redaction_on(tmp_path: Path) -> None:
     assert lunaroute_spec(configs.Ports(), tmp_path, pii=True).name == "lunaroute-pii"
 
 
+def test_rendered_limits_configs_turn_limits_on(tmp_path: Path) -> None:
+    from lunaroute.limits import limits_configured
+    from lunaroute.tenancy.keys import hash_key
+
+    key_hash = hash_key("lr-bench")
+    ports = configs.Ports.with_offset(7)
+    loaded = {}
+    for variant in configs.LIMITS_VARIANTS:
+        cfg_dir = configs.render_limits_config(tmp_path, ports, variant, key_hash, "redis://127.0.0.1:1/0")
+        loaded[variant] = load_config(cfg_dir, tmp_path / "data")
+    for variant, cfg in loaded.items():
+        assert [k.id for k in cfg.keys] == ["key_bench"]
+        assert limits_configured(cfg) == (variant != "key")
+        assert cfg.state.backend == ("redis" if variant == "redis" else "file")
+        assert {(lst.id, lst.port) for lst in cfg.listeners} == {("openai", 8087), ("anthropic", 8088)}
+    assert [b["id"] for b in loaded["file"].budgets] == ["bench-budget"]
+    assert loaded["redis"].state.redis_url == "redis://127.0.0.1:1/0"
+    with pytest.raises(configs.TemplateError):
+        configs.render_limits_config(tmp_path, ports, "redis", key_hash)
+
+
 def test_committed_lunaroute_config_routes_every_scenario_model() -> None:
     routes = json.loads((configs.LUNAROUTE_CONFIG / "routes.json").read_text())["rules"]
     pairs = {(r["listener"], r["match"]["model"]) for r in routes}

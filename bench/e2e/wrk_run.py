@@ -49,9 +49,13 @@ def wrk_command(settings: WrkSettings, port: int, conc: int, duration_s: float) 
     ]
 
 
-def wrk_env(scen: Scenario, body_file: str, stream_prefix: str, verify: bool) -> dict[str, str]:
+def wrk_env(
+    scen: Scenario, body_file: str, stream_prefix: str, verify: bool, api_key: str | None = None
+) -> dict[str, str]:
+    env = {"BENCH_API_KEY": api_key} if api_key else {}
     return dict(
         os.environ,
+        **env,
         BENCH_BODY_FILE=body_file,
         BENCH_DIALECT=scen.dialect,
         BENCH_PATH=request_path(scen, stream_prefix),
@@ -90,11 +94,12 @@ def run_wrk(
     body_file: str,
     stream_prefix: str = "",
     verify: bool = False,
+    api_key: str | None = None,
 ) -> dict:
     cmd = wrk_command(settings, port, conc, duration_s)
     out = subprocess.run(
         cmd,
-        env=wrk_env(scen, body_file, stream_prefix, verify),
+        env=wrk_env(scen, body_file, stream_prefix, verify, api_key),
         capture_output=True,
         text=True,
         timeout=duration_s + settings.timeout_s + 60,

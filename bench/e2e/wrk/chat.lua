@@ -11,6 +11,7 @@
 --                    body) and count bad ones; costs wrk CPU, so only the short
 --                    verification pass uses it
 --   BENCH_MARKER     substring every good response body contains
+--   BENCH_API_KEY    a LunaRoute client key to send instead of the dummy provider key
 -- done() prints one line: WRKJSON {...}: counts and latency percentiles in microseconds.
 
 local dialect = os.getenv("BENCH_DIALECT") or "openai"
@@ -18,6 +19,7 @@ local stream = os.getenv("BENCH_STREAM") == "1"
 local verify = os.getenv("BENCH_VERIFY") == "1"
 local marker = os.getenv("BENCH_MARKER") or ""
 local body_file = os.getenv("BENCH_BODY_FILE")
+local api_key = os.getenv("BENCH_API_KEY")
 
 local f = body_file and io.open(body_file, "rb")
 if not f then
@@ -32,10 +34,10 @@ wrk.path = os.getenv("BENCH_PATH") or (dialect == "anthropic" and "/v1/messages"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = stream and "text/event-stream" or "application/json"
 if dialect == "anthropic" then
-  wrk.headers["x-api-key"] = "sk-ant-bench-dummy"
+  wrk.headers["x-api-key"] = api_key or "sk-ant-bench-dummy"
   wrk.headers["anthropic-version"] = "2023-06-01"
 else
-  wrk.headers["Authorization"] = "Bearer sk-bench-dummy"
+  wrk.headers["Authorization"] = "Bearer " .. (api_key or "sk-bench-dummy")
 end
 
 local threads = {}
