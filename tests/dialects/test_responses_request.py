@@ -276,3 +276,26 @@ def test_prompt_patches_edit_instructions_and_the_leading_system_items() -> None
     assert patched(parts, append="A")["input"][0]["content"][-1] == {"type": "input_text", "text": "A"}
     with pytest.raises(InvalidRequestError, match="instructions"):
         patched({**plain, "instructions": 5}, append="A")
+
+
+def test_reasoning_effort_to_anthropic_is_left_off_when_a_tool_turn_is_resumed() -> None:
+    """Anthropic resumes inside the assistant turn whose calls are answered and wants its
+    thinking block first; a Responses client has none to send back."""
+    anthropic = get_dialect("anthropic")
+    options = TargetOptions(provider_type="anthropic")
+    fresh = _parse(reasoning={"effort": "low"}, tools=[TOOL])
+    assert anthropic.build_request(fresh, model="c", stream=False, options=options)["thinking"] == {
+        "type": "enabled",
+        "budget_tokens": 2048,
+    }
+    resumed = _parse(
+        reasoning={"effort": "low"},
+        tools=[TOOL],
+        input=[
+            {"role": "user", "content": "x"},
+            {"type": "function_call", "call_id": "c1", "name": "get_weather", "arguments": "{}"},
+            {"type": "function_call_output", "call_id": "c1", "output": "sunny"},
+        ],
+    )
+    body = anthropic.build_request(resumed, model="c", stream=False, options=options)
+    assert "thinking" not in body and upstream_validator("anthropic")(body) == []

@@ -79,7 +79,8 @@ def _thinking_from_effort(effort: str, body: dict[str, Any], thinking_ok: bool) 
     out goes: temperature and top_k (top_p only below 0.95); a forced tool choice keeps the
     answer as asked and thinking is left off instead."""
     choice = body.get("tool_choice")
-    if not thinking_ok or (choice is not None and choice.get("type") in ("any", "tool")):
+    forced = choice is not None and choice.get("type") in ("any", "tool")
+    if not thinking_ok or forced or _resumes_tool_turn_without_thinking(body["messages"]):
         log_dropped(f"reasoning effort {effort!r}", "anthropic target (thinking not possible here)")
         return
     budget = THINKING_BUDGET.get(effort, THINKING_BUDGET["medium"])
@@ -92,6 +93,23 @@ def _thinking_from_effort(effort: str, body: dict[str, Any], thinking_ok: bool) 
     if top_p is not None and top_p < 0.95:
         del body["top_p"]
         log_dropped("top_p", "anthropic (below 0.95 is not allowed with thinking)")
+
+
+def _resumes_tool_turn_without_thinking(messages: list[dict[str, Any]]) -> bool:
+    """Whether the request answers an assistant turn's tool calls and that turn does not
+    open with a thinking block. With thinking on, Anthropic resumes inside that turn and
+    refuses it; a client of another dialect never has the thinking blocks to send back."""
+    if len(messages) < 2 or messages[-1]["role"] != "user" or messages[-2]["role"] != "assistant":
+        return False
+    answers, turn = messages[-1]["content"], messages[-2]["content"]
+    if type(answers) is str or type(turn) is str or not turn:
+        return False
+    if not any(b.get("type") == "tool_result" for b in answers):
+        return False
+    return any(b.get("type") == "tool_use" for b in turn) and turn[0].get("type") not in (
+        "thinking",
+        "redacted_thinking",
+    )
 
 
 def _system(req: NormalizedRequest, same: bool) -> Any:
