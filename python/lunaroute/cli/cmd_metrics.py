@@ -1,13 +1,17 @@
-"""`lunaroute metrics [--provider P] [--window W]`: a summary from the running server."""
+"""`lunaroute metrics [--provider P] [--window W | --watch [I]] [--json]`: a summary from the
+running server's metrics endpoint."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import re
+import sys
 import time
 import urllib.error
 import urllib.request
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from .common import config_dir_of, data_dir_of, print_error
 
@@ -25,13 +29,23 @@ def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentPar
         parents=parents,
         help="summarise the running server's metrics",
         description="Read the metrics endpoint (observability.metrics.bind) of the running "
-        "server and print requests, latency, tokens, fallbacks and circuit states. With "
-        "--window, scrape twice that far apart and show the activity in between.",
+        "server and print requests, error rate, latency by phase, tokens, cost, fallbacks, "
+        "circuit states and budgets. With --window, scrape twice that far apart and show the "
+        "activity in between; with --watch, show each interval's activity until Ctrl-C.",
     )
-    p.add_argument("--provider", help="only this provider's requests and circuit")
+    p.add_argument("--provider", help="only this provider's requests, cost, attempts and circuit")
     p.add_argument(
         "--window", type=_window, metavar="DURATION", help="e.g. 10s, 5m: measure over this long instead of since start"
     )
+    p.add_argument(
+        "--watch",
+        type=_window,
+        nargs="?",
+        const=2.0,
+        metavar="INTERVAL",
+        help="refresh every INTERVAL (default 2s), each time with the activity since the last refresh",
+    )
+    p.add_argument("--json", action="store_true", help="JSON output (one object per refresh with --watch)")
     p.add_argument("--url", help="metrics URL (default: from the config)")
     p.set_defaults(run=run)
 
@@ -73,18 +87,52 @@ def _scrape(url: str) -> Snapshot:
         return parse_metrics(resp.read().decode("utf-8", "replace"))
 
 
-def run(args: argparse.Namespace) -> int:
-    from .metrics_summary import render
+def _colour(stream: TextIO) -> bool:
+    """Colour on a terminal, unless NO_COLOR says otherwise (https://no-color.org)."""
+    return stream.isatty() and not os.environ.get("NO_COLOR")
 
+
+def _show(args: argparse.Namespace, url: str, snap: Snapshot, window_s: float | None) -> None:
+    from .metrics_summary import Scope, render, to_json
+
+    if args.json:
+        print(json.dumps(to_json(snap, Scope(args.provider, window_s), url)), flush=True)
+        return
+    print(f"LunaRoute metrics from {url}")
+    print(render(snap, provider=args.provider, window_s=window_s, colour=_colour(sys.stdout)), flush=True)
+
+
+def _watch(args: argparse.Namespace, url: str) -> None:
+    interval = args.watch
+    clear = not args.json and sys.stdout.isatty()
+    earlier = _scrape(url)
+    _show(args, url, earlier, None)
+    while True:
+        time.sleep(interval)
+        now = _scrape(url)
+        if clear:
+            print("\x1b[H\x1b[2J", end="")
+        _show(args, url, now.minus(earlier), interval)
+        earlier = now
+
+
+def run(args: argparse.Namespace) -> int:
     url = metrics_url(args)
     if url is None:
         print_error("metrics are disabled in the config (observability.metrics.enabled: false)")
         return 1
+    if args.watch and args.window:
+        print_error("--window and --watch do not combine: --watch INTERVAL measures each interval")
+        return 2
     try:
+        if args.watch:
+            _watch(args, url)
         snap = _scrape(url)
         if args.window:
             time.sleep(args.window)
             snap = _scrape(url).minus(snap)
+    except KeyboardInterrupt:
+        return 0
     except urllib.error.HTTPError as exc:
         print_error(f"the metrics endpoint {url} answered HTTP {exc.code}")
         return 1
@@ -95,6 +143,5 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print_error(f"{url} did not answer Prometheus metrics ({exc})")
         return 1
-    print(f"LunaRoute metrics from {url}")
-    print(render(snap, provider=args.provider, window_s=args.window))
+    _show(args, url, snap, args.window)
     return 0
