@@ -101,6 +101,8 @@ class UiApp:
         path = scope.path
         if path.startswith("/static/") and scope.method in ("GET", "HEAD"):
             return self._serve_static(path[len("/static/") :])
+        if path == "/favicon.ico":  # asked for by pages without a <link rel=icon> (the raw JSON view)
+            return self._serve_static("favicon.svg")
         config = self.server.config
         if config.keys is not self._keys_seen:
             self._keys_seen = config.keys
@@ -216,7 +218,8 @@ class UiApp:
         found = await self._run(self.sessions.login, config.keys, credential, lifetime) if credential else None
         if found is None:
             ctx.update(next=target, error="That is not a key with the admin scope.")
-            return self._render(401, "login.html", ctx)
+            # 200, not 401: the form itself loaded fine (a browser logs every 4xx page as an error).
+            return self._render(200, "login.html", ctx)
         token, session = found
         log.info("ui: admin login", extra={"fields": {"key_id": session.key_id}})
         cookie = f"{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={int(lifetime)}"

@@ -10,6 +10,8 @@ from typing import Any
 def ms(value: Any) -> str:
     if not isinstance(value, int | float):
         return "–"
+    if value == 0:
+        return "0"
     if value >= 10_000:
         return f"{value / 1000:.1f} s"
     if value >= 1000:
