@@ -116,7 +116,7 @@ def test_keyset_pages_walk_every_session_once_both_ways(seeded: Path) -> None:
 
 def test_rollup_matches_the_index_and_tracks_new_rows(seeded: Path) -> None:
     index = seeded / "sessions" / "index.sqlite"
-    rollup = Rollup(str(index))
+    rollup = Rollup(str(index), first_build_wait_s=30.0)
     conn = sqlite3.connect(index)
     rollup.refresh(conn, NOW)
     starts, cells = rollup.series("24h", NOW)
@@ -241,3 +241,64 @@ def test_seeding_writes_readable_sessions(tmp_path: Path) -> None:
     assert doc["stream_events"] > 3 and rec.events(streamed, 0, 2)[0]["seq"] == 0
     assert transcript.answer(doc)[0][0].text.startswith("Line ")
     rec.close()
+
+
+def test_counting_stops_past_the_cap(seeded: Path, monkeypatch) -> None:
+    from lunaroute.ui import recordings
+
+    monkeypatch.setattr(recordings, "COUNT_CAP", 100)
+    rec = Recordings(seeded, None)
+    page = rec.page(SessionFilter())
+    assert page.total == 101 and len(page.rows) == 50  # "more than 100"; the page itself is whole
+    assert rec.page(SessionFilter(key_id="no-such-key")).total == 0
+    rec.close()
+
+
+def test_first_build_in_sql_equals_row_by_row(seeded: Path) -> None:
+    from lunaroute.ui.rollup import GRIDS, _aggregate, _ingest
+
+    conn = sqlite3.connect(seeded / "sessions" / "index.sqlite")
+    by_sql: dict = {name: {} for name in GRIDS}
+    by_rows: dict = {name: {} for name in GRIDS}
+    _aggregate(conn, by_sql)
+    _ingest(conn, by_rows, "ts >= ?", 0.0)
+    conn.close()
+    for name in GRIDS:
+        assert by_sql[name].keys() == by_rows[name].keys(), name
+        for index, cells in by_sql[name].items():
+            for dims, cell in cells.items():
+                other = by_rows[name][index][dims]
+                assert (cell.requests, cell.errors, cell.input_tokens, cell.latency) == (
+                    other.requests,
+                    other.errors,
+                    other.input_tokens,
+                    other.latency,
+                )
+                assert cell.cost_cents == pytest.approx(other.cost_cents)
+
+
+def test_pages_do_not_wait_for_a_slow_first_build(seeded: Path, monkeypatch) -> None:
+    import threading
+
+    from lunaroute.ui import rollup as rollup_module
+
+    release = threading.Event()
+    real = rollup_module._aggregate
+
+    def slow(conn, grids):
+        release.wait(10)
+        real(conn, grids)
+
+    monkeypatch.setattr(rollup_module, "_aggregate", slow)
+    index = seeded / "sessions" / "index.sqlite"
+    rollup = Rollup(str(index), first_build_wait_s=0.05)
+    rollup.start()
+    conn = sqlite3.connect(index)
+    started = time.perf_counter()
+    assert rollup.refresh(conn) is False and time.perf_counter() - started < 2
+    release.set()
+    deadline = time.monotonic() + 10
+    while not rollup.refresh(conn) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert rollup.ready and total(rollup.series("24h")[1]).requests > 0
+    conn.close()

@@ -76,6 +76,17 @@ class UiApp:
         self._suggest: tuple[float, dict[str, list[str]]] = (0.0, {})
         if self.recordings.available():
             self.rollup.start()
+        for _ in range(2):  # each worker thread: templates compiled, its reader open, before any page
+            self._pool.submit(self._warm_up)
+
+    def _warm_up(self) -> None:
+        try:
+            for name in self.templates.list_templates():
+                self.templates.get_template(name)
+            if self.recordings.available():
+                self.recordings.reader()
+        except Exception:
+            log.warning("ui: warm-up failed", exc_info=True)
 
     def __rsgi_init__(self, loop) -> None:
         pass

@@ -12,7 +12,7 @@ from ..recording import RecordError, SessionFilter
 from ..recording.query import parse_status, parse_when
 from . import charts, formatting, transcript
 from .http import Request, Response
-from .recordings import EVENTS_PER_PAGE, TURNS_PER_PAGE
+from .recordings import COUNT_CAP, EVENTS_PER_PAGE, TURNS_PER_PAGE
 from .rollup import GRIDS, total
 
 if TYPE_CHECKING:
@@ -35,7 +35,9 @@ def overview(ui: UiApp, req: Request) -> Page:
         ctx["empty"] = True
         return 200, "overview.html", ctx
     now = time.time()
-    ui.rollup.refresh(ui.recordings.reader().index.conn, now)
+    if not ui.rollup.refresh(ui.recordings.reader().index.conn, now):
+        ctx["building"] = True
+        return 200, "overview.html", ctx
     starts, cells = ui.rollup.series(period, now)
     summary = total(cells)
     ok = [float(c.requests - c.errors) for c in cells]
@@ -149,6 +151,7 @@ def sessions(ui: UiApp, req: Request) -> Page | Response:
         return 200, "sessions.html", ctx
     page = ui.recordings.page(flt, before=req.arg("before") or None, after=req.arg("after") or None)
     ctx["page"] = page
+    ctx["count_cap"] = COUNT_CAP
     kept = {k: v for k, v in values.items() if v}
     ctx["query"] = kept
     return 200, "sessions.html", ctx

@@ -39,9 +39,10 @@ def providers(ui: UiApp, req: Request) -> Page:
     for (provider, _model), usd in metrics["cost_usd"].items():
         cost[provider] = cost.get(provider, 0.0) + usd * 100.0
     recent: dict[str, Cell] = {}
+    building = False
     if ui.recordings.available():
-        ui.rollup.refresh(ui.recordings.reader().index.conn)
-        recent = ui.rollup.by("1h", 0)
+        building = not ui.rollup.refresh(ui.recordings.reader().index.conn)
+        recent = {} if building else ui.rollup.by("1h", 0)
     rows = []
     for name, prov in config.providers.items():
         activity = breakers.activity(name)
@@ -69,15 +70,17 @@ def providers(ui: UiApp, req: Request) -> Page:
                 "p95": hour.percentile(0.95) if hour else None,
             }
         )
-    return 200, "providers.html", {"providers": rows, "ready": server.ready(states), "started_at": ui.started_at}
+    ctx = {"providers": rows, "ready": server.ready(states), "started_at": ui.started_at, "building": building}
+    return 200, "providers.html", ctx
 
 
 def budgets(ui: UiApp, req: Request, snapshot: dict[str, Any] | None, problem: str | None) -> Page:
     config = ui.server.config
     usage: dict[str, Cell] = {}
+    building = False
     if ui.recordings.available():
-        ui.rollup.refresh(ui.recordings.reader().index.conn)
-        usage = ui.rollup.by("24h", 1)
+        building = not ui.rollup.refresh(ui.recordings.reader().index.conn)
+        usage = {} if building else ui.rollup.by("24h", 1)
     budget_rows = []
     for budget in (snapshot or {}).get("budgets", []):
         for window in budget["windows"]:
@@ -119,6 +122,7 @@ def budgets(ui: UiApp, req: Request, snapshot: dict[str, Any] | None, problem: s
         "keys": keys,
         "rates": rates,
         "unkeyed": usage.get(""),
+        "building": building,
     }
     return 200, "budgets.html", ctx
 

@@ -20,6 +20,9 @@ from ..recording.index import COLUMNS, INDEX_NAME
 from ..recording.query import Reader, export_object, open_reader
 
 PAGE_SIZE = 50
+# Counting every match of a broad filter costs a pass over the index: past this many the
+# page says "more than".
+COUNT_CAP = 10_000
 TURNS_PER_PAGE = 20
 EVENTS_PER_PAGE = 200
 
@@ -29,7 +32,7 @@ class Page:
     rows: list[dict[str, Any]]
     newer: str | None  # cursor of the page before (newer sessions), None on the first
     older: str | None  # cursor of the next page (older sessions), None on the last
-    total: int
+    total: int  # COUNT_CAP + 1 means "more than COUNT_CAP"
 
 
 def encode_cursor(row: dict[str, Any]) -> str:
@@ -89,7 +92,11 @@ class Recordings:
         """Newest first. `before`: the sessions older than that cursor; `after`: newer ones."""
         conn = self.reader().index.conn
         where, args = flt.where()
-        total = int(conn.execute(f"SELECT COUNT(*) FROM sessions{where}", args).fetchone()[0])
+        total = int(
+            conn.execute(
+                f"SELECT COUNT(*) FROM (SELECT 1 FROM sessions{where} LIMIT ?)", [*args, COUNT_CAP + 1]
+            ).fetchone()[0]
+        )
         cols = ", ".join(COLUMNS)
         going_back = decode_cursor(after)
         going_on = decode_cursor(before)

@@ -101,7 +101,7 @@ class Rollup:
     """`refresh(conn)` before reading. The first build, and every later full rebuild, runs
     on a thread of its own (with its own read-only connection) and is swapped in whole."""
 
-    def __init__(self, index_path: str, first_build_wait_s: float = 30.0) -> None:
+    def __init__(self, index_path: str, first_build_wait_s: float = 0.15) -> None:
         self.index_path = index_path
         self.first_build_wait_s = first_build_wait_s
         self._lock = threading.Lock()
@@ -133,7 +133,11 @@ class Rollup:
         try:
             conn.execute("BEGIN")  # one snapshot: the rows and the watermark agree
             top = conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM sessions").fetchone()[0]
-            _ingest(conn, grids, "ts >= ?", time.time() - _LONGEST_S - 7200)
+            try:
+                _aggregate(conn, grids)
+            except sqlite3.OperationalError:  # an SQLite built without ln(): row by row
+                grids = {name: {} for name in GRIDS}
+                _ingest(conn, grids, "ts >= ?", time.time() - _LONGEST_S - 7200)
             conn.execute("COMMIT")
         except sqlite3.Error:
             self._ready.set()
@@ -150,13 +154,15 @@ class Rollup:
     def ready(self) -> bool:
         return self._ready.is_set()
 
-    def refresh(self, conn: sqlite3.Connection, now: float | None = None) -> None:
-        """Take in the rows written since the last call."""
+    def refresh(self, conn: sqlite3.Connection, now: float | None = None) -> bool:
+        """Take in the rows written since the last call. False while the first build runs
+        (after a short wait): a page must not hang on it, it says so instead."""
         now = time.time() if now is None else now
         if not self._ready.is_set():
             if self._building is None:
                 self._start_build()
-            self._ready.wait(self.first_build_wait_s)
+            if not self._ready.wait(self.first_build_wait_s):
+                return False
         with self._lock:
             top = conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM sessions").fetchone()[0]
             went_back = top < self._watermark  # the table was rebuilt or emptied
@@ -165,6 +171,7 @@ class Rollup:
             self._prune(now)
         if went_back or now - self._built_at > REBUILD_EVERY_S:
             self._start_build()
+        return True
 
     def _prune(self, now: float) -> None:
         for name, (size, count) in GRIDS.items():
@@ -217,14 +224,18 @@ def total(cells: Iterable[Cell]) -> Cell:
 
 
 def _ingest(conn: sqlite3.Connection, grids: Grids, clause: str, value: float) -> int:
-    """Add the rows matching `clause` to `grids`; returns the highest rowid read."""
+    """Add the rows matching `clause` to `grids`; returns the highest rowid read. A row only
+    goes into the grids whose period it falls in (most of a week is in the 2-hour grid only)."""
     sql = (
         "SELECT rowid, ts, provider, key_id, status, latency_ms, input_tokens, output_tokens, cost_cents "
         f"FROM sessions WHERE {clause}"
     )
-    targets = [(grids[name], size) for name, (size, _) in GRIDS.items()]
+    now = time.time()
+    targets = [(grids[name], size, (int(now // size) - count) * size) for name, (size, count) in GRIDS.items()]
     cursor = conn.execute(sql, (value,))
     top = 0
+    log_step = _LOG_STEP
+    log = math.log
     while True:
         rows = cursor.fetchmany(_BATCH)
         if not rows:
@@ -233,7 +244,11 @@ def _ingest(conn: sqlite3.Connection, grids: Grids, clause: str, value: float) -
             if rowid > top:
                 top = rowid
             dims = (provider or "", key_id or "")
-            for grid, size in targets:
+            failed = status is None or status >= 400 or status == 0
+            b = None if latency is None else (0 if latency <= 1.0 else int(log(latency) / log_step) + 1)
+            for grid, size, since in targets:
+                if ts < since:
+                    continue
                 index = int(ts // size)
                 bucket = grid.get(index)
                 if bucket is None:
@@ -241,5 +256,47 @@ def _ingest(conn: sqlite3.Connection, grids: Grids, clause: str, value: float) -
                 cell = bucket.get(dims)
                 if cell is None:
                     cell = bucket[dims] = Cell()
-                cell.add_row(status, latency, tin or 0, tout or 0, cost or 0.0)
+                cell.requests += 1
+                if failed:
+                    cell.errors += 1
+                cell.input_tokens += tin or 0
+                cell.output_tokens += tout or 0
+                cell.cost_cents += cost or 0.0
+                if b is not None:
+                    hist = cell.latency
+                    hist[b] = hist.get(b, 0) + 1
     return top
+
+
+def _aggregate(conn: sqlite3.Connection, grids: Grids) -> None:
+    """The first build, added up by SQLite: one row per (bucket, provider, key, latency bin)
+    instead of one per session, and the work runs in C, off the GIL that the event loop
+    and the page threads need meanwhile."""
+    now = time.time()
+    for name, (size, count) in GRIDS.items():
+        grid = grids[name]
+        since = (int(now // size) - count) * size
+        rows = conn.execute(
+            "SELECT CAST(ts / ? AS INTEGER) AS b, COALESCE(provider, ''), COALESCE(key_id, ''), "
+            "CASE WHEN latency_ms IS NULL THEN -1 WHEN latency_ms <= 1.0 THEN 0 "
+            "ELSE CAST(ln(latency_ms) / ? AS INTEGER) + 1 END AS lb, "
+            "COUNT(*), SUM(status IS NULL OR status >= 400 OR status = 0), SUM(COALESCE(input_tokens, 0)), "
+            "SUM(COALESCE(output_tokens, 0)), SUM(COALESCE(cost_cents, 0)) "
+            "FROM sessions WHERE ts >= ? GROUP BY b, 2, 3, lb",
+            (size, _LOG_STEP, since),
+        )
+        for index, provider, key_id, b, n, failed, tin, tout, cost in rows:
+            bucket = grid.get(index)
+            if bucket is None:
+                bucket = grid[index] = {}
+            dims = (provider, key_id)
+            cell = bucket.get(dims)
+            if cell is None:
+                cell = bucket[dims] = Cell()
+            cell.requests += n
+            cell.errors += failed or 0
+            cell.input_tokens += tin or 0
+            cell.output_tokens += tout or 0
+            cell.cost_cents += cost or 0.0
+            if b >= 0:
+                cell.latency[b] = cell.latency.get(b, 0) + n
