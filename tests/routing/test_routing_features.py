@@ -198,3 +198,33 @@ def test_any_body_gives_features_and_never_raises(body: Any) -> None:
     assert isinstance(has_images(body), bool)
     if has_images(body) and isinstance(body, dict):
         assert tokens >= IMAGE_TOKENS or not isinstance(body.get("messages"), list)
+
+
+RESPONSES = {
+    "model": "m",
+    "instructions": "i" * 40,
+    "input": [
+        {
+            "role": "user",
+            "content": [{"type": "input_text", "text": "u" * 40}, {"type": "input_image", "image_url": "x"}],
+        },
+        {"type": "function_call", "call_id": "c", "name": "get", "arguments": '{"q":"x"}'},
+        {"type": "function_call_output", "call_id": "c", "output": "o" * 20},
+    ],
+    "tools": [{"type": "function", "name": "get"}],
+}
+
+
+def test_responses_api_shape() -> None:
+    assert has_tools(RESPONSES) and has_images(RESPONSES)
+    tools_chars = len('[{"type":"function","name":"get"}]')
+    chars = 40 + 40 + len('{"q":"x"}') + 20 + tools_chars
+    expected = -(-chars // 4) + 3 * MESSAGE_OVERHEAD_TOKENS + IMAGE_TOKENS
+    assert estimate_prompt_tokens(RESPONSES) == expected
+    assert estimate_prompt_tokens({"input": "x" * 400}) == 100
+    output_image = {
+        "type": "function_call_output",
+        "call_id": "c",
+        "output": [{"type": "input_image", "image_url": "x"}],
+    }
+    assert has_images({"input": [output_image]})

@@ -1,6 +1,7 @@
 """Request-body features a rule may test: tools, images, estimated prompt size.
 
-Both dialects' shapes are understood (OpenAI Chat Completions and Anthropic Messages). The
+Every dialect's shape is understood (OpenAI Chat Completions, Anthropic Messages and the
+Responses API's `instructions` and `input` items). The
 body is whatever the client sent, already JSON-decoded but NOT validated, so every function
 here accepts any value and never raises: a malformed body simply has fewer features.
 
@@ -47,7 +48,10 @@ def _messages(body: Any) -> list[Any]:
     if not isinstance(body, dict):
         return []
     messages = body.get("messages")
-    return messages if isinstance(messages, list) else []
+    if isinstance(messages, list):
+        return messages
+    items = body.get("input")  # the Responses API: message and function-call items
+    return items if isinstance(items, list) else []
 
 
 def _is_image(part: dict[str, Any]) -> bool:
@@ -72,7 +76,9 @@ def _parts_have_image(parts: Any, depth: int) -> bool:
 def has_images(body: Any) -> bool:
     """True when any message carries an image part (URL or base64, either dialect)."""
     for message in _messages(body):
-        if isinstance(message, dict) and _parts_have_image(message.get("content"), 0):
+        if isinstance(message, dict) and (
+            _parts_have_image(message.get("content"), 0) or _parts_have_image(message.get("output"), 0)
+        ):
             return True
     return False
 
@@ -119,6 +125,8 @@ class _Tally:
 
     def message(self, message: dict[str, Any]) -> None:
         self.content(message.get("content"), 0)
+        for key in ("arguments", "output"):  # Responses API function_call / function_call_output items
+            self.content(message.get(key), 0)
         tool_calls = message.get("tool_calls")  # OpenAI assistant tool calls
         if isinstance(tool_calls, list):
             for call in tool_calls:
@@ -140,6 +148,9 @@ def estimate_prompt_tokens(body: Any) -> int:
         return 0
     tally = _Tally()
     tally.content(body.get("system"), 0)
+    for key in ("instructions", "input"):  # the Responses API (a string `input` is one user turn)
+        if isinstance(body.get(key), str):
+            tally.chars += len(body[key])
     messages = _messages(body)
     for message in messages:
         if isinstance(message, dict):
