@@ -169,6 +169,9 @@ def test_the_ui_in_chromium(served, browser, tmp_path) -> None:
         shots[name] = _shot(browser, tmp_path, name)
     browser.get(base + "/?period=7d")
     assert len(browser.find_elements(By.CSS_SELECTOR, "svg.chart rect")) > 50
+    browser.get(base + "/providers")
+    served = browser.find_element(By.ID, "provider-up-anthropic").text
+    assert "closed" in served and "answering" in served  # the two recorded turns went through it
 
     # Search: the form's filters narrow the list; ui.js leaves empty fields out of the URL.
     browser.get(base + "/sessions")

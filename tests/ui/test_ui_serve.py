@@ -251,3 +251,20 @@ def test_config_page_shows_a_rejected_reload(guarded_ui) -> None:
             break
         time.sleep(0.1)
     assert "rejected" in page and "routes.json" in page
+
+
+def test_with_workers_the_supervisor_serves_the_ui(tmp_path) -> None:
+    """Workers serve clients; the supervisor serves the metrics listener and the UI, reading
+    the workers' metrics snapshots and the shared limits store through an engine of its own."""
+    mock = session_mock_upstream()
+    gw, port = ui_gateway(tmp_path, mock.url, workers=2)
+    gw.start()
+    try:
+        wait_for_port(port)
+        for path in ("/", "/sessions", "/providers", "/budgets", "/config"):
+            answer = get(port, path)
+            assert answer.status == 200, (path, answer.text[:300])
+        assert "workers: 2" in get(port, "/config").text
+        assert 'id="provider-up-openai"' in get(port, "/providers").text
+    finally:
+        assert gw.stop() == 0, gw.logs()
