@@ -88,3 +88,32 @@ def test_keys_create_gives_admin_only_when_asked(cfg_dir: Path) -> None:
     assert "admin" not in plain.scopes
     assert admin.scopes == ("admin",)
     assert {k.id for k in list_keys(cfg_dir)} == {plain.id, admin.id}
+
+
+def test_serve_checks_the_ui_address_before_starting(cfg_dir: Path) -> None:
+    import socket
+
+    from lunaroute.server.ports import BindError, bind_addresses, check_addresses_free
+
+    def free_port() -> int:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+    # The defaults (8080, 8081, 9090) may be taken on a shared machine: only the UI's may be.
+    doc = yaml.safe_load((cfg_dir / "server.yaml").read_text())
+    for listener in doc["listeners"]:
+        listener["bind"] = f"127.0.0.1:{free_port()}"
+    doc["observability"]["metrics"]["bind"] = f"127.0.0.1:{free_port()}"
+    (cfg_dir / "server.yaml").write_text(yaml.safe_dump(doc))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        _with_ui(cfg_dir, {"enabled": False, "bind": f"127.0.0.1:{port}"})
+        assert all(what != "web UI listener" for _, _, what in bind_addresses(load_config(cfg_dir)))
+        _with_ui(cfg_dir, {"enabled": True, "bind": f"127.0.0.1:{port}"})
+        config = load_config(cfg_dir)
+        assert ("127.0.0.1", port, "web UI listener") in bind_addresses(config)
+        with pytest.raises(BindError, match=f"127.0.0.1:{port} \\(web UI listener\\) is already in use"):
+            check_addresses_free(config)
