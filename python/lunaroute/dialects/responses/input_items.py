@@ -82,16 +82,16 @@ def parse_input(req: NormalizedRequest, items: list[Any]) -> None:
                     results = []
                     out.append(Message("user", results))
                 results.append(result)
+            elif type(kind) is not str:
+                wrong_type("type", "a string", kind)
             elif kind in _STATE_ITEMS:
                 fail("type", f"'{kind}' items are not supported: LunaRoute keeps no response state")
-            elif type(kind) is str:
+            else:
                 fail(
                     "type",
                     f"'{kind}' items are not supported: only message, function_call and "
                     "function_call_output items can be translated for a provider",
                 )
-            else:
-                wrong_type("type", "a string", kind)
         except InvalidRequestError as err:
             raise at(err, f"input[{i}]") from None
 

@@ -55,6 +55,15 @@ from .response import (
 
 _dumps = orjson.dumps
 _PING = b": ping\n\n"
+# Delta events are spliced from these and the open item's pre-encoded part: one orjson call
+# per delta (the hot path).
+_TEXT_DELTA = b'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","sequence_number":'
+_ARGS_DELTA = (
+    b"event: response.function_call_arguments.delta\n"
+    b'data: {"type":"response.function_call_arguments.delta","sequence_number":'
+)
+_TEXT_DELTA_END = b',"logprobs":[]}\n\n'
+_ARGS_DELTA_END = b"}\n\n"
 _NONE = 0
 _MESSAGE = 1
 _CALL = 2
@@ -75,7 +84,7 @@ class ResponsesStreamEncoder(StreamEncoderEnding):
         "_open_block",
         "_pieces",
         "_call",
-        "_item_ref",
+        "_delta_mid",
         "_stop_reason",
         "_usage",
     )
@@ -94,7 +103,7 @@ class ResponsesStreamEncoder(StreamEncoderEnding):
         self._open_block = -1  # normalized index of the open tool-use block
         self._pieces: list[str] = []  # the open item's text or arguments so far
         self._call: tuple[str, str] = ("", "")  # the open function call's (call_id, name)
-        self._item_ref = b""  # `"item_id":…,"output_index":…` of the open item, pre-encoded
+        self._delta_mid = b""  # `,"item_id":…,"output_index":…,"delta":` of the open item, pre-encoded
         self._stop_reason: str | None = None
         self._usage: Usage | None = None
 
@@ -109,17 +118,27 @@ class ResponsesStreamEncoder(StreamEncoderEnding):
             if kind == "text_delta":
                 if TYPE_CHECKING:
                     assert isinstance(ev, TextDelta)
-                if ev.text:
+                text = ev.text
+                if text:
                     if self._open != _MESSAGE:
                         self._open_message(parts)
-                    self._pieces.append(ev.text)
-                    parts.append(self._delta_event("response.output_text.delta", ev.text, b',"content_index":0'))
+                    self._pieces.append(text)
+                    seq = self._seq
+                    self._seq = seq + 1
+                    parts.append(
+                        b"".join((_TEXT_DELTA, str(seq).encode(), self._delta_mid, _dumps(text), _TEXT_DELTA_END))
+                    )
             elif kind == "input_json_delta":
                 if TYPE_CHECKING:
                     assert isinstance(ev, InputJsonDelta)
-                if ev.partial_json and self._open == _CALL and ev.index == self._open_block:
-                    self._pieces.append(ev.partial_json)
-                    parts.append(self._delta_event("response.function_call_arguments.delta", ev.partial_json, b""))
+                piece = ev.partial_json
+                if piece and self._open == _CALL and ev.index == self._open_block:
+                    self._pieces.append(piece)
+                    seq = self._seq
+                    self._seq = seq + 1
+                    parts.append(
+                        b"".join((_ARGS_DELTA, str(seq).encode(), self._delta_mid, _dumps(piece), _ARGS_DELTA_END))
+                    )
             elif kind == "block_start":
                 if TYPE_CHECKING:
                     assert isinstance(ev, BlockStart)
@@ -177,25 +196,6 @@ class ResponsesStreamEncoder(StreamEncoderEnding):
         data = {"type": kind, "sequence_number": seq, **payload}
         return b"event: " + kind.encode() + b"\ndata: " + _dumps(data) + b"\n\n"
 
-    def _delta_event(self, kind: str, delta: str, content_index: bytes) -> bytes:
-        """A delta event spliced from bytes: one orjson call per delta (the hot path)."""
-        seq = self._seq
-        self._seq = seq + 1
-        name = kind.encode()
-        return (
-            b"event: "
-            + name
-            + b'\ndata: {"type":"'
-            + name
-            + b'","sequence_number":'
-            + str(seq).encode()
-            + self._item_ref
-            + content_index
-            + b',"delta":'
-            + _dumps(delta)
-            + (b',"logprobs":[]}\n\n' if content_index else b"}\n\n")
-        )
-
     def _snapshot(
         self, status: str, output: list[dict[str, Any]], usage: dict[str, Any] | None, **kw: Any
     ) -> dict[str, Any]:
@@ -203,16 +203,24 @@ class ResponsesStreamEncoder(StreamEncoderEnding):
 
     def _start(self, parts: list[bytes]) -> None:
         self._started = True
-        snapshot = self._snapshot("in_progress", [], None)
-        parts.append(self._event("response.created", {"response": snapshot}))
-        parts.append(self._event("response.in_progress", {"response": snapshot}))
+        snapshot = _dumps(self._snapshot("in_progress", [], None))  # both events carry it: encoded once
+        for kind in (b"response.created", b"response.in_progress"):
+            seq = self._seq
+            self._seq = seq + 1
+            parts.append(
+                b"".join(
+                    (b"event: ", kind, b'\ndata: {"type":"', kind, b'","sequence_number":', str(seq).encode())
+                    + (b',"response":', snapshot, b"}\n\n")
+                )
+            )
 
     def _open_item(self, kind: int, item: dict[str, Any], parts: list[bytes]) -> None:
         index = len(self._items)
         self._open = kind
         self._open_id = item["id"]
         self._pieces = []
-        self._item_ref = b',"item_id":' + _dumps(item["id"]) + b',"output_index":' + str(index).encode()
+        ref = b',"item_id":' + _dumps(item["id"]) + b',"output_index":' + str(index).encode()
+        self._delta_mid = ref + (b',"content_index":0,"delta":' if kind == _MESSAGE else b',"delta":')
         parts.append(self._event("response.output_item.added", {"output_index": index, "item": item}))
 
     def _open_message(self, parts: list[bytes]) -> None:
