@@ -50,7 +50,7 @@ KNOWN_FIELDS = frozenset(
     }
 )
 _MESSAGE_KEYS = frozenset({"role", "content"})
-_TOOL_KEYS = frozenset({"name", "description", "input_schema", "cache_control"})  # "type": "custom" stays in extra
+_TOOL_KEYS = frozenset({"name", "description", "input_schema", "cache_control", "strict"})  # "type" stays in extra
 _PLAIN_TOOL_KEYS = frozenset({"name", "description", "input_schema"})
 _SYSTEM_KEYS = frozenset({"type", "text", "cache_control"})
 _ROLES = ("user", "assistant", "system")
@@ -226,5 +226,12 @@ def _tool(tool: Any) -> Tool:
     if tool.keys() <= _PLAIN_TOOL_KEYS:
         return Tool(name, description, schema)
     return Tool(
-        name, description, schema, "function", None, opt_dict(tool, "cache_control"), None, extra_keys(tool, _TOOL_KEYS)
+        name,
+        description,
+        schema,
+        "function",
+        opt_bool(tool, "strict"),
+        opt_dict(tool, "cache_control"),
+        None,
+        extra_keys(tool, _TOOL_KEYS),
     )

@@ -199,10 +199,12 @@ def _tools(req: NormalizedRequest, body: dict[str, Any], same: bool) -> None:
             entry["input_schema"] = schema
             if tool.cache_control is not None:
                 entry["cache_control"] = tool.cache_control
+            if tool.strict is not None:
+                # Anthropic validates a strict tool's input against its schema (structured
+                # outputs), as OpenAI does: the flag means the same in both.
+                entry["strict"] = tool.strict
             if same and tool.extra:
                 entry.update(tool.extra)
-            elif tool.strict is not None:
-                log_dropped("tool strict flag", "anthropic")
             out.append(entry)
         elif same and tool.raw is not None:
             out.append(tool.raw)
