@@ -358,6 +358,47 @@ def _claude_stream(turn: int, blocks: list[tuple[str, ...]]) -> list[tuple[float
     return [(0.4 + 0.05 * n, event) for n, event in enumerate(events)]
 
 
+def seed_long_session(data_dir: Path, *, turns: int = 100, events: int = 450, now: float | None = None) -> str:
+    """One streamed OpenAI session with a long history and many events; returns its id."""
+    now = time.time() if now is None else now
+    root = Path(data_dir) / "sessions"
+    store = FileSessionStore(root, Codec("zstd", 1), fsync="never")
+    store.ensure_root()
+    index = SessionIndex(root / INDEX_NAME)
+    messages = [{"role": "user" if i % 2 == 0 else "assistant", "content": f"message number {i}"} for i in range(turns)]
+    base = {"id": "chatcmpl-long", "object": "chat.completion.chunk", "created": 1_700_000_000, "model": "gpt-4o"}
+    chunks = [(0.1, openai_chunk(base, {"role": "assistant", "content": ""}))]
+    chunks += [(0.1 + 0.01 * n, openai_chunk(base, {"content": f"w{n} "})) for n in range(1, events - 2)]
+    chunks += [(0.1 + 0.01 * events, openai_chunk(base, {}, finish="stop")), (0.1 + 0.01 * events, b"data: [DONE]\n\n")]
+    cap = Captured(
+        id=f"sess_{int(now * 1e9):x}10ng000000",
+        timestamp=now - 30,
+        meta={
+            "listener": "openai",
+            "dialect": "openai",
+            "request_model": "gpt-4o",
+            "provider": "up-openai",
+            "model": "gpt-4o",
+            "stream": True,
+            "status": 200,
+            "latency_s": 4.6,
+            "ttft_s": 0.1,
+        },
+        fallbacks=[],
+        request_body=json.dumps({"model": "gpt-4o", "stream": True, "messages": messages}).encode(),
+        response_body=None,
+        chunks=chunks,
+    )
+    try:
+        built = build_session(cap)
+        relative = store.relative_path(built.id, built.timestamp)
+        size = store.write(relative, built.document, built.stream_lines)
+        index.insert([index_row(built.row_values, relative, size)])
+    finally:
+        index.close()
+    return built.id
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="seed recorded sessions into a data directory")
     parser.add_argument("data_dir", type=Path)

@@ -12,7 +12,7 @@ import pytest
 
 from tests.mock_upstream.fixture import session_mock_upstream
 
-from .seed import seed_claude_conversation, seed_sessions
+from .seed import seed_claude_conversation, seed_long_session, seed_sessions
 from .ui_kit import (
     ADMIN_KEY,
     CLIENT_KEY,
@@ -37,6 +37,7 @@ def open_ui(tmp_path_factory):
     gw, port = ui_gateway(tmp_path_factory.mktemp("ui-open"), session_mock_upstream().url)
     seed_sessions(data_dir(gw), 1500, span_s=2 * 86400.0)
     ids = seed_claude_conversation(data_dir(gw), CONVERSATION)
+    ids.append(seed_long_session(data_dir(gw)))
     gw.start()
     wait_for_port(port)
     yield port, ids
@@ -80,7 +81,7 @@ def test_overview_counts_what_the_index_holds(open_ui) -> None:
     port, _ = open_ui
     week = get(port, "/?period=7d").text
     total = re.search(r'id="total-requests">([^<]+)<', week).group(1)
-    assert total == "1,503"  # 1500 seeded + the 3 turns of the conversation
+    assert total == "1,504"  # 1500 seeded, the 3 turns of the conversation, the long one
     assert week.count('<svg class="chart"') == 4
     assert "up-anthropic" in week and "up-openai" in week
 
@@ -95,7 +96,7 @@ def test_open_ui_answers_loopback_host_names_only(open_ui) -> None:
 def test_sessions_filters_narrow_the_list(open_ui) -> None:
     port, _ = open_ui
     everything = get(port, "/sessions").text
-    assert "1,503 matching sessions" in everything
+    assert "1,504 matching sessions" in everything
     for query, column_text in (
         ("provider=up-anthropic", "up-anthropic"),
         ("tenant=globex", "globex"),
@@ -111,7 +112,7 @@ def test_sessions_filters_narrow_the_list(open_ui) -> None:
     recent = get(port, "/sessions?since=10m").text
     shown = re.findall(r'href="/sessions/sess_[^"]+">([0-9-]+ [0-9:]+)<', recent)
     matching = int(re.search(r'id="match-count">([0-9,]+) matching', recent).group(1))
-    assert 3 <= matching == len(shown) < 20  # the conversation and the last few seeded
+    assert 4 <= matching == len(shown) < 20  # the conversation, the long one and the last few seeded
     assert all(datetime.fromisoformat(t + "+00:00") >= cutoff for t in shown)
     conv = get(port, f"/sessions?conversation={CONVERSATION}").text
     assert "3 matching sessions" in conv
@@ -268,3 +269,19 @@ def test_with_workers_the_supervisor_serves_the_ui(tmp_path) -> None:
         assert 'id="provider-up-openai"' in get(port, "/providers").text
     finally:
         assert gw.stop() == 0, gw.logs()
+
+
+def test_a_long_session_pages_its_turns_and_events(open_ui) -> None:
+    port, ids = open_ui
+    long_id = ids[3]
+    page = get(port, f"/sessions/{long_id}").text
+    assert "turns 61–100 of 100" in page and "message number 99" in page and "message number 59" not in page
+    assert "450 events, page 1 of 3" in page
+    seqs = [int(n) for n in re.findall(r'<tr><td class="num">(\d+)</td>', page.split('id="events"', 1)[1])]
+    assert seqs == list(range(200))
+    earlier = get(port, f"/sessions/{long_id}?turns=1").text
+    assert "turns 21–60 of 100" in earlier and "message number 21" in earlier and "message number 99" not in earlier
+    last = get(port, f"/sessions/{long_id}?events=2").text
+    seqs = [int(n) for n in re.findall(r'<tr><td class="num">(\d+)</td>', last.split('id="events"', 1)[1])]
+    assert seqs == list(range(400, 450))
+    assert "w400 " in last or "content: 'w399 '" in last
