@@ -131,7 +131,16 @@ class Gateway:
         self.log_path = self.root / "lunaroute.log"
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "lunaroute", "serve", "--config-dir", str(self.config_dir), "--log-level", log_level],
+            [
+                sys.executable,
+                "-m",
+                "lunaroute",
+                "serve",
+                "--config-dir",
+                str(self.config_dir),
+                "--log-level",
+                log_level,
+            ],
             stdout=self._log,
             stderr=subprocess.STDOUT,
             env=env,
