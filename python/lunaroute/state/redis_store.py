@@ -65,6 +65,7 @@ class RedisStateStore:
         self.policy = policy
         self.prefix = prefix
         self.errors = 0
+        self._owns_pool = client is None
         # A bounded pool: a burst of requests waits (up to the deadline) for a connection
         # rather than opening one each; batching keeps few of them busy anyway.
         self.redis: Redis = client or Redis(
@@ -311,7 +312,8 @@ class RedisStateStore:
                 pass
         await self._batch.aclose()
         try:
-            await self.redis.aclose()
+            # Redis.aclose leaves open a pool it was given: the one made here is closed here.
+            await self.redis.aclose(close_connection_pool=self._owns_pool)
         except _FAILURES:
             pass
 
