@@ -53,7 +53,9 @@ def test_listener_types_serve_their_dialects() -> None:
 
 
 def _members(protocol: type) -> list[tuple[str, object]]:
-    return [(m, spec) for m, spec in inspect.getmembers(protocol, predicate=inspect.isfunction) if not m.startswith("_")]
+    return [
+        (m, spec) for m, spec in inspect.getmembers(protocol, predicate=inspect.isfunction) if not m.startswith("_")
+    ]
 
 
 def _implements(dialect: object, protocol: type) -> None:
