@@ -112,8 +112,9 @@ def gw(tmp_path_factory):
 
 
 @pytest.fixture
-def client(gw) -> openai.OpenAI:
-    return openai.OpenAI(base_url=gw.openai_url + "/v1", api_key=gw.key, max_retries=0, timeout=20)
+def client(gw):
+    with openai.OpenAI(base_url=gw.openai_url + "/v1", api_key=gw.key, max_retries=0, timeout=20) as sdk:
+        yield sdk
 
 
 def _upstream(mock, provider: str) -> list[dict[str, Any]]:
@@ -385,20 +386,24 @@ def test_malformed_bodies_are_400s(gw, mock_upstream):
 
 def test_keys_and_scopes(gw, mock_upstream):
     url = gw.openai_url + "/v1"
-    with pytest.raises(openai.AuthenticationError):
-        openai.OpenAI(base_url=url, api_key="lr-unknown", max_retries=0).responses.create(model="gpt-4o", input="x")
-    with pytest.raises(openai.PermissionDeniedError, match="openai_ingress"):
-        openai.OpenAI(base_url=url, api_key=gw.anthropic_key, max_retries=0).responses.create(model="gpt-4o", input="x")
+    with (
+        openai.OpenAI(base_url=url, api_key="lr-unknown", max_retries=0) as unknown,
+        openai.OpenAI(base_url=url, api_key=gw.anthropic_key, max_retries=0) as other_scope,
+    ):
+        with pytest.raises(openai.AuthenticationError):
+            unknown.responses.create(model="gpt-4o", input="x")
+        with pytest.raises(openai.PermissionDeniedError, match="openai_ingress"):
+            other_scope.responses.create(model="gpt-4o", input="x")
     assert mock_upstream.requests() == []
 
 
 # ------------------------------------------------------------------ listeners, recording, metrics
 def test_a_both_listener_serves_responses_with_the_openai_rules(gw, mock_upstream):
-    mixed = openai.OpenAI(base_url=f"http://127.0.0.1:{gw.mixed_port}/v1", api_key=gw.key, max_retries=0)
-    assert mixed.responses.create(model="claude-sonnet-4-5", input="on both").output_text == "echo: on both"
-    assert mixed.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "c"}]).choices
-    with pytest.raises(openai.NotFoundError):
-        mixed.responses.create(model="bound-model", input="x")  # bound to the anthropic listener
+    with openai.OpenAI(base_url=f"http://127.0.0.1:{gw.mixed_port}/v1", api_key=gw.key, max_retries=0) as mixed:
+        assert mixed.responses.create(model="claude-sonnet-4-5", input="on both").output_text == "echo: on both"
+        assert mixed.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "c"}]).choices
+        with pytest.raises(openai.NotFoundError):
+            mixed.responses.create(model="bound-model", input="x")  # bound to the anthropic listener
 
 
 def test_the_session_records_the_responses_body_as_sent(gw, client, mock_upstream):
