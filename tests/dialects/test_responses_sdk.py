@@ -58,6 +58,7 @@ def served() -> Iterator[tuple[openai.OpenAI, _Canned]]:
         _strict_response_validation=True,
     )
     yield client, httpd.canned  # type: ignore[attr-defined]
+    client.close()
     httpd.shutdown()
     httpd.server_close()
 
