@@ -9,14 +9,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 
 from .common import config_dir_of, data_dir_of, print_error
 
+if TYPE_CHECKING:
+    from ..limits import LimitsEngine
 
-def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: list[argparse.ArgumentParser]) -> None:
     budgets = sub.add_parser(
         "budgets",
         parents=parents,
@@ -35,7 +38,7 @@ def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentPar
     reset.set_defaults(run=run_reset)
 
 
-def _engine(args: argparse.Namespace) -> Any:
+def _engine(args: argparse.Namespace) -> LimitsEngine:
     from ..config import load_config
     from ..limits import LimitsEngine
 
@@ -77,14 +80,14 @@ def run_list(args: argparse.Namespace) -> int:
 
 def _cell(budget: dict[str, Any], window: dict[str, Any], column: str) -> str:
     if column == "budget":
-        return budget["id"]
+        return cast(str, budget["id"])
     if column == "scope":
         scope = budget["scope"]
-        return scope["type"] if scope["id"] is None else f"{scope['type']}:{scope['id']}"
+        return cast(str, scope["type"]) if scope["id"] is None else f"{scope['type']}:{scope['id']}"
     if column == "window":
-        return window["type"]
+        return cast(str, window["type"])
     if column == "resets":
-        return window["end"]
+        return cast(str, window["end"])
     if column == "used":
         return "-" if window["ratio"] is None else f"{window['ratio'] * 100:.1f}%"
     used = "?" if window["usage"] is None else _number(window["usage"][column])

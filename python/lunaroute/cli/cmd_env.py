@@ -26,7 +26,7 @@ SHELLS = ("bash", "fish", "powershell")
 START_TIMEOUT_S = 15.0
 
 
-def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: list[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "env",
         parents=parents,

@@ -10,7 +10,7 @@ from .cmd_sessions import reader_for, warn_skipped, when_arg
 from .common import PROG
 
 
-def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: list[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "export",
         parents=parents,

@@ -13,7 +13,7 @@ from ..config.vocabulary import BUDGET_ID, SCOPES, TENANT
 from .common import config_dir_of, print_error
 
 
-def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: list[argparse.ArgumentParser]) -> None:
     keys = sub.add_parser(
         "keys",
         parents=parents,

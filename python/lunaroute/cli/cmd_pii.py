@@ -23,7 +23,7 @@ from .common import config_dir_of, data_dir_of
 _SHOW = 60  # characters of a value shown in the table
 
 
-def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: list[argparse.ArgumentParser]) -> None:
     pii = sub.add_parser(
         "pii",
         parents=parents,
@@ -62,7 +62,7 @@ def run_test(args: argparse.Namespace) -> int:
     rows = [_row(engine, text, f) for f in findings]
     redacted = engine.redact_text(text)[0]
     if args.json:
-        doc = {
+        doc: dict[str, Any] = {
             "mode": config.pii.mode,
             "min_confidence": config.pii.min_confidence,
             "enabled": config.pii.enabled,

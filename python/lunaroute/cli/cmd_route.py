@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from ..routing import RouteRequest
 
 
-def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: list[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "route",
         parents=parents,

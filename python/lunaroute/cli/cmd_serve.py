@@ -9,7 +9,7 @@ from ..config.vocabulary import LOG_LEVELS
 from .common import config_dir_of, data_dir_of, print_error
 
 
-def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: list[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "serve",
         parents=parents,

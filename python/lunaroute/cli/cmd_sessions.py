@@ -5,13 +5,18 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 
 from .common import PROG, config_dir_of, data_dir_of, print_error
 
+if TYPE_CHECKING:
+    from ..config.schema import StorageConfig
+    from ..recording.query import Reader
 
-def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: list[argparse.ArgumentParser]) -> None:
     sessions = sub.add_parser(
         "sessions",
         parents=parents,
@@ -63,13 +68,13 @@ def limit_arg(text: str) -> int:
 
 
 # ---------------------------------------------------------------------- opening the store
-def reader_for(args: argparse.Namespace):
+def reader_for(args: argparse.Namespace) -> Reader:
     """The recordings the config points at. With --data-dir and no config directory, the
     data directory alone is read (encrypted sessions then need `<config-dir>/keys/`)."""
     return _open(args)[0]
 
 
-def _open(args: argparse.Namespace):
+def _open(args: argparse.Namespace) -> tuple[Reader, StorageConfig | None]:
     """(reader, the storage config, or None when there is no config directory)."""
     from ..recording.index import INDEX_NAME
     from ..recording.maintenance import reindex
@@ -77,7 +82,7 @@ def _open(args: argparse.Namespace):
 
     config_dir = config_dir_of(args)
     data_dir = data_dir_of(args)
-    storage = None
+    storage: StorageConfig | None = None
     if data_dir is not None and not config_dir.is_dir():
         reader = open_reader(data_dir, config_dir / "keys" / "session.key")
     else:

@@ -157,7 +157,7 @@ def report(config_dir: Path, data_dir: Path | None = None) -> int:
     return 0 if kernels_ok else 1
 
 
-def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: list[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "doctor",
         parents=parents,

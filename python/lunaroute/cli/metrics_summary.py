@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from prometheus_client.parser import text_string_to_metric_families
 
 STATE_NAMES = {0: "closed", 1: "open", 2: "half-open"}
 PHASES = ("ingress", "route", "normalize", "egress", "total")
+_K = TypeVar("_K")
 
 
 @dataclass(slots=True)
@@ -56,7 +57,7 @@ class Histogram:
         return self.total / self.count if self.count else None
 
 
-def _minus_map(now: dict, before: dict) -> dict:
+def _minus_map(now: dict[_K, float], before: dict[_K, float]) -> dict[_K, float]:
     """Counter series: what grew, series that did not grow left out."""
     return {k: v - before.get(k, 0.0) for k, v in now.items() if v - before.get(k, 0.0) > 0}
 
@@ -103,7 +104,7 @@ class Snapshot:
         )
 
 
-def _add(target: dict, key: Any, value: float) -> None:
+def _add(target: dict[Any, float], key: Any, value: float) -> None:
     target[key] = target.get(key, 0.0) + value
 
 
@@ -338,12 +339,12 @@ def render(snap: Snapshot, *, provider: str | None = None, window_s: float | Non
     else:
         lines.append("circuit breakers: none reported")
     if snap.budgets:
-        parts = []
+        budget_parts: list[str] = []
         for (budget, window), ratio in sorted(snap.budgets.items()):
-            parts.append(
+            budget_parts.append(
                 paint(f"{budget} {window} {ratio:.0%}", _RED if ratio >= 0.9 else _YELLOW if ratio >= 0.75 else "")
             )
-        lines.append("budgets: " + ", ".join(parts))
+        lines.append("budgets: " + ", ".join(budget_parts))
     else:
         lines.append("budgets: none reported")
     return "\n".join(lines)

@@ -14,7 +14,7 @@ Output shape (every key always present):
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..bad_value import describe
@@ -111,7 +111,7 @@ def _reroute_to(enforcement: Obj) -> str | dict[str, str] | None:
     """A model name, or a mapping from requested model ("*": any other) to model."""
     value = enforcement.raw("reroute_to", None)
     if value is None or isinstance(value, str):
-        return enforcement.str("reroute_to", None)
+        return cast("str | None", enforcement.str("reroute_to", None))
     if isinstance(value, dict):
         mapping = enforcement.str_map("reroute_to")
         for model, target in mapping.items():

@@ -7,18 +7,15 @@ from pathlib import Path
 
 from .binds import parse_bind, resolve_path
 from .reader import Obj, element, join
-from .schema import ListenerConfig, TlsConfig
+from .schema import ListenerConfig, ListenerType, TlsConfig
 
 LISTENER_TYPES = ("openai", "anthropic", "both")
-DEFAULT_BINDS = {"openai": ("127.0.0.1", 8080), "anthropic": ("127.0.0.1", 8081)}
+DEFAULT_BINDS: dict[ListenerType, tuple[str, int]] = {"openai": ("127.0.0.1", 8080), "anthropic": ("127.0.0.1", 8081)}
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 def default_listeners() -> list[ListenerConfig]:
-    return [
-        ListenerConfig(id=kind, type=kind, host=host, port=port)  # type: ignore[arg-type]
-        for kind, (host, port) in DEFAULT_BINDS.items()
-    ]
+    return [ListenerConfig(id=kind, type=kind, host=host, port=port) for kind, (host, port) in DEFAULT_BINDS.items()]
 
 
 def parse_listeners(doc: Obj, config_dir: Path) -> list[ListenerConfig]:
@@ -70,7 +67,7 @@ def _parse_one(item: Obj, config_dir: Path) -> ListenerConfig:
     item.finish()
     return ListenerConfig(
         id=listener_id,
-        type=kind,  # type: ignore[arg-type]
+        type=kind,
         host=host,
         port=port,
         tls=tls,

@@ -42,7 +42,7 @@ def default_providers(env: Mapping[str, str] | None = None) -> dict[str, Provide
     return {
         name: ProviderConfig(
             name=name,
-            type=name,  # type: ignore[arg-type]
+            type=name,
             base_url=DEFAULT_BASE_URLS[name],
             api_key_env=DEFAULT_KEY_ENVS[name],
             api_key=environ.get(DEFAULT_KEY_ENVS[name]) or None,
@@ -106,7 +106,7 @@ def _parse_one(item: Obj, environ: Mapping[str, str]) -> ProviderConfig:
 
     provider = ProviderConfig(
         name=name,
-        type=kind,  # type: ignore[arg-type]
+        type=kind,
         base_url=base_url,
         api_key_env=api_key_env,
         api_key=api_key,

@@ -9,6 +9,7 @@ is how unknown (usually misspelt) fields are caught. Bad values are named by
 
 from __future__ import annotations
 
+import builtins
 import difflib
 import math
 import re
@@ -121,7 +122,7 @@ class Obj:
 
     def int(
         self,
-        key: str,
+        key: builtins.str,
         default: Any = REQUIRED,
         *,
         min: int | None = None,
@@ -140,7 +141,7 @@ class Obj:
 
     def num(
         self,
-        key: str,
+        key: builtins.str,
         default: Any = REQUIRED,
         *,
         min: float | None = None,
@@ -160,7 +161,7 @@ class Obj:
         self._check_range(key, value, min, max)
         return value
 
-    def bool(self, key: str, default: Any = REQUIRED) -> Any:
+    def bool(self, key: builtins.str, default: Any = REQUIRED) -> Any:
         value = self.raw(key, default)
         if value is default and default is not REQUIRED:
             return value
@@ -168,19 +169,19 @@ class Obj:
             raise self.error(key, f"expected true or false, got {describe(value)}")
         return value
 
-    def _check_range(self, key: str, value: float, lo: float | None, hi: float | None) -> None:
+    def _check_range(self, key: builtins.str, value: float, lo: float | None, hi: float | None) -> None:
         if lo is not None and value < lo:
             raise self.error(key, f"must be at least {lo:g}, got {describe(value)}")
         if hi is not None and value > hi:
             raise self.error(key, f"must be at most {hi:g}, got {describe(value)}")
 
     # ------------------------------------------------------------------ containers
-    def obj(self, key: str, *, required: bool = False) -> Obj:
+    def obj(self, key: builtins.str, *, required: builtins.bool = False) -> Obj:
         """A nested mapping; absent (or null) reads as an empty mapping unless required."""
         value = self.raw(key, REQUIRED if required else None)
         return Obj({} if value is None else value, self.file, self.field(key))
 
-    def list(self, key: str, default: Any = REQUIRED) -> Any:
+    def list(self, key: builtins.str, default: Any = REQUIRED) -> Any:
         value = self.raw(key, default)
         if value is default and default is not REQUIRED:
             return value
@@ -188,17 +189,17 @@ class Obj:
             raise self.error(key, f"expected a list, got {describe(value)}")
         return value
 
-    def items(self, key: str) -> Iterator[tuple[int, Any]]:
+    def items(self, key: builtins.str) -> Iterator[tuple[builtins.int, Any]]:
         """Enumerate a list field that may be absent (→ nothing)."""
         return enumerate(self.list(key, []))
 
     def str_list(
         self,
-        key: str,
+        key: builtins.str,
         default: Any = REQUIRED,
         *,
-        choices: Iterable[str] | None = None,
-        unique: bool = True,
+        choices: Iterable[builtins.str] | None = None,
+        unique: builtins.bool = True,
     ) -> Any:
         value = self.list(key, default)
         if value is default and default is not REQUIRED:
@@ -220,7 +221,7 @@ class Obj:
             seen.add(item)
         return value
 
-    def str_map(self, key: str) -> dict[str, str]:
+    def str_map(self, key: builtins.str) -> dict[builtins.str, builtins.str]:
         """A mapping of string to string (absent → empty)."""
         sub = self.obj(key)
         out: dict[str, str] = {}

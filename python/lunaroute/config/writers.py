@@ -10,7 +10,7 @@ import json
 import math
 import re
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import yaml
@@ -24,10 +24,10 @@ def dump_document(doc: dict[str, Any], name: str) -> bytes:
         return orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n"
     if ext == "toml":
         return dump_toml(doc).encode()
-    return yaml.dump(doc, Dumper=_YamlDumper, sort_keys=False, allow_unicode=True).encode()
+    return cast(str, yaml.dump(doc, Dumper=_YamlDumper, sort_keys=False, allow_unicode=True)).encode()
 
 
-class _YamlDumper(yaml.SafeDumper):
+class _YamlDumper(yaml.SafeDumper):  # type: ignore[misc]  # yaml ships no type information
     """SafeDumper that double-quotes strings holding characters YAML would otherwise fold
     or normalise on reading (NEL, line/paragraph separators, control characters)."""
 
