@@ -130,12 +130,13 @@ class Upstream:
         trace = call.trace
         if trace is None:
             return await self.attempt(call, target, n, None)
-        return await trace.attempt(
+        served: Served = await trace.attempt(
             lambda traceparent: self.attempt(call, target, n, traceparent),
             target.provider,
             target.model or call.route_model,
             n,
         )
+        return served
 
     async def attempt(self, call: UpstreamCall, target: Any, n: int, traceparent: str | None) -> Served:
         """The attempt itself; `traceparent` (W3C) goes to the provider when tracing is on."""

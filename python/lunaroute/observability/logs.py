@@ -113,7 +113,7 @@ def setup_logging(level: str = "info", fmt: str = "auto", stream: TextIO | None 
     logging.getLogger("opentelemetry").setLevel(max(lvl, logging.WARNING))
 
 
-def log_event(logger: logging.Logger, level: int, msg: str, **fields) -> None:
+def log_event(logger: logging.Logger, level: int, msg: str, **fields: Any) -> None:
     if logger.isEnabledFor(level):
         logger.log(level, msg, extra={"fields": fields})
 

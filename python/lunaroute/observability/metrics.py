@@ -24,12 +24,23 @@ import asyncio
 import logging
 import os
 from bisect import bisect_left
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+
+if TYPE_CHECKING:
+    from prometheus_client.metrics_core import Metric
+
+    from ..routing.rules import RouteRule
+
+# A snapshot is plain JSON data (workers hand theirs to the supervisor as a file).
+Snapshot = dict[str, Any]
+# A histogram's state: [bucket counts, sum].
+HistState = list[Any]
 
 # From 10 µs up: the gateway's own phases are sub-millisecond, upstream calls are seconds.
 PHASE_BUCKETS = (
@@ -66,7 +77,7 @@ MAX_SERVED_MODEL_NAMES = 256
 log = logging.getLogger("lunaroute.metrics")
 
 
-def config_model_names(routes) -> frozenset[str]:
+def config_model_names(routes: Iterable[RouteRule]) -> frozenset[str]:
     """Every model name the routing rules spell out: exact `match.model` names and the
     models their targets and fallbacks name."""
     names: set[str] = set()
@@ -112,7 +123,7 @@ class Histogram:
         self.counts[bisect_left(self.bounds, value)] += 1
         self.sum += value
 
-    def state(self) -> list:
+    def state(self) -> HistState:
         return [self.counts, self.sum]
 
 
@@ -145,7 +156,7 @@ class Metrics:
         self.registry.register(_Collector(lambda: [self.snapshot()]))
 
     # ---------------------------------------------------------------- labels
-    def use_config_models(self, names) -> None:
+    def use_config_models(self, names: Iterable[str]) -> None:
         """The model names of the loaded config (again on every reload). Series of names a
         reload dropped stay: counters never go away."""
         self.model_labels = {*names, *self._served_models, BYPASS_MODEL}
@@ -218,7 +229,7 @@ class Metrics:
         self.breaker_states = {p: float(s) for p, s in states.items()}
 
     # ---------------------------------------------------------------- exposition
-    def snapshot(self) -> dict:
+    def snapshot(self) -> Snapshot:
         """Every value as plain JSON-able data (also what a worker hands its supervisor)."""
         for pull in self.pullers:
             pull(self)
@@ -239,7 +250,9 @@ class Metrics:
             "cost_usd": [[*k, v] for k, v in self.cost_usd.items()],
         }
 
-    def render(self, extra_snapshots: list[dict] | None = None, breaker_states=None) -> bytes:
+    def render(
+        self, extra_snapshots: list[Snapshot] | None = None, breaker_states: dict[str, int] | None = None
+    ) -> bytes:
         if extra_snapshots is None:
             return generate_latest(self.registry)
         snaps = extra_snapshots
@@ -250,9 +263,9 @@ class Metrics:
         return generate_latest(reg)
 
 
-def merge_snapshots(snaps: list[dict]) -> dict:
+def merge_snapshots(snaps: list[Snapshot]) -> Snapshot:
     """Sum counters and histograms over processes; breaker states come from one source."""
-    out: dict = {
+    out: Snapshot = {
         "requests": {},
         "phases": {},
         "ttft": None,
@@ -269,7 +282,7 @@ def merge_snapshots(snaps: list[dict]) -> dict:
         "cost_usd": {},
     }
 
-    def add_hist(cur, new):
+    def add_hist(cur: HistState | None, new: HistState) -> HistState:
         if cur is None:
             return [list(new[0]), new[1]]
         return [[a + b for a, b in zip(cur[0], new[0])], cur[1] + new[1]]
@@ -297,7 +310,13 @@ def merge_snapshots(snaps: list[dict]) -> dict:
     return out
 
 
-def _hist_family(name: str, doc: str, state, labels: list[str] | None = None, label_values=None):
+def _hist_family(
+    name: str,
+    doc: str,
+    state: HistState | None,
+    labels: list[str] | None = None,
+    label_values: list[str] | None = None,
+) -> HistogramMetricFamily:
     fam = HistogramMetricFamily(name, doc, labels=labels)
     if state is None:
         state = [[0] * (len(PHASE_BUCKETS) + 1), 0.0]
@@ -315,10 +334,10 @@ def _fmt(x: float) -> str:
 
 
 class _Collector:
-    def __init__(self, source) -> None:
+    def __init__(self, source: Callable[[], list[Snapshot]]) -> None:
         self.source = source
 
-    def collect(self):
+    def collect(self) -> Iterator[Metric]:
         m = merge_snapshots(self.source())
         fam = CounterMetricFamily(
             "lunaroute_requests", "Requests answered", labels=["listener", "provider", "model", "status"]
@@ -382,7 +401,7 @@ class MetricsSnapshotWriter:
         self.metrics = metrics
         self.path = Path(directory) / f"worker-{os.getpid()}.json"
         self.interval_s = interval_s
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
 
     def write(self) -> None:
         tmp = self.path.with_suffix(".tmp")
@@ -403,7 +422,7 @@ class MetricsSnapshotWriter:
         self.write()
 
 
-def read_worker_snapshots(directory: str) -> list[dict]:
+def read_worker_snapshots(directory: str) -> list[Snapshot]:
     """Every worker's last snapshot. A worker that died keeps its counters (a restarted
     worker starts from zero, and totals must never go down) but not its gauges: its
     requests in flight ended with it, and the budget ratios it saw are stale."""

@@ -108,7 +108,9 @@ class Tracing:
         )
         return tracing
 
-    def begin(self, method: str, path: str, listener: str, request_id: str, headers: Mapping[str, str], t0: float):
+    def begin(
+        self, method: str, path: str, listener: str, request_id: str, headers: Mapping[str, str], t0: float
+    ) -> RequestTrace:
         """The trace of one request, its root span started at `t0` (perf_counter)."""
         return RequestTrace(self.tracer, method, path, listener, request_id, headers, t0)
 

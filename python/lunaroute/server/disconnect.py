@@ -13,6 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..rsgi import RsgiProtocol
+
+_Watched = tuple["RsgiProtocol", "asyncio.Task[Any]"]
 
 
 class DisconnectWatcher:
@@ -20,13 +27,13 @@ class DisconnectWatcher:
     __slots__ = ("_young", "_old", "_armed", "_timer", "_ids")
 
     def __init__(self) -> None:
-        self._young: dict[int, tuple] = {}  # registered since the last tick
-        self._old: dict[int, tuple] = {}  # registered before the last tick: armed at the next
-        self._armed: dict[int, asyncio.Future] = {}
+        self._young: dict[int, _Watched] = {}  # registered since the last tick
+        self._old: dict[int, _Watched] = {}  # registered before the last tick: armed at the next
+        self._armed: dict[int, asyncio.Future[None]] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._ids = itertools.count(1)
 
-    def watch(self, proto, task: asyncio.Task) -> int:
+    def watch(self, proto: RsgiProtocol, task: asyncio.Task[Any]) -> int:
         """Start watching; returns the token `done()` takes."""
         token = next(self._ids)
         self._young[token] = (proto, task)
@@ -56,8 +63,8 @@ class DisconnectWatcher:
             self._timer = asyncio.get_running_loop().call_later(self.ARM_AFTER_S, self._tick)
 
 
-def _canceller(task: asyncio.Task):
-    def fired(fut: asyncio.Future) -> None:
+def _canceller(task: asyncio.Task[Any]) -> Callable[[asyncio.Future[None]], None]:
+    def fired(fut: asyncio.Future[None]) -> None:
         if not fut.cancelled() and not task.done():
             task.cancel()
 

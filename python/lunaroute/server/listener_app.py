@@ -11,7 +11,8 @@ import itertools
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 from ..dialects import LISTENER_DIALECTS, ClientDialect, Dialect, client_dialect, get_dialect, is_provider_dialect
 from ..errors import GatewayError, InvalidRequestError, NotFoundError, RequestTooLargeError
@@ -19,6 +20,13 @@ from ..observability.logs import log_access, request_id_var
 from .bypass import Bypass
 from .disconnect import DisconnectWatcher
 from .models_endpoint import count_tokens, list_models
+
+if TYPE_CHECKING:
+    from ..config.schema import ListenerConfig
+    from ..rsgi import RsgiProtocol, RsgiScope
+    from .exchange import Exchange
+    from .run import GatewayServer
+    from .state import GatewayState
 
 log = logging.getLogger("lunaroute.ingress")
 perf = time.perf_counter
@@ -32,7 +40,7 @@ def new_request_id() -> str:
 
 
 class ListenerApp:
-    def __init__(self, server, listener) -> None:
+    def __init__(self, server: GatewayServer, listener: ListenerConfig) -> None:
         self.server = server
         self.listener = listener
         names = LISTENER_DIALECTS[listener.type]
@@ -48,7 +56,7 @@ class ListenerApp:
         self.disconnects = DisconnectWatcher()
         self.bypass = Bypass(listener, self.disconnects, self._error)
 
-    def __rsgi_init__(self, loop) -> None:  # granian calls it once per worker loop
+    def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:  # granian calls it once per worker loop
         pass
 
     def _dialect_for(self, path: str) -> ClientDialect:
@@ -60,7 +68,7 @@ class ListenerApp:
                     return d
         return self.default_dialect
 
-    def _dialect_of(self, path: str, headers) -> Dialect:
+    def _dialect_of(self, path: str, headers: Mapping[str, str]) -> Dialect:
         """The dialect a request other than chat belongs to (bypass, `/v1/models`): on a
         listener of type `both`, the one whose own endpoint it is, else the one whose
         clients send a header it carries, else the listener's first."""
@@ -76,7 +84,7 @@ class ListenerApp:
                 return d
         return dialects[0]
 
-    async def __call__(self, scope, proto) -> None:
+    async def __call__(self, scope: RsgiScope, proto: RsgiProtocol) -> None:
         if scope.proto != "http":
             return
         t0 = perf()
@@ -92,15 +100,15 @@ class ListenerApp:
         watch = 0
         tracing = state.tracing
         trace = None if tracing is None else tracing.begin(scope.method, path, self.listener.id, rid, scope.headers, t0)
-        ex = None
+        ex: Exchange | None = None
         status = 200
-        error = None
+        error: str | None = None
         tried: Sequence[tuple[str, str | None, str]] = ()
         bypassed = False
         try:
             if scope.method == "POST" and path in self.chat_paths:
                 body = await self._read_body(scope, proto)
-                watch = self.disconnects.watch(proto, asyncio.current_task())
+                watch = self.disconnects.watch(proto, cast("asyncio.Task[Any]", asyncio.current_task()))
                 ex = await state.pipeline(self.listener, dialect.name).run(
                     proto, scope.headers, body, rid, t0, scope.query_string, trace
                 )
@@ -145,7 +153,16 @@ class ListenerApp:
                 self._access(scope.method, path, status, error, tried, ex, t0)
             request_id_var.reset(rid_token)
 
-    def _access(self, method: str, path: str, status: int, error: str | None, tried, ex, t0: float) -> None:
+    def _access(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        error: str | None,
+        tried: Sequence[tuple[str, str | None, str]],
+        ex: Exchange | None,
+        t0: float,
+    ) -> None:
         if ex is None:
             sent = [a for a in tried if a[2] != "circuit_open"] or tried
             provider, model = (sent[-1][0], sent[-1][1] or "") if sent else ("", "")
@@ -176,7 +193,7 @@ class ListenerApp:
             error=None if ex.error is None else ("client_disconnected" if ex.status == 499 else "stream_failed"),
         )
 
-    async def _read_body(self, scope, proto) -> bytes:
+    async def _read_body(self, scope: RsgiScope, proto: RsgiProtocol) -> bytes:
         limit = self.max_body
         cl = scope.headers.get("content-length")
         if cl is not None:
@@ -186,7 +203,7 @@ class ListenerApp:
             except ValueError:
                 raise InvalidRequestError("bad content-length header") from None
             return await proto()
-        parts = []
+        parts: list[bytes] = []
         size = 0
         async for chunk in proto:
             size += len(chunk)
@@ -195,14 +212,16 @@ class ListenerApp:
             parts.append(chunk)
         return b"".join(parts)
 
-    def _json_headers(self, state, rid: str) -> list[tuple[str, str]]:
+    def _json_headers(self, state: GatewayState, rid: str) -> list[tuple[str, str]]:
         return [
             ("content-type", "application/json"),
             ("x-lunaroute-request-id", rid),
             *state.security_headers(self.listener),
         ]
 
-    def _error(self, proto, state, rid: str, dialect: ClientDialect, err: GatewayError) -> None:
+    def _error(
+        self, proto: RsgiProtocol, state: GatewayState, rid: str, dialect: ClientDialect, err: GatewayError
+    ) -> None:
         body = dialect.error_body(err)
         hdrs = self._json_headers(state, rid)
         if err.session_id is not None:

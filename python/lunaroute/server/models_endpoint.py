@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
 import orjson
@@ -27,6 +27,10 @@ from ..limits.pricing import PriceTable
 from ..routing import RouteRequest
 from ..routing.rules import RouteRule
 from .request_body import parse_object
+
+if TYPE_CHECKING:
+    from ..config.schema import ListenerConfig
+    from .state import GatewayState
 
 # One rendered list per state (a config load) and listener/dialect: rules change only on reload.
 _LISTS: WeakKeyDictionary[Any, dict[tuple[str, str], bytes]] = WeakKeyDictionary()
@@ -83,14 +87,21 @@ def servable_models(
     return out
 
 
-def _estimate_tokens(data: dict) -> int:
+def _estimate_tokens(data: dict[str, Any]) -> int:
     chars = len(orjson.dumps(data.get("messages", []))) + len(orjson.dumps(data.get("system", "")))
     if data.get("tools"):
         chars += len(orjson.dumps(data["tools"]))
     return max(1, chars // 4)
 
 
-async def count_tokens(state, listener, dialect: Dialect, headers, body: bytes, query: str = "") -> bytes:
+async def count_tokens(
+    state: GatewayState,
+    listener: ListenerConfig,
+    dialect: Dialect,
+    headers: Mapping[str, str],
+    body: bytes,
+    query: str = "",
+) -> bytes:
     """A token count from the routed provider when it speaks `dialect` (the one whose
     counting endpoint was called), else an estimate."""
     key = await state.auth.authenticate(headers, dialect) if state.auth.required else None
@@ -126,7 +137,7 @@ async def count_tokens(state, listener, dialect: Dialect, headers, body: bytes, 
             passthrough=True,
             query=query,
         )
-        out = await resp.read()
+        out: bytes = await resp.read()
     except Exception as exc:
         raise UpstreamError(f"token counting upstream failed: {exc}") from None
     if resp.status >= 400:

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import orjson
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from ..rsgi import RsgiProtocol, RsgiScope
+    from .run import GatewayServer
 
 log = logging.getLogger("lunaroute.server")
 
@@ -15,13 +22,13 @@ _JSON = [("content-type", "application/json"), *_SECURITY]
 
 
 class OpsApp:
-    def __init__(self, server) -> None:
+    def __init__(self, server: GatewayServer) -> None:
         self.server = server
 
-    def __rsgi_init__(self, loop) -> None:
+    def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
         pass
 
-    async def __call__(self, scope, proto) -> None:
+    async def __call__(self, scope: RsgiScope, proto: RsgiProtocol) -> None:
         if scope.proto != "http":
             return
         try:

@@ -192,7 +192,7 @@ class ChatPipeline:
         return (body, data, ()) if done is None else (done.body, done.data, done.ids)
 
     def route(self, headers: Mapping[str, str], key: Any, data: dict[str, Any], model: str) -> RouteDecision:
-        decision = self.state.routes.decide(
+        decision: RouteDecision | None = self.state.routes.decide(
             RouteRequest(
                 listener_id=self.listener.id,
                 listener_type=self.listener_type,

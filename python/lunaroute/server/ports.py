@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import errno
 import socket
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..config.schema import Config
 
 
 class BindError(Exception):
     """An address this config listens on cannot be had. `str()` is the one-line message."""
 
 
-def bind_addresses(config) -> list[tuple[str, int, str]]:
+def bind_addresses(config: Config) -> list[tuple[str, int, str]]:
     """(host, port, what) of every socket `serve` will listen on."""
     out = [(li.host, li.port, f"listener {li.id}") for li in config.listeners]
     obs = config.observability
@@ -28,7 +32,7 @@ def bind_addresses(config) -> list[tuple[str, int, str]]:
     return out
 
 
-def check_addresses_free(config) -> None:
+def check_addresses_free(config: Config) -> None:
     """Raises BindError naming the first address that cannot be bound."""
     for host, port, what in bind_addresses(config):
         err = _probe(host, port)

@@ -77,7 +77,9 @@ class StreamRelay:
 
     __slots__ = ("transport", "ex", "t0", "ttft", "capture", "sent_any", "at_boundary", "usage", "encoder")
 
-    def __init__(self, transport: Any, ex: Exchange, t0: float, ttft: Any, capture: list | None) -> None:
+    def __init__(
+        self, transport: Any, ex: Exchange, t0: float, ttft: Any, capture: list[tuple[float, bytes]] | None
+    ) -> None:
         self.transport = transport
         self.ex = ex
         self.t0 = t0
@@ -239,7 +241,7 @@ async def relay_stream(
     ex: Exchange,
     t0: float,
     ttft: Any,
-    capture: list | None = None,
+    capture: list[tuple[float, bytes]] | None = None,
     transform: Any = None,
 ) -> None:
     """`transform` (e.g. PII token restoring) rewrites the normalized events, so a stream

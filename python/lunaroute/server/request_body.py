@@ -7,12 +7,14 @@ every endpoint.
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 
 from ..errors import InvalidRequestError
 
 
-def parse_object(body: bytes) -> dict:
+def parse_object(body: bytes) -> dict[str, Any]:
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:

@@ -25,8 +25,18 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import NoReturn
+from types import FrameType
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
+
+if TYPE_CHECKING:
+    from ..config.schema import Config, ServerConfig, TlsConfig
+    from ..config.watcher import ConfigWatcher
+    from ..observability.metrics import Metrics, MetricsSnapshotWriter
+    from ..observability.tracing import Tracing
+    from ..routing import HealthMonitor
+    from ..ui import UiApp
 
 log = logging.getLogger("lunaroute.server")
 
@@ -45,16 +55,24 @@ class EarlyStop:
         for sig in _STOP_SIGNALS:
             signal.signal(sig, self._note)
 
-    def _note(self, signum, frame) -> None:
+    def _note(self, signum: int, frame: FrameType | None) -> None:
         self.signum = signum
 
 
-def _granian_server(app, host: str, port: int, *, tls=None, backlog: int = 2048, server_cfg=None):
+def _granian_server(
+    app: Any,
+    host: str,
+    port: int,
+    *,
+    tls: TlsConfig | None = None,
+    backlog: int = 2048,
+    server_cfg: ServerConfig | None = None,
+) -> Server:
     from granian.constants import HTTPModes, Interfaces
     from granian.http import HTTP1Settings
     from granian.server.embed import Server
 
-    kwargs: dict = dict(
+    kwargs: dict[str, Any] = dict(
         address=host,
         port=port,
         interface=Interfaces.RSGI,
@@ -78,11 +96,19 @@ def _granian_server(app, host: str, port: int, *, tls=None, backlog: int = 2048,
     return Server(app, **kwargs)
 
 
+class Server(Protocol):
+    """What is used of granian's embedded server (its own methods carry no annotations)."""
+
+    async def serve(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
 RECORDER_CLOSE_TIMEOUT_S = 30.0
 TRACING_CLOSE_TIMEOUT_S = 5.0
 
 
-def breaker_shm_path(config) -> str:
+def breaker_shm_path(config: Config) -> str:
     state_dir = Path(config.data_dir) / "state"
     state_dir.mkdir(parents=True, exist_ok=True)
     return str(state_dir / "circuits.shm")
@@ -92,7 +118,7 @@ class GatewayServer:
     """One serving process: the state, the listeners, the reload watcher."""
 
     def __init__(
-        self, config, *, serve_clients: bool = True, serve_ops: bool = True, early_stop: EarlyStop | None = None
+        self, config: Config, *, serve_clients: bool = True, serve_ops: bool = True, early_stop: EarlyStop | None = None
     ) -> None:
         from ..limits import LimitsEngine
         from ..observability.metrics import Metrics, config_model_names
@@ -132,35 +158,37 @@ class GatewayServer:
             limits=self.limits,
             tracing=self.tracing,
         )
-        self._servers: list = []
+        self._servers: list[Server] = []
         self._stop = asyncio.Event()
         # What the web UI's config page shows: when the config in force was loaded, and the
         # last reload that was rejected (time, one-line error).
         self.config_loaded_at = time.time()
         self.last_reload_error: tuple[float, str] | None = None
-        self._ui = None
-        self._watcher = None
-        self._health = None
-        self._snapshots = None
+        self._ui: UiApp | None = None
+        self._watcher: ConfigWatcher | None = None
+        self._health: HealthMonitor | None = None
+        self._snapshots: MetricsSnapshotWriter | None = None
 
     @property
     def inflight(self) -> int:
         """Requests in flight on this process's listeners (the metrics gauge is the count)."""
         return int(self.metrics.inflight.value)
 
-    def _pull_limits(self, metrics) -> None:
+    def _pull_limits(self, metrics: Metrics) -> None:
         engine = self.limits
+        assert engine is not None  # pulled only when the engine exists (__init__)
         metrics.rate_limited.value = float(engine.rate_limited)
         metrics.budget_ratio = {k: float(v) for k, v in engine.budget_usage_ratios().items()}
 
-    def _pull_pii(self, metrics) -> None:
+    def _pull_pii(self, metrics: Metrics) -> None:
         pii = self.state.pii
         if pii is not None:
             metrics.pii_detections = {k: float(v) for k, v in pii.detections.items()}
             metrics.pii_redactions.value = float(pii.redactions)
 
-    def _pull_recorder_counts(self, metrics) -> None:
+    def _pull_recorder_counts(self, metrics: Metrics) -> None:
         rec = self.recorder
+        assert rec is not None  # pulled only when the recorder exists (__init__)
         metrics.recording_errors.value = float(rec.errors + rec.dropped)
 
     # -------------------------------------------------------------- ops helpers
@@ -181,7 +209,7 @@ class GatewayServer:
         return self.metrics.render()
 
     # -------------------------------------------------------------- reload
-    def apply_config(self, config) -> None:
+    def apply_config(self, config: Config) -> None:
         from ..observability.audit import audit_reload
         from ..observability.metrics import config_model_names
         from ..routing import BreakerRegistry
@@ -226,7 +254,7 @@ class GatewayServer:
             )
         del old
 
-    def _reload_failed(self, err) -> None:
+    def _reload_failed(self, err: BaseException) -> None:
         self.last_reload_error = (time.time(), str(err))
         log.error("config reload rejected; keeping the last good config", extra={"fields": {"error": str(err)}})
 
@@ -271,8 +299,8 @@ class GatewayServer:
         if mp_dir and self.serve_clients:
             from ..observability.metrics import MetricsSnapshotWriter
 
-            self._snapshots = MetricsSnapshotWriter(self.metrics, mp_dir)
-            self._snapshots.start()
+            snapshots = self._snapshots = MetricsSnapshotWriter(self.metrics, mp_dir)
+            snapshots.start()
         log.info(
             "lunaroute serving",
             extra={
@@ -340,10 +368,10 @@ class GatewayServer:
     async def _start_watcher(self) -> None:
         from ..config import ConfigWatcher
 
-        self._watcher = ConfigWatcher(
+        watcher = self._watcher = ConfigWatcher(
             self.config.config_dir, self.config.data_dir, self.apply_config, self._reload_failed
         )
-        await self._watcher.start()
+        await watcher.start()
 
     async def _start_health(self) -> None:
         from ..routing import HealthMonitor
@@ -364,16 +392,16 @@ class GatewayServer:
                 return False
             return await conn.probe(prov.health_check.path)
 
-        self._health = HealthMonitor(self.state.breakers, probe=probe, intervals_ms=intervals)
-        await self._health.start()
+        health = self._health = HealthMonitor(self.state.breakers, probe=probe, intervals_ms=intervals)
+        await health.start()
 
-    def _ui_server(self):
+    def _ui_server(self) -> Server:
         """The web UI's listener (docs/UI.md), beside the metrics listener."""
         from ..ui import UiApp
 
-        self._ui = UiApp(self)
+        app = self._ui = UiApp(self)
         ui = self.config.ui
-        return _granian_server(self._ui, ui.host, ui.port)
+        return _granian_server(app, ui.host, ui.port)
 
     async def _stop_background(self) -> None:
         if self._ui is not None:
@@ -386,7 +414,7 @@ class GatewayServer:
             await self._health.stop()
 
 
-def _tracing(config):
+def _tracing(config: Config) -> Tracing | None:
     """The process's OpenTelemetry tracing, None when off (nothing of it is imported then)."""
     if not config.observability.tracing_enabled:
         return None
@@ -395,13 +423,13 @@ def _tracing(config):
     return Tracing.from_config(config.observability)
 
 
-def _tracing_settings(config) -> tuple:
+def _tracing_settings(config: Config) -> tuple[bool, str | None, float]:
     obs = config.observability
     return (obs.tracing_enabled, obs.tracing_endpoint, obs.sample_rate)
 
 
 # ------------------------------------------------------------------ entry points
-def _run_loop(coro_factory) -> int:
+def _run_loop(coro_factory: Callable[[], Coroutine[Any, Any, int]]) -> int:
     try:
         import uvloop
 
@@ -410,7 +438,7 @@ def _run_loop(coro_factory) -> int:
         return asyncio.run(coro_factory())
 
 
-def _serve_one(config, *, serve_clients: bool, serve_ops: bool, early_stop: EarlyStop | None = None) -> int:
+def _serve_one(config: Config, *, serve_clients: bool, serve_ops: bool, early_stop: EarlyStop | None = None) -> int:
     async def main() -> int:
         server = GatewayServer(config, serve_clients=serve_clients, serve_ops=serve_ops, early_stop=early_stop)
         return await server.run()
@@ -418,7 +446,7 @@ def _serve_one(config, *, serve_clients: bool, serve_ops: bool, early_stop: Earl
     return _run_loop(main)
 
 
-def serve(config, log_level: str | None = None) -> int:
+def serve(config: Config, log_level: str | None = None) -> int:
     """Serve until SIGTERM/SIGINT. Returns the process exit code.
 
     Raises `ports.BindError` before starting anything when an address is taken.
@@ -442,7 +470,7 @@ def serve(config, log_level: str | None = None) -> int:
     os._exit(code)
 
 
-def _worker(config, supervisor: int) -> NoReturn:
+def _worker(config: Config, supervisor: int) -> NoReturn:
     """A forked worker's whole life. Starts with SIGTERM/SIGINT blocked (see spawn)."""
     from .parent_death import exit_with_parent
 
@@ -490,7 +518,7 @@ def _reaped(pid: int, flags: int) -> bool:
         return True
 
 
-def _supervise(config, workers: int, early: EarlyStop) -> int:
+def _supervise(config: Config, workers: int, early: EarlyStop) -> int:
     mp_dir = tempfile.mkdtemp(prefix="lunaroute-metrics-")
     os.environ[_METRICS_DIR_ENV] = mp_dir
     supervisor = os.getpid()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..egress.connector import ProviderConnector
 from ..egress.upstream import Upstream
@@ -22,6 +22,10 @@ from ..recording import Recorder
 from ..routing import BreakerRegistry, RetryPolicy, RouteTable
 from ..tenancy.auth import Authenticator
 from .pipeline import ChatPipeline
+
+if TYPE_CHECKING:
+    from ..config.schema import Config, ListenerConfig
+    from .exchange import Exchange
 
 log = logging.getLogger("lunaroute.server")
 
@@ -49,7 +53,7 @@ def _pii_engine(config: Any, previous: GatewayState | None) -> PiiEngine | None:
 class GatewayState:
     def __init__(
         self,
-        config,
+        config: Config,
         metrics: Metrics,
         *,
         previous: GatewayState | None = None,
@@ -87,10 +91,10 @@ class GatewayState:
         self.limits = limits if limits is not None and limits_configured(config) else None
         self.pii = _pii_engine(config, previous)
         self.prices = limits.prices if limits is not None else shipped_prices().with_overrides(config.pricing or {})
-        self.observers: list[Callable] = [recorder] if recorder is not None else []
+        self.observers: list[Callable[[Exchange, Any], None]] = [recorder] if recorder is not None else []
         self._pipelines: dict[tuple[str, str], ChatPipeline] = {}
 
-    def pipeline(self, listener, dialect_name: str) -> ChatPipeline:
+    def pipeline(self, listener: ListenerConfig, dialect_name: str) -> ChatPipeline:
         """The chat pipeline of one listener and dialect, built once per config load."""
         key = (listener.id, dialect_name)
         pipe = self._pipelines.get(key)
@@ -102,7 +106,7 @@ class GatewayState:
         """A provider's own retry count (run_attempts applies a rule's override first)."""
         return self.providers[provider].max_retries
 
-    def security_headers(self, listener) -> tuple[tuple[str, str], ...]:
+    def security_headers(self, listener: ListenerConfig) -> tuple[tuple[str, str], ...]:
         if listener.tls is not None:
             return (
                 ("x-content-type-options", "nosniff"),
@@ -110,7 +114,7 @@ class GatewayState:
             )
         return (("x-content-type-options", "nosniff"),)
 
-    def observe(self, exchange, request_data) -> None:
+    def observe(self, exchange: Exchange, request_data: Any) -> None:
         """Hand a finished exchange to the observers (the access line is the listener's)."""
         for fn in self.observers:
             try:

@@ -14,9 +14,10 @@ import logging
 import os
 import re
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import jinja2
 
@@ -26,6 +27,14 @@ from .auth import COOKIE, Session, Sessions, admin_keys, host_of, is_loopback_ho
 from .http import MAX_FORM_BYTES, Request, Response, login_location, redirect, safe_next
 from .recordings import Recordings
 from .rollup import Rollup
+
+if TYPE_CHECKING:
+    from ..rsgi import RsgiProtocol, RsgiScope
+    from .host import GatewayHost
+
+_T = TypeVar("_T")
+# What a page function returns: a finished response, or (status, template, context).
+_PageResult = Response | tuple[int, str, dict[str, Any]]
 
 log = logging.getLogger("lunaroute.ui")
 
@@ -60,7 +69,7 @@ def _static() -> dict[str, tuple[bytes, str, str]]:
 
 
 class UiApp:
-    def __init__(self, server) -> None:
+    def __init__(self, server: GatewayHost) -> None:
         self.server = server
         cfg = server.config
         self.bind_host = cfg.ui.host
@@ -88,7 +97,7 @@ class UiApp:
         except Exception:
             log.warning("ui: warm-up failed", exc_info=True)
 
-    def __rsgi_init__(self, loop) -> None:
+    def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
         pass
 
     async def aclose(self) -> None:
@@ -98,7 +107,7 @@ class UiApp:
             await self._own_limits.aclose()
 
     # ------------------------------------------------------------------ RSGI
-    async def __call__(self, scope, proto) -> None:
+    async def __call__(self, scope: RsgiScope, proto: RsgiProtocol) -> None:
         if scope.proto != "http":
             return
         try:
@@ -108,7 +117,7 @@ class UiApp:
             response = self._render(500, "error.html", {"title": "Internal error", "message": "See the server log."})
         proto.response_bytes(response.status, response.all_headers(), response.body)
 
-    async def _handle(self, scope, proto) -> Response:
+    async def _handle(self, scope: RsgiScope, proto: RsgiProtocol) -> Response:
         path = scope.path
         if path.startswith("/static/") and scope.method in ("GET", "HEAD"):
             return self._serve_static(path[len("/static/") :])
@@ -171,10 +180,12 @@ class UiApp:
             return await self._threaded(pages_status.config, req, user, "/config")
         return self._render(404, "error.html", {"title": "Not found", "message": path}, user=user)
 
-    async def _run(self, fn, *args):
+    async def _run(self, fn: Callable[..., _T], *args: Any) -> _T:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
 
-    async def _threaded(self, fn, req: Request, user: Session | None, nav: str, *args) -> Response:
+    async def _threaded(
+        self, fn: Callable[..., _PageResult], req: Request, user: Session | None, nav: str, *args: Any
+    ) -> Response:
         def work() -> Response:
             started = time.perf_counter()
             result = fn(self, req, *args)
@@ -187,7 +198,9 @@ class UiApp:
         return await self._run(work)
 
     # ------------------------------------------------------------------ rendering
-    def _render(self, status: int, template: str, ctx: dict[str, Any], *, user=None, nav: str = "") -> Response:
+    def _render(
+        self, status: int, template: str, ctx: dict[str, Any], *, user: Session | None = None, nav: str = ""
+    ) -> Response:
         base = {
             "nav": _NAV,
             "nav_end": _NAV_END,

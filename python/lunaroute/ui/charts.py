@@ -23,7 +23,7 @@ def nice_ceiling(value: float) -> float:
         return 1.0
     exp = math.floor(math.log10(value))
     for step in (1.0, 2.0, 5.0, 10.0):
-        top = step * 10**exp
+        top: float = step * 10**exp
         if top >= value * 0.999999:
             return top
     return 10.0 ** (exp + 1)
@@ -48,7 +48,7 @@ def bar_chart(
     bar_w = max(1.0, slot * 0.8)
     out = [_open(title), *_axes(top, fmt, starts, bucket_s, slot)]
     for i in range(n):
-        y = TOP + plot_h
+        y: float = TOP + plot_h
         x = LEFT + i * slot + (slot - bar_w) / 2
         label = time_label(starts[i], bucket_s)
         for css, name, values in stacks:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, quote, urlsplit
+
+if TYPE_CHECKING:
+    from ..rsgi import RsgiScope
 
 MAX_FORM_BYTES = 64 * 1024
 
@@ -29,12 +33,12 @@ class Request:
     method: str
     path: str
     query: dict[str, str]
-    headers: Any
+    headers: Mapping[str, str]  # granian's RSGIHeaders
     body: bytes = b""
     cookies: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_scope(cls, scope: Any, body: bytes = b"") -> Request:
+    def from_scope(cls, scope: RsgiScope, body: bytes = b"") -> Request:
         return cls(
             method=scope.method,
             path=scope.path,
