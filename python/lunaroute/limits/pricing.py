@@ -51,9 +51,8 @@ class PriceTable:
         prices: dict[str, ModelPrice] = {}
         for vendor, models in raw["vendors"].items():
             for name, entry in models.items():
-                prices[name] = ModelPrice(
-                    name, vendor, *(float(entry[f]) for f in PRICE_FIELDS), cheaper=entry.get("cheaper")
-                )
+                values: dict[str, Any] = {f: float(entry[f]) for f in PRICE_FIELDS}
+                prices[name] = ModelPrice(name, vendor, **values, cheaper=entry.get("cheaper"))
         return cls(prices, raw["date"])
 
     def with_overrides(self, overrides: Mapping[str, Mapping[str, Any]]) -> PriceTable:
@@ -65,7 +64,7 @@ class PriceTable:
         prices = dict(self.prices)
         for name, entry in overrides.items():
             known = prices.get(name)
-            fields = {f: float(entry[f]) for f in PRICE_FIELDS if entry.get(f) is not None}
+            fields: dict[str, Any] = {f: float(entry[f]) for f in PRICE_FIELDS if entry.get(f) is not None}
             if entry.get("cheaper") is not None:
                 fields["cheaper"] = entry["cheaper"]
             if known is not None:
@@ -79,7 +78,7 @@ class PriceTable:
                     fields["output"],
                     fields.get("cache_read", base_input),
                     fields.get("cache_write", base_input),
-                    cheaper=fields.get("cheaper"),  # type: ignore[arg-type]
+                    cheaper=fields.get("cheaper"),
                 )
         return PriceTable(prices, self.date)
 

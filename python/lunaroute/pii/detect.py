@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Sequence
+from typing import cast
 
 from .scanner import Raw, Scanner
 
@@ -29,7 +30,7 @@ class Gate:
 
     def __init__(self, scanners: Sequence[Scanner]) -> None:
         gated = [s for s in scanners if s.source is not None]
-        self.matcher = type(gated[0].kernel)([], [s.source for s in gated]) if len(gated) > 1 else None
+        self.matcher = type(gated[0].kernel)([], [cast(str, s.source) for s in gated]) if len(gated) > 1 else None
         # Scanners the gate does not cover (keyword lists), or all of them without a gate.
         self.rest = tuple(s for s in scanners if self.matcher is None or s.source is None)
 
@@ -107,7 +108,7 @@ def scan_many(
                 continue
             raw = check(joined, pid, start, end, lo, hi)
             if raw is not None and raw[3] >= min_conf:
-                found.append((k, (raw[0] - lo, raw[1] - lo, *raw[2:])))  # type: ignore[arg-type]
+                found.append((k, (raw[0] - lo, raw[1] - lo, *raw[2:])))
         for k, raw in found:
             if k not in redo:
                 per_text[k].append(raw)

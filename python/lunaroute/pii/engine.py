@@ -32,12 +32,19 @@ DEFAULT_CUSTOM_CONFIDENCE = 0.9
 class PiiSettings(Protocol):
     """The fields of `config.PiiConfig` the engine reads."""
 
-    mode: str
-    detectors: Sequence[str]
-    custom: Sequence[dict[str, Any]]
-    restore_in_response: bool
-    reveal_chars: int | None
-    min_confidence: float
+    # Read-only (properties): the config's dataclasses are frozen.
+    @property
+    def mode(self) -> str: ...
+    @property
+    def detectors(self) -> Sequence[str]: ...
+    @property
+    def custom(self) -> Sequence[dict[str, Any]]: ...
+    @property
+    def restore_in_response(self) -> bool: ...
+    @property
+    def reveal_chars(self) -> int | None: ...
+    @property
+    def min_confidence(self) -> float: ...
 
 
 class Finding(NamedTuple):
@@ -144,7 +151,7 @@ class PiiEngine:
                 )
             else:
                 why = "not redacted: overlaps a finding that wins"
-            out.append(_finding(text, (*raw[:5], why)))  # type: ignore[arg-type]
+            out.append(_finding(text, (*raw[:5], why)))
         return out
 
     def redact_text(self, text: str) -> tuple[str, list[Finding]]:

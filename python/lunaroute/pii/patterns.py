@@ -20,6 +20,7 @@ import re
 import re._constants as sre
 import re._parser as sre_parse
 from dataclasses import dataclass
+from typing import Any
 
 _FLAG_LETTERS = ((sre.SRE_FLAG_IGNORECASE, "i"), (sre.SRE_FLAG_MULTILINE, "m"), (sre.SRE_FLAG_DOTALL, "s"))
 _KEPT_FLAGS = sre.SRE_FLAG_IGNORECASE | sre.SRE_FLAG_MULTILINE | sre.SRE_FLAG_DOTALL
@@ -117,7 +118,7 @@ def _has_top_level_bar(pattern: str) -> bool:
     return False
 
 
-def _check_items(items: list) -> None:
+def _check_items(items: list[Any]) -> None:
     for op, av in items:
         if op is sre.AT:
             raise PatternProblem(r"anchors and \b are only supported as a leading or trailing \b")
@@ -155,7 +156,7 @@ def prefix_closure(pattern: str) -> re.Pattern[str]:
     return re.compile(_pc_seq(list(tree.data)), flags)
 
 
-def _pc_seq(items: list) -> str:
+def _pc_seq(items: list[Any]) -> str:
     if not items:
         return ""
     # Runs of single characters nest as c1(?:c2(?:c3)?)? rather than once per item, which
@@ -182,7 +183,7 @@ def _nested_optional(chars: list[str]) -> str:
     return out
 
 
-def _pc_item(item: tuple) -> str:
+def _pc_item(item: tuple[Any, ...]) -> str:
     op, av = item
     if op in _CHAR_OPS:
         return f"(?:{_full_item(item)})?"
@@ -202,11 +203,11 @@ def _pc_item(item: tuple) -> str:
 
 
 # ---------------------------------------------------------------------------- serializing
-def _full_seq(items: list) -> str:
+def _full_seq(items: list[Any]) -> str:
     return "".join(_full_item(item) for item in items)
 
 
-def _full_item(item: tuple) -> str:
+def _full_item(item: tuple[Any, ...]) -> str:
     op, av = item
     if op is sre.LITERAL:
         return _char(av)
@@ -245,7 +246,7 @@ def _char(code: int) -> str:
     return f"\\x{code:02x}" if code < 0x100 else (f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
 
 
-def _class(items: list) -> str:
+def _class(items: list[Any]) -> str:
     parts: list[str] = []
     for op, av in items:
         if op is sre.NEGATE:
@@ -272,7 +273,7 @@ def sigma_class(pattern: str) -> re.Pattern[str] | None:
     return re.compile("[^" + "".join(parts) + "]", tree.state.flags & sre.SRE_FLAG_IGNORECASE)
 
 
-def _sigma(items: list, parts: list[str]) -> bool:
+def _sigma(items: list[Any], parts: list[str]) -> bool:
     for op, av in items:
         if op is sre.LITERAL:
             parts.append(_char(av))
@@ -310,7 +311,7 @@ def first_class(pattern: str) -> re.Pattern[str] | None:
     return re.compile("[" + "".join(parts) + "]", tree.state.flags & sre.SRE_FLAG_IGNORECASE)
 
 
-def _first(items: list, parts: list[str]) -> bool | None:
+def _first(items: list[Any], parts: list[str]) -> bool | None:
     """Adds the first characters of `items` to `parts`; whether `items` can match empty
     (None: a construct this does not follow)."""
     for op, av in items:

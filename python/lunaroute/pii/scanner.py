@@ -15,13 +15,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from .patterns import first_class, prefix_closure, sigma_class
 
 Raw = tuple[int, int, str, float, str, str]  # start, end, type, confidence, rule, note
 RegexCheck = Callable[[str, re.Match[str], int, int, int, int], Raw | None]
 LiteralCheck = Callable[[str, int, int, int, int, int], Raw | None]
+
+
+class Matcher(Protocol):
+    """A matcher kernel (kernels.PatternMatcher, whichever backend serves it)."""
+
+    def __init__(self, literals: Sequence[str], regexes: Sequence[str], case_insensitive: bool = False) -> None: ...
+    def find_all(self, text: str) -> list[tuple[int, int, int]]: ...
+
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
@@ -43,7 +51,7 @@ class Scanner:
         "_literal",
     )
 
-    def __init__(self, name: str, kernel: Any, reach: int = 0) -> None:
+    def __init__(self, name: str, kernel: Matcher, reach: int = 0) -> None:
         self.name = name
         self.kernel = kernel
         self.source: str | None = None  # a regex scanner's pattern
@@ -51,6 +59,7 @@ class Scanner:
         # a stream holds that much more text before an undecided match.
         self.reach = reach
         self._python: re.Pattern[str] | None = None
+        # A RegexCheck or a LiteralCheck (called with a match or a pattern id), set by the constructors.
         self._check: Any = None
         self._prefix: re.Pattern[str] | None = None
         self._first: re.Pattern[str] | None = None
@@ -103,13 +112,15 @@ class Scanner:
         the check reads at most checks.CONTEXT characters before it, checks.AFTER after."""
         python = self._python
         if python is None:
-            return self._check(text, pid if self._literal else None, start, end, lo, hi)
+            raw: Raw | None = self._check(text, pid if self._literal else None, start, end, lo, hi)
+            return raw
         m = python.match(text, start)
         if m is None or m.end() != end:
             m = python.fullmatch(text, start, end)
             if m is None:
                 return None
-        return self._check(text, m, start, end, lo, hi)
+        found: Raw | None = self._check(text, m, start, end, lo, hi)
+        return found
 
     # ------------------------------------------------------------------ streams
     def next_start(self, text: str, start: int, end: int) -> int:

@@ -104,7 +104,7 @@ class StreamRedactor:
                         break
                     raw = check(buf, pid, start - base, stop_at - base, 0, len(buf))
                     if raw is not None and raw[3] >= min_conf:
-                        self._ready.append((raw[0] + base, raw[1] + base, *raw[2:]))  # type: ignore[arg-type]
+                        self._ready.append((raw[0] + base, raw[1] + base, *raw[2:]))
                     last = stop_at
             if stop is not None and stop < f:
                 self._q[i] = stop  # decided, waiting for the characters after it

@@ -101,7 +101,8 @@ class Codec:
         if comp == 2:
             import lz4.frame
 
-            return lz4.frame.compress(data, content_checksum=True)
+            compressed: bytes = lz4.frame.compress(data, content_checksum=True)
+            return compressed
         return data
 
     # ------------------------------------------------------------------ reading
@@ -138,7 +139,8 @@ class Codec:
         if comp == 2:
             import lz4.frame
 
-            return lz4.frame.decompress(data)
+            plain: bytes = lz4.frame.decompress(data)
+            return plain
         return data
 
     def _cipher(self, key_id: bytes) -> AESGCM:

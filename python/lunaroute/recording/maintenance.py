@@ -178,7 +178,9 @@ def sweep(
     return result
 
 
-def _remove(store: FileSessionStore, index: SessionIndex, batch: Iterable[tuple[str, str, int]], result: SweepResult):
+def _remove(
+    store: FileSessionStore, index: SessionIndex, batch: Iterable[tuple[str, str, int]], result: SweepResult
+) -> None:
     ids = []
     for session_id, relative, size in batch:
         path = store.root / relative

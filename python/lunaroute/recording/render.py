@@ -220,7 +220,7 @@ def answer_parts(answer: Any) -> tuple[list[Part], str | None]:
     if answer.get("type") == "message" or "stop_reason" in answer:  # Anthropic
         return _blocks(answer.get("content")), answer.get("stop_reason")
     if answer.get("object") == "response":  # Responses API
-        parts: list[Part] = []
+        parts = []
         for _, item_parts in _response_items(answer.get("output") or []):
             parts += item_parts
         return parts, answer.get("status")

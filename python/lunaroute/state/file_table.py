@@ -246,7 +246,7 @@ class RecordTable:
 
     def get(self, name: str) -> Record:
         buffer, offset = self.location(name)
-        return RECORD.unpack_from(buffer, offset)  # type: ignore[return-value]
+        return RECORD.unpack_from(buffer, offset)
 
     def put(self, name: str, record: Record) -> None:
         buffer, offset = self.location(name)

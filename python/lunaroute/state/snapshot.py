@@ -50,7 +50,7 @@ def decode(data: bytes) -> list[tuple[bytes, Record]]:
         length = body[at]
         key = bytes(body[at + 1 : at + 1 + length])
         at += 1 + length
-        out.append((key, RECORD.unpack_from(body, at)))  # type: ignore[arg-type]
+        out.append((key, RECORD.unpack_from(body, at)))
         at += RECORD.size
     if at != len(body):
         raise ValueError("trailing bytes")
@@ -65,7 +65,7 @@ def entries_of_copy(copy: bytes, capacity: int) -> Iterator[tuple[bytes, Record]
         at = index * ENTRY_SIZE
         length = copy[at]
         if length:
-            yield bytes(copy[at + 1 : at + 1 + length]), RECORD.unpack_from(copy, records_at + index * RECORD.size)  # type: ignore[misc]
+            yield bytes(copy[at + 1 : at + 1 + length]), RECORD.unpack_from(copy, records_at + index * RECORD.size)
 
 
 def table_copy(buffer: object, capacity: int) -> bytes:
