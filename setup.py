@@ -91,4 +91,5 @@ elif os.environ.get("LUNAROUTE_NO_RUST") != "1":
         sys.exit("lunaroute: LUNAROUTE_REQUIRE_NATIVE=1 but cargo was not found: cannot build the Rust tier")
     print(NATIVE_HINT.format(why="cargo not found"), file=sys.stderr)
 
-setup(ext_modules=ext_modules, rust_extensions=rust_extensions)
+# The Cython modules compile in parallel, one per core (the Rust build runs its own jobs).
+setup(ext_modules=ext_modules, rust_extensions=rust_extensions, options={"build_ext": {"parallel": os.cpu_count() or 1}})
