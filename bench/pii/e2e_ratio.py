@@ -1,20 +1,22 @@
 #!/usr/bin/env python3
 """What PII redaction costs end to end, in one sitting: LunaRoute with `pii` off and on.
 
-    python bench/pii/e2e_ratio.py                        # 4 scenarios, 4 pairs, 5 s runs at c=16
-    python bench/pii/e2e_ratio.py --pairs 6 --scenarios oai,oai_stream
+    python bench/pii/e2e_ratio.py                        # 4 scenarios, 4 rounds, 5 s runs at c=16
+    python bench/pii/e2e_ratio.py --rounds 6 --scenarios oai,oai_stream
+    python bench/pii/e2e_ratio.py --restore              # tokenize + restore_in_response instead of mask
     python bench/pii/e2e_ratio.py --port-offset 100      # when the e2e ports are taken
 
 Issue 13's budget: PII on costs at most 10 % of passthrough throughput on the benchmark's
 chat requests and adds at most 50 µs to a streamed answer's time to first byte. A figure
-from another day means nothing on a shared machine, so both gateways run side by side
+from another day means nothing on a shared machine, so three gateways run side by side
 against the e2e harness's nginx mock (bench/e2e: same request bodies, wrk script and
-pinning: gateways on CPU 0, mock, wrk and the TTFB client on CPU 1), and runs alternate
-bare / pii (the order flipping every pair, so drift falls on both). `bare` is
-bench/e2e/lunaroute-config as committed; `pii` the same with `pii.enabled: true` (mask mode,
-every built-in detector). Per run: 1 s warm-up, a wrk run (req/s, the gateway's CPU per
-request from /proc), and for streams a TTFB pass (ttfb_client.py, c=1). Before measuring, a
-request carrying an email through the pii gateway must move lunaroute_pii_redactions_total.
+pinning: gateways on CPU 0, mock, wrk and the TTFB client on CPU 1) and take turns, the
+order rotating every round: `bare` (bench/e2e/lunaroute-config as committed), `pii` (the
+same with `pii.enabled: true`: mask mode, every built-in detector) and `control` (bare
+again: what it shows against `bare` is the noise of the sitting). Per run: 1 s warm-up, a
+wrk run (req/s, the gateway's CPU per request from /proc), and for streams a TTFB pass
+(ttfb_client.py, c=1). Before measuring, a request carrying an email through the pii
+gateway must move lunaroute_pii_redactions_total.
 
 Writes bench/results/<date>-pii/report.md and results.json (every run).
 """
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -46,17 +49,22 @@ from bench.e2e.wrk_run import WrkSettings, run_wrk
 REPO = Path(__file__).resolve().parents[2]
 RESULTS = REPO / "bench" / "results"
 TTFB_CLIENT = REPO / "bench" / "e2e" / "ttfb_client.py"
-PII_PORT_SHIFT = 10  # the pii gateway's listeners sit this far above the bare one's
-LABELS = ("bare", "pii")
+PORT_SHIFT = {"bare": 0, "pii": 10, "control": 20}  # each gateway's listeners above the bare one's
+LABELS = tuple(PORT_SHIFT)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scenarios", default="oai,oai_stream,anth_stream,oai_to_anth", help=", ".join(SCENARIOS))
-    ap.add_argument("--pairs", type=int, default=4, help="bare/pii pairs per scenario")
+    ap.add_argument("--rounds", type=int, default=4, help="runs of each gateway per scenario")
     ap.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run")
     ap.add_argument("--conc", type=int, default=16)
     ap.add_argument("--ttfb-duration", type=float, default=3.0, help="seconds per TTFB pass (streams)")
+    ap.add_argument(
+        "--restore",
+        action="store_true",
+        help="pii in tokenize mode with restore_in_response (streams are then decoded and re-encoded)",
+    )
     ap.add_argument("--port-offset", type=int, default=0)
     ap.add_argument("--scratch", type=Path, default=Path("/tmp/lunaroute-e2e"))
     ap.add_argument("--out-dir", type=Path, help="default bench/results/<date>-pii")
@@ -64,14 +72,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     unknown = [s for s in args.scenarios.split(",") if s not in SCENARIOS]
     if unknown:
         ap.error(f"unknown scenario(s): {', '.join(unknown)}")
-    if args.pairs < 1 or args.duration < 1:
-        ap.error("--pairs and --duration must be at least 1")
+    if args.rounds < 1 or args.duration < 1:
+        ap.error("--rounds and --duration must be at least 1")
     return args
 
 
-def pii_ports(bare: Ports) -> Ports:
-    s = PII_PORT_SHIFT
+def shifted(bare: Ports, label: str) -> Ports:
+    s = PORT_SHIFT[label]
     return replace(bare, openai=bare.openai + s, anthropic=bare.anthropic + s, metrics=bare.metrics + s)
+
+
+def restoring(spec: gateways.GatewaySpec) -> None:
+    """The pii gateway's config switched to tokenize mode with restore_in_response."""
+    server = Path(spec.config or "") / "server.yaml"
+    text = server.read_text()
+    on = "\npii:\n  enabled: true\n"
+    if on not in text:
+        raise SystemExit(f"{server}: no 'pii: enabled: true' to extend")
+    server.write_text(text.replace(on, on + "  mode: tokenize\n  restore_in_response: true\n"))
 
 
 def redactions(metrics_port: int) -> float:
@@ -129,44 +147,68 @@ def _fmt(values: list[float], spec: str = ",.0f") -> str:
     return " / ".join(format(v, spec) for v in values)
 
 
-def render(rows: list[dict], args: argparse.Namespace, started: str) -> str:
+def _setup(args: argparse.Namespace) -> str:
+    if args.restore:
+        what = "tokenize mode with restore_in_response (streams decoded and re-encoded to restore tokens)"
+    else:
+        what = "mask mode"
+    return (
+        f"`python bench/pii/e2e_ratio.py --rounds {args.rounds} --duration {args.duration:g} --conc {args.conc}"
+        f"{' --restore' if args.restore else ''}`: wrk c={args.conc}, {args.duration:g} s per run after 1 s of "
+        "warm-up; the three gateways take turns, the order rotating every round; each 1 worker on CPU 0, "
+        "nginx mock, wrk and the TTFB client on CPU 1. `pii`: `pii.enabled: true`, all six built-in "
+        f"detectors, {what}. `control`: a second bare gateway, so its column is the noise of this sitting. "
+        "The benchmark's requests hold no PII: this is the cost of looking."
+    )
+
+
+def render(rows: list[dict], args: argparse.Namespace, started: str, load: list[list[float]]) -> str:
     lines = [
         f"# PII redaction on vs off, one sitting ({started})",
         "",
-        f"`python bench/pii/e2e_ratio.py --pairs {args.pairs} --duration {args.duration:g} --conc {args.conc}`: "
-        f"wrk c={args.conc}, {args.duration:g} s per run after 1 s of warm-up, runs alternating bare/pii "
-        "(order flipped every pair); both gateways 1 worker on CPU 0, nginx mock, wrk and the TTFB client "
-        "on CPU 1. `pii` = `pii.enabled: true` (mask, all six built-in detectors). The benchmark's requests "
-        "hold no PII: this is the cost of looking.",
+        "Load average (1/5/15 min, 2 CPUs) at the start and the end: "
+        + " → ".join("/".join(f"{x:.1f}" for x in la) for la in load)
+        + ".",
         "",
-        "| scenario | bare req/s | pii req/s | cost per pair (1 − pii ÷ bare) | min / median cost | "
-        "CPU µs/req bare → pii (median) | TTFB p50 added, µs (per pair) |",
+        _setup(args),
+        "",
+        "| scenario | gateway | req/s per round | ÷ bare per round | ÷ bare min / median | "
+        "CPU µs/req, median (vs bare) | TTFB p50 vs bare, µs per round (median) |",
         "|---|---|---|---|---|---|---|",
     ]
     for scen in dict.fromkeys(r["scenario"] for r in rows):
         by = {lab: [r for r in rows if r["scenario"] == scen and r["label"] == lab] for lab in LABELS}
-        bare, pii = by["bare"], by["pii"]
-        costs = [1 - p["rps"] / b["rps"] for b, p in zip(bare, pii) if b["rps"]]
-        cpu = [statistics.median(r["cpu_us_per_req"] for r in by[lab] if r["cpu_us_per_req"]) for lab in LABELS]
-        ttfb = [p["ttfb_p50_us"] - b["ttfb_p50_us"] for b, p in zip(bare, pii) if "ttfb_p50_us" in b]
+        bare = by["bare"]
+        bare_cpu = statistics.median(r["cpu_us_per_req"] for r in bare)
         lines.append(
-            f"| {scen} | {_fmt([r['rps'] for r in bare])} | {_fmt([r['rps'] for r in pii])} | "
-            f"{' / '.join(f'{c:+.1%}' for c in costs)} | {min(costs):+.1%} / {statistics.median(costs):+.1%} | "
-            f"{cpu[0]:.0f} → {cpu[1]:.0f} ({cpu[1] - cpu[0]:+.0f}) | "
-            + (f"{_fmt(ttfb, '+.0f')} (median {statistics.median(ttfb):+.0f})" if ttfb else "—")
+            f"| {scen} | bare | {_fmt([r['rps'] for r in bare])} | | | {bare_cpu:.0f} | "
+            + (f"p50 {_fmt([r['ttfb_p50_us'] for r in bare])}" if "ttfb_p50_us" in bare[0] else "—")
             + " |"
         )
+        for lab in LABELS[1:]:
+            runs = by[lab]
+            ratios = [r["rps"] / b["rps"] for b, r in zip(bare, runs) if b["rps"]]
+            cpu = statistics.median(r["cpu_us_per_req"] for r in runs)
+            ttfb = [r["ttfb_p50_us"] - b["ttfb_p50_us"] for b, r in zip(bare, runs) if "ttfb_p50_us" in b]
+            lines.append(
+                f"| {scen} | {lab} | {_fmt([r['rps'] for r in runs])} | {_fmt(ratios, '.2f')} | "
+                f"{min(ratios):.2f} / {statistics.median(ratios):.2f} | {cpu:.0f} ({cpu - bare_cpu:+.0f}) | "
+                + (f"{_fmt(ttfb, '+.0f')} ({statistics.median(ttfb):+.0f})" if ttfb else "—")
+                + " |"
+            )
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     ports = Ports.with_offset(args.port_offset)
-    ports_pii = pii_ports(ports)
-    busy = [p for p in {*ports.as_dict().values(), *ports_pii.as_dict().values()} - {ports.litellm} if port_busy(p)]
+    each = {label: shifted(ports, label) for label in LABELS}
+    wanted = {p for pp in each.values() for p in (pp.mock, pp.openai, pp.anthropic, pp.metrics)}
+    busy = [p for p in wanted if port_busy(p)]
     if busy:
         raise SystemExit(f"e2e_ratio: ports in use: {sorted(busy)} (try --port-offset)")
     started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+    load = [list(os.getloadavg())]
     stamp = time.strftime("%Y%m%d-%H%M%S")
     work = args.scratch / f"pii-{stamp}"
     work.mkdir(parents=True)
@@ -174,40 +216,47 @@ def main(argv: list[str] | None = None) -> int:
         mock = start_mock(work, render_mock_conf(work, ports), ports.mock, cpu=1)
     except MockError as e:
         raise SystemExit(str(e)) from None
-    specs = {"bare": gateways.lunaroute_spec(ports, work), "pii": gateways.lunaroute_spec(ports_pii, work, pii=True)}
+    for label in LABELS:
+        (work / label).mkdir()
+    specs = {label: gateways.lunaroute_spec(each[label], work / label, pii=label == "pii") for label in LABELS}
+    if args.restore:
+        restoring(specs["pii"])
     running: dict[str, gateways.Running] = {}
     rows: list[dict] = []
     try:
         for label, spec in specs.items():
-            running[label] = gateways.start_gateway(spec, work, cpu=0)
+            running[label] = gateways.start_gateway(spec, work / label, cpu=0)
             first, _, err = wait_first_200(
                 running[label].proc, spec.openai_port, SCENARIOS["oai"], 60.0, running[label].spawned_at
             )
             if err:
                 raise SystemExit(f"{label}: {err}; log: {running[label].log_path}")
-        prove_redaction(specs["pii"].openai_port, ports_pii.metrics)
+        prove_redaction(specs["pii"].openai_port, each["pii"].metrics)
         for scen_name in args.scenarios.split(","):
             scen = SCENARIOS[scen_name]
             body = work / f"{scen_name}.json"
             body.write_bytes(request_body(scen))
-            for pair in range(args.pairs):
-                for label in LABELS if pair % 2 == 0 else LABELS[::-1]:
+            for turn in range(args.rounds):
+                k = turn % len(LABELS)
+                for label in LABELS[k:] + LABELS[:k]:
                     row = one_run(label, running[label], specs[label].port_for(scen), scen, body, args)
-                    row["pair"] = pair
+                    row["round"] = turn
                     log(f"{label} {scen_name}: {row['rps']:,.0f} req/s, {row['cpu_us_per_req']} µs CPU/req")
                     rows.append(row)
     finally:
         for r in running.values():
             gateways.stop_gateway(r.proc)
         stop_mock(mock)
+    load.append(list(os.getloadavg()))
     out_dir = args.out_dir or RESULTS / f"{time.strftime('%Y%m%d')}-pii"
     out_dir.mkdir(parents=True, exist_ok=True)
-    report = render(rows, args, started)
+    report = render(rows, args, started, load)
     (out_dir / "report.md").write_text(report)
     (out_dir / "results.json").write_text(
         json.dumps(
             {
                 "started": started,
+                "load_average": load,
                 "args": vars(args) | {"scratch": str(args.scratch), "out_dir": str(out_dir)},
                 "runs": rows,
             },
