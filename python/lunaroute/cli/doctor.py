@@ -1,10 +1,11 @@
 """`lunaroute doctor` and `python -m lunaroute.doctor`: what this installation runs on.
 
-Prints the package and native-extension versions, the backend serving each kernel, the
-detected SIMD level, the versions of the libraries LunaRoute leans on, and the result of
-validating the config directory. Exit code: 0 when everything is usable (a missing config
-directory is fine: `serve` writes one), 2 for an invalid config, 1 when the kernels cannot
-load at all.
+Prints the package and native-extension versions, the tier serving each kernel (a fallback
+marked as such; the Rust ones with their SIMD level), the SIMD level in use and the levels
+this CPU runs (LUNAROUTE_SIMD, docs/KERNELS.md), the versions of the libraries LunaRoute
+leans on, and the result of validating the config directory. Exit code: 0 when everything is
+usable (a missing config directory is fine: `serve` writes one), 2 for an invalid config, 1
+when the kernels cannot load at all.
 """
 
 from __future__ import annotations
