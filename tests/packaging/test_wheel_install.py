@@ -110,7 +110,8 @@ def _children_cpu() -> float:
 
 def test_the_wheel_is_manylinux_and_holds_every_tier(wheel: Path) -> None:
     assert "-manylinux_" in wheel.name or "-manylinux20" in wheel.name, wheel.name
-    names = zipfile.ZipFile(wheel).namelist()
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
     assert any(n.startswith("lunaroute/_native.") and n.endswith(".so") for n in names)
     for kernel in KERNELS:
         assert any(n.startswith(f"lunaroute/_cy/{kernel}.") and n.endswith(".so") for n in names), kernel
