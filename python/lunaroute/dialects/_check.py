@@ -9,9 +9,12 @@ is an int).
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, NoReturn
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from ..errors import InvalidRequestError
+
+T = TypeVar("T")
 
 
 def fail(param: str | None, problem: str) -> NoReturn:
@@ -150,3 +153,15 @@ def at(err: InvalidRequestError, path: str) -> InvalidRequestError:
     param = path + (rel if not rel or rel[0] == "[" else "." + rel)
     problem = err.message[len(rel) + 2 :] if rel and err.message.startswith(rel + ": ") else err.message
     return InvalidRequestError(f"{param}: {problem}", param=param)
+
+
+def parse_each(value: Any, param: str, parse: Callable[[Any], T]) -> list[T]:
+    """`value` as a list, each item through `parse`; an item's error names its place
+    (`tools[3].name`)."""
+    out: list[T] = []
+    for i, item in enumerate(need_list(value, param)):
+        try:
+            out.append(parse(item))
+        except InvalidRequestError as err:
+            raise at(err, f"{param}[{i}]") from None
+    return out

@@ -25,6 +25,7 @@ from .._check import (
     opt_int,
     opt_number,
     opt_str,
+    parse_each,
     string_list,
     type_name,
     wrong_type,
@@ -182,13 +183,7 @@ def _parse_messages(req: NormalizedRequest, messages: list[Any]) -> None:
 def _parse_tools(req: NormalizedRequest, data: dict[str, Any]) -> None:
     tools = data.get("tools")
     if tools is not None:
-        parsed = []
-        for j, tool in enumerate(need_list(tools, "tools")):
-            try:
-                parsed.append(_tool(tool))
-            except InvalidRequestError as err:
-                raise at(err, f"tools[{j}]") from None
-        req.tools = parsed
+        req.tools = parse_each(tools, "tools", _tool)
     choice = opt_dict(data, "tool_choice")
     if choice is not None:
         kind = need_one_of(choice.get("type"), ("auto", "any", "tool", "none"), "tool_choice.type")

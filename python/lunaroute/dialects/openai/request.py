@@ -36,6 +36,7 @@ from .._check import (
     opt_int,
     opt_number,
     opt_str,
+    parse_each,
     string_list,
     type_name,
     wrong_type,
@@ -381,13 +382,7 @@ def _tool_result(m: dict[str, Any], content: Any) -> ToolResultBlock:
 def _parse_tools(req: NormalizedRequest, data: dict[str, Any]) -> None:
     tools = data.get("tools")
     if tools is not None:
-        parsed = []
-        for j, tool in enumerate(need_list(tools, "tools")):
-            try:
-                parsed.append(_tool(tool))
-            except InvalidRequestError as err:
-                raise at(err, f"tools[{j}]") from None
-        req.tools = parsed
+        req.tools = parse_each(tools, "tools", _tool)
     choice = data.get("tool_choice")
     if choice is not None:
         if type(choice) is str:

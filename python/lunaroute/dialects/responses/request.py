@@ -13,13 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...errors import InvalidRequestError
 from ...model import Message, NormalizedRequest, SystemPrompt, Tool, ToolChoice
 from .._check import (
-    at,
     fail,
     need_dict,
-    need_list,
     need_one_of,
     need_str,
     opt_bool,
@@ -27,6 +24,7 @@ from .._check import (
     opt_int,
     opt_number,
     opt_str,
+    parse_each,
     string_list,
     type_name,
     wrong_type,
@@ -109,13 +107,7 @@ def _text_format(value: Any) -> dict[str, Any] | None:
 def _parse_tools(req: NormalizedRequest, data: dict[str, Any]) -> None:
     tools = data.get("tools")
     if tools is not None:
-        parsed = []
-        for j, tool in enumerate(need_list(tools, "tools")):
-            try:
-                parsed.append(_tool(tool))
-            except InvalidRequestError as err:
-                raise at(err, f"tools[{j}]") from None
-        req.tools = parsed
+        req.tools = parse_each(tools, "tools", _tool)
     choice = data.get("tool_choice")
     if choice is not None:
         if type(choice) is str:
