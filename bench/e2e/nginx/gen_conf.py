@@ -7,6 +7,8 @@ Outputs (all beside this file; they are committed, re-run this script after edit
   fixtures/openai_stream.sse       OpenAI chat.completion.chunk stream, 30 `data:` events
   fixtures/anthropic_stream.sse    Anthropic message stream, 30 events
   mock.conf    the upstream mock, 127.0.0.1:18000 (run with `nginx -p PREFIX -c mock.conf`)
+  proxy.conf   nginx as a plain reverse proxy in front of the mock, 127.0.0.1:18080 (the
+               `nginx-proxy` entry: what one proxy hop costs)
 
 The mock answers from memory with `return 200 ...` (no file I/O, no body parsing).  nginx
 limits one config token to 4 KiB, so each body is split at event boundaries into `set`
@@ -18,8 +20,11 @@ Routing of the mock (any method; the body is discarded unread):
   [/stream](/v1)?/chat/completions   -> OpenAI JSON, or the OpenAI SSE stream under /stream
   [/stream](/v1)?/messages           -> Anthropic JSON, or the Anthropic SSE stream under /stream
   /v1/models, /healthz               -> small JSON
+A request on a plain path whose Accept header asks for text/event-stream gets the stream too:
+the Rust LunaRoute has one base URL per provider and forwards the client's Accept header, so
+that is how it reaches the streams. (Every other entry asks for SSE only under /stream.)
 Re-run after editing:  python bench/e2e/nginx/gen_conf.py
-(Adapted from the shared benchmark harness; the nginx reverse-proxy anchor is left out.)
+(Adapted from the shared benchmark harness.)
 """
 
 from __future__ import annotations
@@ -282,14 +287,20 @@ http {{
             return 200 "{anth_stream_expr}";
         }}
 
-        # --- non-streaming JSON ---
+        # --- non-streaming JSON (the stream when Accept asks for SSE) ---
         location ~ ^(/v1)?/chat/completions$ {{
+            if ($http_accept ~* "text/event-stream") {{
+                rewrite ^ /stream/v1/chat/completions last;
+            }}
             default_type application/json;
             add_header x-request-id req_bench_json;
             add_header openai-processing-ms 1;
             return 200 {nginx_quote(oai_json)};
         }}
         location ~ ^(/v1)?/messages$ {{
+            if ($http_accept ~* "text/event-stream") {{
+                rewrite ^ /stream/v1/messages last;
+            }}
             default_type application/json;
             add_header request-id req_bench_json;
             return 200 {nginx_quote(anth_json)};
@@ -306,6 +317,40 @@ http {{
         location / {{
             default_type application/json;
             return 404 '{{"error":{{"message":"bench mock: unknown path","type":"invalid_request_error","param":null,"code":null}}}}';
+        }}
+    }}
+}}
+"""
+    )
+
+
+def proxy_conf() -> str:
+    return (
+        HEAD.format(conf="proxy.conf")
+        + f"""\
+http {{
+{COMMON_HTTP}
+    upstream llm_mock {{
+        server 127.0.0.1:18000;
+        keepalive 256;
+        keepalive_requests 100000000;
+        keepalive_timeout 600s;
+    }}
+
+    server {{
+        listen 127.0.0.1:18080 backlog=4096;
+
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_set_header Host 127.0.0.1:18000;
+
+        # SSE: forwarded as it arrives, no response buffering (what an LLM gateway must do)
+        location /stream/ {{
+            proxy_buffering off;
+            proxy_pass http://llm_mock;
+        }}
+        location / {{
+            proxy_pass http://llm_mock;
         }}
     }}
 }}
@@ -331,6 +376,8 @@ def main() -> None:
             f.write(text)
     with open(os.path.join(HERE, "mock.conf"), "w") as f:
         f.write(mock_conf(oai_json, anth_json, oai_sse, anth_sse))
+    with open(os.path.join(HERE, "proxy.conf"), "w") as f:
+        f.write(proxy_conf())
     for name, text in files.items():
         print(f"{name}: {len(text.encode())} bytes")
 
