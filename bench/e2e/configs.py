@@ -1,7 +1,7 @@
 """The ports of one run and the configs rendered for them.
 
-The committed configs (nginx/mock.conf, lunaroute-config/, litellm/config.yaml) use the
-default ports. The machine is shared, so a run may move every port by `--port-offset`; each
+The committed configs (nginx/mock.conf, nginx/proxy.conf, lunaroute-config/,
+litellm/config.yaml, rust-peer/config.yaml) use the default ports. The machine is shared, so a run may move every port by `--port-offset`; each
 run therefore renders its own copies into the scratch dir, with the ports replaced, and
 records them in results.json.
 """
@@ -17,8 +17,18 @@ HERE = Path(__file__).resolve().parent
 MOCK_CONF = HERE / "nginx" / "mock.conf"
 LUNAROUTE_CONFIG = HERE / "lunaroute-config"
 LITELLM_CONFIG = HERE / "litellm" / "config.yaml"
+NGINX_PROXY_CONF = HERE / "nginx" / "proxy.conf"
+RUST_PEER_CONFIG = HERE / "rust-peer" / "config.yaml"
 
-DEFAULTS = {"mock": 18000, "openai": 8080, "anthropic": 8081, "metrics": 9090, "litellm": 4000}
+DEFAULTS = {
+    "mock": 18000,
+    "openai": 8080,
+    "anthropic": 8081,
+    "metrics": 9090,
+    "litellm": 4000,
+    "rust_peer": 8085,
+    "nginx_proxy": 18080,
+}
 
 
 class TemplateError(RuntimeError):
@@ -32,6 +42,8 @@ class Ports:
     anthropic: int = DEFAULTS["anthropic"]  # LunaRoute's Anthropic listener
     metrics: int = DEFAULTS["metrics"]  # LunaRoute's metrics/health listener
     litellm: int = DEFAULTS["litellm"]
+    rust_peer: int = DEFAULTS["rust_peer"]  # the Rust LunaRoute: one port, both dialects
+    nginx_proxy: int = DEFAULTS["nginx_proxy"]  # nginx proxy_pass in front of the mock
 
     @classmethod
     def with_offset(cls, offset: int) -> Ports:
@@ -82,6 +94,35 @@ def render_lunaroute_config(
     return out
 
 
+def render_nginx_proxy_conf(workdir: Path, ports: Ports) -> Path:
+    text = _replace_all(
+        NGINX_PROXY_CONF.read_text(),
+        [
+            (f"listen 127.0.0.1:{DEFAULTS['nginx_proxy']} ", f"listen 127.0.0.1:{ports.nginx_proxy} "),
+            (f"server 127.0.0.1:{DEFAULTS['mock']};", f"server 127.0.0.1:{ports.mock};"),
+            (f"Host 127.0.0.1:{DEFAULTS['mock']};", f"Host 127.0.0.1:{ports.mock};"),
+        ],
+        "nginx/proxy.conf",
+    )
+    out = workdir / "nginx-proxy.conf"
+    out.write_text(text)
+    return out
+
+
+def render_rust_peer_config(workdir: Path, ports: Ports) -> Path:
+    text = _replace_all(
+        RUST_PEER_CONFIG.read_text(),
+        [
+            (f"\nport: {DEFAULTS['rust_peer']}\n", f"\nport: {ports.rust_peer}\n"),
+            (f"base_url: http://127.0.0.1:{DEFAULTS['mock']}", f"base_url: http://127.0.0.1:{ports.mock}"),
+        ],
+        "rust-peer/config.yaml",
+    )
+    out = workdir / "rust-peer-config.yaml"
+    out.write_text(text)
+    return out
+
+
 def render_litellm_config(workdir: Path, ports: Ports) -> Path:
     pair = (f"api_base: http://127.0.0.1:{DEFAULTS['mock']}", f"api_base: http://127.0.0.1:{ports.mock}")
     text = _replace_all(LITELLM_CONFIG.read_text(), [pair], "litellm/config.yaml")
@@ -124,4 +165,15 @@ def render_limits_config(
         server = out / "server.yaml"
         pair = ("state:\n  backend: file\n", f"state:\n  backend: redis\n  redis_url: {redis_url}\n")
         server.write_text(_replace_all(server.read_text(), [pair], "lunaroute-config/server.yaml"))
+    return out
+
+
+def render_features_config(workdir: Path, ports: Ports, key_hash: str) -> Path:
+    """Every per-request feature on at once (run_bench.py --with-features): session recording,
+    PII redaction (mask, every built-in detector), one client key that every request must
+    carry, with the `file` limits variant's rate limit and budget (limits no run reaches)."""
+    out = render_lunaroute_config(workdir, ports, name="lunaroute-features-config", recording=True, pii=True)
+    key = {"id": "key_bench", "name": "bench", "key_hash": key_hash, "tenant": "bench", "rate_limit": BENCH_RATE}
+    (out / "keys.json").write_text(json.dumps({"api_keys": [key]}, indent=2) + "\n")
+    (out / "budgets.json").write_text(json.dumps({"budgets": [BENCH_BUDGET]}, indent=2) + "\n")
     return out

@@ -63,11 +63,11 @@ def json_text(scen: Scenario, text: str) -> tuple[str, str | None]:
         return "", f"unexpected body ({type(e).__name__}): {text[:300]}"
 
 
-def sanity_check(port: int, scen: Scenario, stream_prefix: str = "") -> dict:
+def sanity_check(port: int, scen: Scenario, stream_prefix: str = "", api_key: str | None = None) -> dict:
     """One request; ok when the status is 200 and the body is a non-empty answer of the dialect."""
     try:
         status, headers, data, secs = one_request(
-            port, request_path(scen, stream_prefix), request_body(scen), request_headers(scen)
+            port, request_path(scen, stream_prefix), request_body(scen), request_headers(scen, api_key)
         )
     except OSError as e:
         return {"ok": False, "error": f"{type(e).__name__}: {e}"}

@@ -109,6 +109,7 @@ class EntryRunner:
             self.bodies[scen.name],
             self.spec.stream_prefix,
             verify=verify,
+            api_key=self.spec.api_key,
         )
 
     def ttfb_run(self, scen: Scenario, conc: int) -> dict:
@@ -133,6 +134,8 @@ class EntryRunner:
             "--warmup",
             str(self.s.ttfb_warmup),
         ]
+        if self.spec.api_key:
+            cmd += ["--api-key", self.spec.api_key]
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=self.s.ttfb_duration_s + 60)
         if not out.stdout.strip():
             raise ValueError(f"ttfb client rc={out.returncode}: {out.stderr.strip()[-400:]}")
@@ -151,7 +154,7 @@ class EntryRunner:
             "translated": scen.translated,
             "request_body_bytes": len(request_body(scen)),
         }
-        sres["sanity"] = sanity_check(port, scen, self.spec.stream_prefix)
+        sres["sanity"] = sanity_check(port, scen, self.spec.stream_prefix, self.spec.api_key)
         if not sres["sanity"]["ok"]:
             log(f"{name}: sanity check FAILED: {sres['sanity'].get('error')}")
             sres["error"] = "sanity check failed"
@@ -268,7 +271,7 @@ class EntryRunner:
         self.tracked.gateway_pid = running.proc.pid
         probe = SCENARIOS["oai"]
         secs, port_open, err = wait_first_200(
-            running.proc, spec.port_for(probe), probe, spec.startup_timeout_s, running.spawned_at
+            running.proc, spec.port_for(probe), probe, spec.startup_timeout_s, running.spawned_at, spec.api_key
         )
         pids = procfs.descendants(running.proc.pid)
         result["startup"] = {

@@ -11,6 +11,9 @@ GATEWAY_COLORS = {
     "lunaroute": "#1f77b4",
     "lunaroute-rec": "#17becf",
     "lunaroute-pii": "#9467bd",
+    "lunaroute-features": "#aec7e8",
+    "lunaroute-rs": "#ff7f0e",
+    "nginx-proxy": "#bcbd22",
     "litellm": "#d62728",
     "direct-end": "#c7c7c7",
 }

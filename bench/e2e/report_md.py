@@ -148,6 +148,24 @@ def cpu(rows: list[dict], concs: list[int]) -> list[str]:
     return table(header, out)
 
 
+def features(ratios: list[dict]) -> list[str]:
+    rows = [
+        [
+            x["scenario"],
+            f"c={x['conc']}",
+            f(x["rps_bare"]),
+            f(x["rps_features"]),
+            f(x["ratio"], 3),
+            "yes" if x["met"] else ("-" if x["met"] is None else "**no**"),
+        ]
+        for x in ratios
+    ]
+    target = ratios[0]["target"] if ratios else 0.8
+    return table(
+        ["scenario", "conc", "`lunaroute` req/s", "`lunaroute-features` req/s", "ratio", f"≥ {target:.2f}"], rows
+    )
+
+
 def footprint(feet: list[dict]) -> list[str]:
     header = [
         "gateway",
@@ -208,7 +226,8 @@ def render(doc: dict, plots: list[str], plots_note: str | None, problems: list[s
         f"Machine: {m['cpu_model']}, {m['cpus']} CPUs, kernel {m['kernel']}, {m['nginx']}, {m['wrk']}, "
         f"Python {m['python']}; LunaRoute {m.get('lunaroute_version')} (git {m.get('git_commit')}"
         f"{', with uncommitted changes' if m.get('git_dirty') else ''}); "
-        f"LiteLLM {m.get('litellm') or 'not used'}. "
+        f"LiteLLM {m.get('litellm') or 'not used'}; "
+        f"Rust LunaRoute {m.get('lunaroute_rs') or 'not used'}. "
         f"Load average at start: {m['loadavg_at_start']}.",
         "",
         f"Settings: {st['duration_s']} s per measured run at c={', '.join(map(str, concs))} "
@@ -239,8 +258,29 @@ def render(doc: dict, plots: list[str], plots_note: str | None, problems: list[s
         if problems
         else ["None: every response was a 200 with a well-formed body, no socket errors or timeouts."]
     ) + [""]
+    peer_problems = summ.get("peer_problems") or []
+    if peer_problems:
+        lines += ["## Problems seen in the other entries (not LunaRoute's)", ""]
+        lines += [f"- {p}" for p in peer_problems] + [""]
+    if summ.get("features_ratio"):
+        lines += [
+            "## Features on together: `lunaroute-features` ÷ `lunaroute`, same run",
+            "",
+            "A client key (argon2id) on every request, its rate limit and a budget on the file backend "
+            "(limits no run reaches), PII redaction (mask, every built-in detector) and session recording.",
+            "",
+        ]
+        lines += features(summ["features_ratio"]) + [""]
     ttfb_c = ttfb_concs[0] if ttfb_concs else None
-    for gw in ("lunaroute", "lunaroute-rec", "lunaroute-pii", "litellm"):
+    for gw in (
+        "lunaroute",
+        "lunaroute-rec",
+        "lunaroute-pii",
+        "lunaroute-features",
+        "lunaroute-rs",
+        "nginx-proxy",
+        "litellm",
+    ):
         h = headline(rows, gw, concs, ttfb_c)
         if h:
             lines += [f"## Headline: `{gw}` vs direct", ""] + h + [""]

@@ -4,10 +4,13 @@
     python bench/e2e/run_bench.py                 # full run (~15 min): c=1,16,64,256, 10 s runs
     python bench/e2e/run_bench.py --quick         # smoke test (~3 min): 2 s runs, c=1,64,256
     python bench/e2e/run_bench.py --with-litellm  # also LiteLLM (bash bench/e2e/setup.sh --with-litellm)
-    python bench/e2e/run_bench.py --port-offset 100   # when 18000/8080/8081/9090/4000 are taken
+    python bench/e2e/run_bench.py --with-rust-peer --with-nginx-proxy --with-features
+    python bench/e2e/run_bench.py --port-offset 100   # when the default ports are taken
 
-Entries in order: `direct` (wrk -> nginx mock: the floor), `lunaroute` (`lunaroute-rec` with
---with-recording, `lunaroute-pii` with --with-pii), `litellm` (with --with-litellm), `direct-end` (the floor again: drift).
+Entries in order: `direct` (wrk -> nginx mock: the floor), `nginx-proxy` (--with-nginx-proxy),
+`lunaroute` (`lunaroute-rec` with --with-recording, `lunaroute-pii` with --with-pii,
+`lunaroute-features` with --with-features), `lunaroute-rs` (the Rust LunaRoute, --with-rust-peer),
+`litellm` (--with-litellm), `direct-end` (the floor again: drift).
 Pinning: gateway (1 worker) on CPU 0; nginx mock, wrk and the TTFB client on CPU 1.
 Writes bench/results/<stamp>/{report.md, results.json, *.png}; scratch (logs, rendered configs,
 LunaRoute's data dir) goes to /tmp/lunaroute-e2e/run-<stamp>/. See bench/e2e/README.md.
@@ -59,7 +62,11 @@ def read(path: str) -> str | None:
         return None
 
 
-def machine_facts(with_litellm: bool) -> dict:
+def rust_peer_version(binary: Path) -> str | None:
+    return sh([str(binary), "--version"]) if os.access(binary, os.X_OK) else None
+
+
+def machine_facts(with_litellm: bool, rust_peer_bin: Path | None = None) -> dict:
     cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")), "?")
     return {
         "host": platform.node(),
@@ -85,6 +92,7 @@ def machine_facts(with_litellm: bool) -> dict:
             if with_litellm
             else None
         ),
+        "lunaroute_rs": rust_peer_version(rust_peer_bin) if rust_peer_bin else None,
         "loadavg_at_start": read("/proc/loadavg"),
     }
 
@@ -111,6 +119,31 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     ap.add_argument("--with-recording", action="store_true", help="also measure LunaRoute with session recording on")
     ap.add_argument("--with-pii", action="store_true", help="also measure LunaRoute with PII redaction on (mask)")
+    ap.add_argument(
+        "--with-features",
+        action="store_true",
+        help="also measure LunaRoute with a client key, a rate limit, a budget, PII redaction and recording, all on",
+    )
+    ap.add_argument(
+        "--with-rust-peer",
+        action="store_true",
+        help="also measure the public Rust LunaRoute (erans/lunaroute; build: bash bench/e2e/rust-peer/build.sh)",
+    )
+    ap.add_argument(
+        "--rust-peer-bin",
+        type=Path,
+        default=gateways.RUST_PEER_BIN,
+        help="its lunaroute-server binary (default $LUNAROUTE_RS_BIN, else bench/e2e/rust-peer/target/release/)",
+    )
+    ap.add_argument(
+        "--with-nginx-proxy",
+        action="store_true",
+        help="also measure nginx proxy_pass in front of the mock (1 worker on the gateway CPU): one proxy hop",
+    )
+    ap.add_argument(
+        "--scenarios",
+        help=f"only these scenarios (comma list of {', '.join(SCENARIOS)}); direct runs their baselines",
+    )
     ap.add_argument("--no-lunaroute", action="store_true", help="leave LunaRoute out (e.g. only direct + LiteLLM)")
     ap.add_argument(
         "--lunaroute-cmd",
@@ -157,6 +190,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         ap.error("concurrencies must be positive integers")
     if args.duration < 1:
         ap.error("--duration must be at least 1 second (wrk's resolution)")
+    args.scenario_names = [s for s in (args.scenarios or "").split(",") if s] or list(SCENARIOS)
+    unknown = [s for s in args.scenario_names if s not in SCENARIOS]
+    if unknown:
+        ap.error(f"unknown scenario(s): {', '.join(unknown)}")
     if q:
         args.no_drift = True
     return args
@@ -172,6 +209,8 @@ def preflight(args: argparse.Namespace, ports: Ports) -> None:
         [ports.mock]
         + ([] if args.no_lunaroute else [ports.openai, ports.anthropic, ports.metrics])
         + ([ports.litellm] if args.with_litellm else [])
+        + ([ports.rust_peer] if args.with_rust_peer else [])
+        + ([ports.nginx_proxy] if args.with_nginx_proxy else [])
     )
     busy = [p for p in want if port_busy(p)]
     if busy:
@@ -180,19 +219,36 @@ def preflight(args: argparse.Namespace, ports: Ports) -> None:
         )
 
 
+def restrict(spec: gateways.GatewaySpec, names: list[str]) -> gateways.GatewaySpec:
+    """Keep the entry's scenarios that are in `names`; the bare mock keeps their baselines."""
+    if spec.skipped:
+        return spec
+    wanted = {SCENARIOS[n].baseline for n in names} if spec.cmd is None else set(names)
+    spec.scenarios = tuple(s for s in spec.scenarios if s in wanted)
+    if not spec.scenarios:
+        spec.skipped = "none of its scenarios is in --scenarios"
+    return spec
+
+
 def entries(args: argparse.Namespace, ports: Ports, work: Path) -> list[gateways.GatewaySpec]:
     out = [gateways.direct_spec(ports)]
+    if args.with_nginx_proxy:
+        out.append(gateways.nginx_proxy_spec(ports, work))
     if not args.no_lunaroute:
         out.append(gateways.lunaroute_spec(ports, work, args.lunaroute_cmd))
         if args.with_recording:
             out.append(gateways.lunaroute_spec(ports, work, args.lunaroute_cmd, recording=True))
         if args.with_pii:
             out.append(gateways.lunaroute_spec(ports, work, args.lunaroute_cmd, pii=True))
+        if args.with_features:
+            out.append(gateways.lunaroute_features_spec(ports, work, args.lunaroute_cmd))
+    if args.with_rust_peer:
+        out.append(gateways.rust_peer_spec(ports, work, args.rust_peer_bin))
     if args.with_litellm:
         out.append(gateways.litellm_spec(ports, work))
     if not args.no_drift:
         out.append(gateways.direct_spec(ports, name="direct-end"))
-    return out
+    return [restrict(spec, args.scenario_names) for spec in out]
 
 
 def on_signal(signum: int, _frame: object) -> None:
@@ -235,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
             "command": " ".join(["python bench/e2e/run_bench.py"] + (argv if argv is not None else sys.argv[1:])),
             "scratch": str(work),
             "ports": ports.as_dict(),
-            "machine": machine_facts(args.with_litellm),
+            "machine": machine_facts(args.with_litellm, args.rust_peer_bin if args.with_rust_peer else None),
             "settings": {
                 "quick": args.quick,
                 "concurrency": args.concs,
@@ -248,6 +304,7 @@ def main(argv: list[str] | None = None) -> int:
                 "retries": args.retries,
                 "gateway_cpu": args.gateway_cpu,
                 "load_cpu": args.load_cpu,
+                "scenarios": args.scenario_names,
                 "quiet_threshold_pct": args.quiet_threshold,
                 "quiet_max_wait_s": args.quiet_wait,
                 "wrk_threads": 1,
@@ -282,6 +339,8 @@ def main(argv: list[str] | None = None) -> int:
     doc["summary"] = summary.summarize(doc["results"])
     problems = summary.gateway_problems(doc["results"])
     doc["summary"]["lunaroute_problems"] = problems
+    doc["summary"]["peer_problems"] = summary.gateway_problems(doc["results"], summary.PEER_ENTRIES)
+    doc["summary"]["features_ratio"] = summary.feature_ratios(doc["summary"]["rows"], args.concs)
     files, note = plots.write_plots(doc["summary"]["rows"], args.concs, args.ttfb_concs, out_dir)
     doc["meta"]["plots"] = files
     with open(out_dir / "results.json", "w") as fh:

@@ -64,6 +64,8 @@ SCENARIOS: dict[str, Scenario] = {
 DIRECT_SCENARIOS = ("oai", "oai_stream", "anth", "anth_stream")
 LUNAROUTE_SCENARIOS = tuple(SCENARIOS)
 LITELLM_SCENARIOS = ("oai", "oai_stream", "anth", "anth_stream", "oai_to_anth", "oai_to_anth_stream")
+# The Rust LunaRoute's dual-dialect mode is passthrough only: no translated scenarios.
+RUST_PEER_SCENARIOS = DIRECT_SCENARIOS
 
 
 def request_body(scen: Scenario) -> bytes:

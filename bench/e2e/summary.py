@@ -158,10 +158,39 @@ def summarize(results: dict) -> dict:
     }
 
 
-def gateway_problems(
-    results: dict, names: tuple[str, ...] = ("lunaroute", "lunaroute-rec", "lunaroute-pii")
-) -> list[str]:
-    """Every error, non-200 or bad body LunaRoute produced in this run, one line each."""
+LUNAROUTE_ENTRIES = ("lunaroute", "lunaroute-rec", "lunaroute-pii", "lunaroute-features")
+PEER_ENTRIES = ("nginx-proxy", "lunaroute-rs", "litellm")
+FEATURES_TARGET = 0.80  # issue 18: req/s with every feature on ÷ req/s of the bare config, same run
+
+
+def feature_ratios(rows: list[dict], concs: list[int]) -> list[dict]:
+    """`lunaroute-features` req/s ÷ `lunaroute` req/s, per scenario, at every concurrency but 1
+    (c=1 measures latency, not capacity), when both entries ran it."""
+    by = {(r["gateway"], r.get("scenario")): r for r in rows if "scenario" in r}
+    out = []
+    for (gw, scen), feat in by.items():
+        bare = by.get(("lunaroute", scen))
+        if gw != "lunaroute-features" or bare is None:
+            continue
+        for c in [c for c in concs if c != 1] or concs:
+            a, b = bare.get(f"rps_c{c}"), feat.get(f"rps_c{c}")
+            ratio = round(b / a, 3) if a and b is not None else None
+            out.append(
+                {
+                    "scenario": scen,
+                    "conc": c,
+                    "rps_bare": a,
+                    "rps_features": b,
+                    "ratio": ratio,
+                    "target": FEATURES_TARGET,
+                    "met": ratio >= FEATURES_TARGET if ratio is not None else None,
+                }
+            )
+    return out
+
+
+def gateway_problems(results: dict, names: tuple[str, ...] = LUNAROUTE_ENTRIES) -> list[str]:
+    """Every error, non-200 or bad body the named entries produced in this run, one line each."""
     out = []
     for name in names:
         res = results.get(name) or {}

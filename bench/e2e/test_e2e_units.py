@@ -338,3 +338,199 @@ def test_compare_revisions_reports_ratios_per_pair():
     assert "| oai | 1,000 / 2,000 | 1,500 / 2,200 | 1.10–1.50× |" in out
     with pytest.raises(SystemExit):
         cr.parse_args(["--base", "x", "--scenarios", "nope"])
+
+
+# ---------------------------------------------------------------- the Rust LunaRoute, nginx proxy, features
+def test_rendered_rust_peer_config_has_the_run_ports_and_everything_extra_off(tmp_path: Path) -> None:
+    import yaml
+
+    cfg = yaml.safe_load(configs.render_rust_peer_config(tmp_path, configs.Ports.with_offset(11)).read_text())
+    assert (cfg["host"], cfg["port"], cfg["api_dialect"]) == ("127.0.0.1", 8096, "both")
+    assert cfg["providers"]["openai"]["base_url"] == "http://127.0.0.1:18011/v1"
+    assert cfg["providers"]["anthropic"]["base_url"] == "http://127.0.0.1:18011"
+    assert not any("api_key" in p for p in cfg["providers"].values())
+    assert [cfg[k]["enabled"] for k in ("session_recording", "ui", "bypass")] == [False, False, False]
+    assert cfg["logging"] == {"level": "error", "log_requests": False}
+
+
+def test_rust_peer_entry_is_skipped_without_its_binary_and_configured_with_it(tmp_path: Path) -> None:
+    from .gateways import RUST_PEER_DROP_ENV, rust_peer_spec
+
+    ports = configs.Ports.with_offset(3)
+    missing = rust_peer_spec(ports, tmp_path, binary=tmp_path / "nope")
+    assert missing.skipped and "rust-peer/build.sh" in missing.skipped and "LUNAROUTE_RS_BIN" in missing.skipped
+    exe = tmp_path / "lunaroute-server"
+    exe.write_text("#!/bin/sh\n")
+    exe.chmod(0o755)
+    spec = rust_peer_spec(ports, tmp_path, binary=exe)
+    assert spec.skipped is None and spec.cmd == [str(exe), "serve", "--config", spec.config]
+    assert spec.port_for(SCENARIOS["oai"]) == spec.port_for(SCENARIOS["anth_stream"]) == 8088
+    assert spec.scenarios == ("oai", "oai_stream", "anth", "anth_stream") and spec.stream_prefix == ""
+    assert spec.env["TOKIO_WORKER_THREADS"] == "1" and Path(spec.env["HOME"]).is_dir()
+    assert spec.drop_env == RUST_PEER_DROP_ENV
+
+
+def test_start_gateway_leaves_out_the_dropped_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from .gateways import GatewaySpec, start_gateway
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-real")
+    monkeypatch.setenv("LUNAROUTE_PORT", "1")
+    monkeypatch.setenv("KEEP_ME", "yes")
+    code = "import json, os; print(json.dumps(dict(os.environ)))"
+    spec = GatewaySpec(
+        "envdump", [sys.executable, "-c", code], 1, 1, ("oai",), env={"HOME": "/h"}, drop_env=("OPENAI_", "LUNAROUTE_")
+    )
+    running = start_gateway(spec, tmp_path, cpu=0)
+    assert running.proc.wait(timeout=30) == 0
+    env = json.loads(running.log_path.read_text())
+    assert env["KEEP_ME"] == "yes" and env["HOME"] == "/h"
+    assert "OPENAI_API_KEY" not in env and "LUNAROUTE_PORT" not in env
+
+
+def test_nginx_proxy_entry_renders_the_run_ports(tmp_path: Path) -> None:
+    from .gateways import nginx_proxy_spec
+
+    spec = nginx_proxy_spec(configs.Ports.with_offset(5), tmp_path)
+    conf = Path(spec.config or "").read_text()
+    assert "listen 127.0.0.1:18085 " in conf and "server 127.0.0.1:18005;" in conf
+    assert "proxy_set_header Host 127.0.0.1:18005;" in conf and "18000" not in conf and "18080" not in conf
+    assert "worker_processes 1;" in conf and "proxy_buffering off;" in conf
+    assert spec.cmd is not None and spec.cmd[spec.cmd.index("-c") + 1] == spec.config
+    assert (tmp_path / "nginx-proxy" / "logs").is_dir()
+    assert spec.scenarios == ("oai", "oai_stream", "anth", "anth_stream") and spec.stream_prefix == "/stream"
+    committed = configs.NGINX_PROXY_CONF.read_text()
+    assert committed == gen_conf.proxy_conf()
+
+
+def test_features_entry_turns_every_feature_on_and_sends_its_key(tmp_path: Path) -> None:
+    from lunaroute.limits import limits_configured
+    from lunaroute.tenancy.keys import verify_key
+
+    from .gateways import lunaroute_features_spec
+
+    spec = lunaroute_features_spec(configs.Ports.with_offset(9), tmp_path, command="lr")
+    assert spec.name == "lunaroute-features" and spec.cmd[:2] == ["lr", "serve"] and spec.api_key
+    cfg = load_config(Path(spec.config or ""), tmp_path / "data")
+    assert cfg.pii.enabled and cfg.pii.mode == "mask" and cfg.storage.sessions_enabled
+    assert limits_configured(cfg) and cfg.state.backend == "file"
+    assert [b["id"] for b in cfg.budgets] == ["bench-budget"]
+    (key,) = cfg.keys
+    assert verify_key(key.key_hash, spec.api_key)
+    assert {(lst.id, lst.port) for lst in cfg.listeners} == {("openai", 8089), ("anthropic", 8090)}
+
+
+def test_scenarios_option_restricts_every_entry(tmp_path: Path) -> None:
+    from . import run_bench
+
+    args = run_bench.parse_args(
+        ["--scenarios", "oai_to_anth,anth", "--with-nginx-proxy", "--with-rust-peer", "--rust-peer-bin", "/nope"]
+    )
+    specs = {s.name: s for s in run_bench.entries(args, configs.Ports.with_offset(13), tmp_path)}
+    assert specs["direct"].scenarios == ("anth",) and specs["direct-end"].scenarios == ("anth",)
+    assert specs["lunaroute"].scenarios == ("anth", "oai_to_anth")
+    assert specs["nginx-proxy"].scenarios == ("anth",)
+    assert specs["lunaroute-rs"].skipped and "not found" in specs["lunaroute-rs"].skipped
+    only = run_bench.parse_args(["--scenarios", "anth_to_oai", "--with-nginx-proxy"])
+    proxy = next(s for s in run_bench.entries(only, configs.Ports(), tmp_path) if s.name == "nginx-proxy")
+    assert proxy.skipped == "none of its scenarios is in --scenarios"
+    with pytest.raises(SystemExit):
+        run_bench.parse_args(["--scenarios", "oai,nope"])
+
+
+def test_feature_ratios_and_their_report_section() -> None:
+    rows = [
+        {"gateway": "lunaroute", "scenario": "oai", "rps_c1": 900.0, "rps_c16": 4000.0},
+        {"gateway": "lunaroute-features", "scenario": "oai", "rps_c1": 800.0, "rps_c16": 3000.0},
+        {"gateway": "lunaroute", "scenario": "anth", "rps_c16": 5000.0},
+        {"gateway": "lunaroute-features", "scenario": "anth", "rps_c16": 4500.0},
+        {"gateway": "lunaroute-features", "scenario": "oai_stream", "rps_c16": 1.0},
+    ]
+    ratios = summary.feature_ratios(rows, [1, 16])
+    assert [(r["scenario"], r["conc"], r["ratio"], r["met"]) for r in ratios] == [
+        ("oai", 16, 0.75, False),
+        ("anth", 16, 0.9, True),
+    ]
+    md = "\n".join(report_md.features(ratios))
+    assert (
+        "| oai | c=16 | 4,000 | 3,000 | 0.750 | **no** |" in md
+        and "| anth | c=16 | 5,000 | 4,500 | 0.900 | yes |" in md
+    )
+
+
+# ---------------------------------------------------------------- perf charts
+def _results_file(path: Path, stamp: str, entries: dict[str, dict[str, tuple[float, int]]]) -> Path:
+    """A run_bench.py results.json: entry -> scenario -> (req/s at c=16, p50 µs at c=1)."""
+    results = {}
+    for name, scens in entries.items():
+        results[name] = {
+            "name": name,
+            "scenarios": {
+                s: {"runs": {"c1": _run(rps / 4, p50, p50 * 3), "c16": _run(rps, p50 * 8, p50 * 20)}}
+                for s, (rps, p50) in scens.items()
+            },
+        }
+    path.mkdir(parents=True)
+    (path / "results.json").write_text(json.dumps({"meta": {"stamp": stamp}, "results": results}))
+    return path / "results.json"
+
+
+def test_perf_charts_take_each_entry_from_the_first_run_that_has_it(tmp_path: Path) -> None:
+    from . import perf_charts
+
+    new = _results_file(
+        tmp_path / "new",
+        "new",
+        {
+            "direct": {"oai": (20000.0, 100), "anth": (22000.0, 90)},
+            "lunaroute": {"oai": (4000.0, 400), "oai_to_anth": (3000.0, 500)},
+            "nginx-proxy": {"oai": (15000.0, 150)},
+        },
+    )
+    old = _results_file(
+        tmp_path / "old",
+        "old",
+        {
+            "direct": {"oai": (10000.0, 200), "anth": (11000.0, 190)},
+            "lunaroute": {"oai": (1.0, 1)},
+            "litellm": {"oai": (60.0, 15000), "oai_to_anth": (50.0, 16000)},
+        },
+    )
+    runs = [perf_charts.load_run(p) for p in (new, old)]
+    charts = perf_charts.merge(runs, perf_charts.DEFAULT_ENTRIES, 16, 1)
+    assert list(charts) == ["oai", "oai_to_anth"]
+    oai = {p.entry: p for p in charts["oai"]}
+    assert [p.entry for p in charts["oai"]] == ["lunaroute", "litellm", "nginx-proxy", "direct"]
+    assert (oai["lunaroute"].run, oai["lunaroute"].rps, oai["lunaroute"].added_p50_us) == ("new", 4000.0, 300)
+    assert (oai["litellm"].run, oai["litellm"].added_p50_us, oai["litellm"].rps_ratio) == ("old", 14800, 0.006)
+    assert oai["direct"].added_p50_us is None and oai["nginx-proxy"].rps_ratio == 0.75
+    translated = {p.entry: p for p in charts["oai_to_anth"]}
+    assert translated["direct"].measured == "anth" and translated["direct"].rps == 22000.0
+    assert translated["lunaroute"].added_p50_us == 410  # against direct anth of its own run
+    assert perf_charts.sources(charts["oai"]) == "new: lunaroute, nginx-proxy, direct; old: litellm"
+    md = perf_charts.markdown(charts, 16, 1)
+    assert "| oai | litellm | old | 60 | 0.006 | +14,800 |" in md
+    assert "| oai_to_anth | direct (anth) | new | 22,000 | - | - |" in md
+
+
+def test_perf_charts_command_writes_one_png_per_scenario(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    from . import perf_charts
+
+    res = _results_file(
+        tmp_path / "run",
+        "run",
+        {
+            "direct": {"anth": (20000.0, 100)},
+            "lunaroute-rs": {"anth": (9000.0, 150)},
+            "lunaroute": {"anth": (4000.0, 400)},
+        },
+    )
+    md = tmp_path / "table.md"
+    assert perf_charts.main([str(res), "--out-dir", str(tmp_path / "img"), "--md", str(md)]) == 0
+    assert [p.name for p in (tmp_path / "img").iterdir()] == ["perf-anth.png"]
+    assert (tmp_path / "img" / "perf-anth.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "| anth | lunaroute-rs | run | 9,000 | 0.450 | +50 |" in md.read_text()
+    with pytest.raises(SystemExit):
+        perf_charts.main([str(res), "--entries", "litellm", "--no-png"])

@@ -53,7 +53,7 @@ class Tally:
     first_problem: str | None = None
 
 
-def build_request(scen: Scenario, port: int, stream_prefix: str) -> bytes:
+def build_request(scen: Scenario, port: int, stream_prefix: str, api_key: str | None = None) -> bytes:
     body = request_body(scen)
     lines = [
         f"POST {request_path(scen, stream_prefix)} HTTP/1.1",
@@ -61,7 +61,7 @@ def build_request(scen: Scenario, port: int, stream_prefix: str) -> bytes:
         f"Content-Length: {len(body)}",
         "Connection: keep-alive",
     ]
-    lines += [f"{k}: {v}" for k, v in request_headers(scen).items()]
+    lines += [f"{k}: {v}" for k, v in request_headers(scen, api_key).items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
@@ -197,9 +197,16 @@ def summarize(tally: Tally, wall_s: float) -> dict:
 
 
 async def measure(
-    port: int, scen: Scenario, conc: int, duration_s: float, max_requests: int, warmup: int, stream_prefix: str = ""
+    port: int,
+    scen: Scenario,
+    conc: int,
+    duration_s: float,
+    max_requests: int,
+    warmup: int,
+    stream_prefix: str = "",
+    api_key: str | None = None,
 ) -> dict:
-    request = build_request(scen, port, stream_prefix)
+    request = build_request(scen, port, stream_prefix, api_key)
     tally = Tally()
     budget = [max_requests]
     t0 = time.monotonic()
@@ -223,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--duration", type=float, default=5.0, help="seconds, at most")
     ap.add_argument("--max-requests", type=int, default=5000, help="measured requests, at most")
     ap.add_argument("--warmup", type=int, default=20, help="uncounted requests per connection first")
+    ap.add_argument("--api-key", help="a LunaRoute client key to send (a config with keys)")
     args = ap.parse_args(argv)
     try:
         import uvloop
@@ -239,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
             args.max_requests,
             args.warmup,
             args.stream_prefix,
+            args.api_key,
         )
     )
     print(json.dumps(res))
