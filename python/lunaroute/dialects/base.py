@@ -178,6 +178,8 @@ class ProviderDialect(Protocol):
         """What a provider of this dialect accepts, for `build_request`."""
         ...
 
+    stream_source: int  # which events the stream-translation kernel reads (kernels.SOURCE_*)
+
     def stream_usage(self, data: str, usage: list[int]) -> bool:
         """Usage from one relayed event into `usage` ([input, output]); True when the event
         exists only to carry usage."""

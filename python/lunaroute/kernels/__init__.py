@@ -24,6 +24,7 @@ KERNELS: dict[str, tuple[str, ...]] = {
     "breaker": ("CircuitBreaker", "BREAKER_SLOT_SIZE"),
     "matcher": ("PatternMatcher",),
     "http1": ("parse_response_head", "ChunkedDecoder"),
+    "xlate": ("StreamTranslator",),
 }
 ORDER = ("rust", "cython", "python")
 
@@ -143,6 +144,10 @@ BREAKER_SLOT_SIZE: int = _CHOSEN["breaker"][1].BREAKER_SLOT_SIZE
 PatternMatcher = _CHOSEN["matcher"][1].PatternMatcher
 parse_response_head = _CHOSEN["http1"][1].parse_response_head
 ChunkedDecoder = _CHOSEN["http1"][1].ChunkedDecoder
+StreamTranslator = _CHOSEN["xlate"][1].StreamTranslator
+# StreamTranslator's `source`: which dialect's events it reads (the same in every backend).
+SOURCE_OPENAI = 0
+SOURCE_ANTHROPIC = 1
 
 __all__ = [
     "SseFramer",
@@ -155,6 +160,9 @@ __all__ = [
     "PatternMatcher",
     "parse_response_head",
     "ChunkedDecoder",
+    "StreamTranslator",
+    "SOURCE_OPENAI",
+    "SOURCE_ANTHROPIC",
     "backend_of",
     "backends",
     "module_for",

@@ -135,6 +135,23 @@ class ChunkedDecoder:
     @property
     def buffered(self) -> int: ...  # bytes of an unfinished size line / CRLF / trailer line
 
+# ---------------------------------------------------------------- xlate
+SOURCE_OPENAI: Final = 0
+SOURCE_ANTHROPIC: Final = 1
+
+# A translated stream's fast path (docs/KERNELS.md §7): feed() frames upstream SSE bytes;
+# next() translates queued events through the routes until one must go to the reference
+# decoder/encoder, returning (bytes translated, that event as (type, data) or None when the
+# queue is empty). route()/set_ping()/clear() say what the reference's state allows now.
+@final
+class StreamTranslator:
+    def __new__(cls, source: int, max_line_bytes: int = 1_048_576) -> Self: ...
+    def feed(self, chunk: Buffer) -> None: ...
+    def next(self) -> tuple[bytes, tuple[str, str] | None]: ...
+    def route(self, key: int, field: int, prefix: bytes | None, suffix: bytes, emit_empty: bool) -> None: ...
+    def set_ping(self, ping: bytes | None) -> None: ...
+    def clear(self) -> None: ...
+
 __all__ = [
     "SseFramer",
     "find_any",
@@ -146,6 +163,9 @@ __all__ = [
     "PatternMatcher",
     "parse_response_head",
     "ChunkedDecoder",
+    "StreamTranslator",
+    "SOURCE_OPENAI",
+    "SOURCE_ANTHROPIC",
     "backend_of",
     "backends",
     "module_for",

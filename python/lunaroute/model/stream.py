@@ -23,6 +23,14 @@ from ..errors import GatewayError
 from .content import ContentBlock
 from .response import Usage
 
+# The delta kinds by number, as the stream-translation kernel (kernels `xlate`) and the
+# decoders' and encoders' fast-path hooks name them.
+DELTA_TEXT = 0
+DELTA_ARGS = 1  # InputJsonDelta
+DELTA_THINKING = 2
+DELTA_SIGNATURE = 3
+DELTA_ALL = (DELTA_TEXT, DELTA_ARGS, DELTA_THINKING, DELTA_SIGNATURE)
+
 
 class MessageStart:
     __slots__ = ("id", "model", "usage")

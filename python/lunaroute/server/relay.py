@@ -25,6 +25,7 @@ from ..model import NormalizedRequest
 from ..observability.logs import log_event
 from .answer import relay_headers
 from .exchange import Exchange
+from .translate import TranslatedStream
 
 log = logging.getLogger("lunaroute.pipeline")
 perf = time.perf_counter
@@ -175,6 +176,9 @@ class StreamRelay:
         encoder = self.encoder = client.stream_encoder(model=served.up_model, request=normalized)
         chunk = served.first_chunk
         assert chunk is not None
+        if transform is None and TranslatedStream.usable(decoder, encoder):
+            await self._relay_fast(chunk, chunks, TranslatedStream(upstream, decoder, encoder, usage), encoder)
+            return None
         # A recorded stream keeps the events as the model gave them (PII tokens, never the
         # values restored for the client): a second encoder writes those to the capture.
         capture = self.capture
@@ -213,6 +217,25 @@ class StreamRelay:
             raise _Failed(exc, encoder) from None
         finally:
             self.capture = capture
+
+    async def _relay_fast(
+        self, chunk: bytes, chunks: AsyncIterator[bytes], stream: TranslatedStream, encoder: Any
+    ) -> None:
+        """A translated stream without a transform: deltas through the kernel."""
+        try:
+            while True:
+                out = stream.feed(chunk)
+                if out:
+                    await self.send(out)
+                try:
+                    chunk = await chunks.__anext__()
+                except StopAsyncIteration:
+                    break
+            tail = stream.finish()
+            if tail:
+                await self.send(tail)
+        except (TransportError, _Truncated) as exc:
+            raise _Failed(exc, encoder) from None
 
 
 class _Failed(Exception):

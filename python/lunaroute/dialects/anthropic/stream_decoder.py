@@ -33,6 +33,7 @@ from ...model import (
     ToolUseBlock,
     Usage,
 )
+from ...model.stream import DELTA_ALL
 from ..base import log_dropped
 from .errors import error_of_event
 from .response import stop_reason_from
@@ -42,7 +43,7 @@ _STOP = MessageStop()
 
 
 class AnthropicStreamDecoder:
-    __slots__ = ("_started", "_ended", "_stopped", "_blocks", "_open", "_next", "_usage")
+    __slots__ = ("_started", "_ended", "_stopped", "_blocks", "_open", "_open_up", "_next", "_usage")
 
     def __init__(self) -> None:
         self._started = False
@@ -50,6 +51,7 @@ class AnthropicStreamDecoder:
         self._stopped = False  # a message_delta with a stop reason was seen
         self._blocks: dict[Any, int] = {}  # upstream index → normalized index (skipped blocks absent)
         self._open = -1  # normalized index of the open block, -1 when none
+        self._open_up: object = None  # its upstream index
         self._next = 0
         # raw counters: input (uncached), cache read, cache creation, output
         self._usage = [0, 0, 0, 0]
@@ -134,6 +136,7 @@ class AnthropicStreamDecoder:
         self._next += 1
         self._blocks[ev["index"]] = index
         self._open = index
+        self._open_up = ev["index"]
         out.append(BlockStart(index, block))
         if first:
             if kind == "text":
@@ -176,6 +179,17 @@ class AnthropicStreamDecoder:
     def _snapshot(self) -> Usage:
         i, cr, cc, o = self._usage
         return Usage(i + cr + cc, o, cr, cc)
+
+    @property
+    def ended(self) -> bool:
+        return self._ended
+
+    def fast_route(self) -> tuple[int, int, tuple[int, ...]] | None:
+        """For the translation kernel: (upstream index, normalized block index, delta kinds)
+        of the deltas that now only append to the open block, or None when none do."""
+        if self._ended or self._open < 0 or type(self._open_up) is not int:
+            return None
+        return self._open_up, self._open, DELTA_ALL
 
     def _close(self, out: list[NormalizedStreamEvent]) -> None:
         if self._open >= 0:

@@ -31,6 +31,7 @@ from ...model import (
     Usage,
 )
 from ...model import response as sr
+from ...model.stream import DELTA_ARGS, DELTA_SIGNATURE, DELTA_TEXT, DELTA_THINKING
 from .._ids import anthropic_message_id, anthropic_tool_id
 from ..base import StreamEncoderEnding
 from .errors import stream_error
@@ -40,6 +41,14 @@ _dumps = orjson.dumps
 _PING = b'event: ping\ndata: {"type":"ping"}\n\n'
 _STOP = b'event: message_stop\ndata: {"type":"message_stop"}\n\n'
 _DELTA_HEAD = b'event: content_block_delta\ndata: {"type":"content_block_delta","index":'
+# What follows the index in a delta of each kind, by DELTA_* number; the value, then `}}`.
+_DELTA_BODY = {
+    DELTA_TEXT: b',"delta":{"type":"text_delta","text":',
+    DELTA_ARGS: b',"delta":{"type":"input_json_delta","partial_json":',
+    DELTA_THINKING: b',"delta":{"type":"thinking_delta","thinking":',
+    DELTA_SIGNATURE: b',"delta":{"type":"signature_delta","signature":',
+}
+_DELTA_END = b"}}\n\n"
 
 
 class AnthropicStreamEncoder(StreamEncoderEnding):
@@ -78,45 +87,27 @@ class AnthropicStreamEncoder(StreamEncoderEnding):
                 if TYPE_CHECKING:
                     assert isinstance(ev, TextDelta)
                 if ev.index == self._open_src:
-                    parts.append(
-                        _DELTA_HEAD
-                        + self._open_out
-                        + b',"delta":{"type":"text_delta","text":'
-                        + _dumps(ev.text)
-                        + b"}}\n\n"
-                    )
+                    parts.append(_DELTA_HEAD + self._open_out + _DELTA_BODY[DELTA_TEXT] + _dumps(ev.text) + _DELTA_END)
             elif kind == "input_json_delta":
                 if TYPE_CHECKING:
                     assert isinstance(ev, InputJsonDelta)
                 if ev.index == self._open_src:
                     parts.append(
-                        _DELTA_HEAD
-                        + self._open_out
-                        + b',"delta":{"type":"input_json_delta","partial_json":'
-                        + _dumps(ev.partial_json)
-                        + b"}}\n\n"
+                        _DELTA_HEAD + self._open_out + _DELTA_BODY[DELTA_ARGS] + _dumps(ev.partial_json) + _DELTA_END
                     )
             elif kind == "thinking_delta":
                 if TYPE_CHECKING:
                     assert isinstance(ev, ThinkingDelta)
                 if ev.index == self._open_src:
                     parts.append(
-                        _DELTA_HEAD
-                        + self._open_out
-                        + b',"delta":{"type":"thinking_delta","thinking":'
-                        + _dumps(ev.thinking)
-                        + b"}}\n\n"
+                        _DELTA_HEAD + self._open_out + _DELTA_BODY[DELTA_THINKING] + _dumps(ev.thinking) + _DELTA_END
                     )
             elif kind == "signature_delta":
                 if TYPE_CHECKING:
                     assert isinstance(ev, SignatureDelta)
                 if ev.index == self._open_src:
                     parts.append(
-                        _DELTA_HEAD
-                        + self._open_out
-                        + b',"delta":{"type":"signature_delta","signature":'
-                        + _dumps(ev.signature)
-                        + b"}}\n\n"
+                        _DELTA_HEAD + self._open_out + _DELTA_BODY[DELTA_SIGNATURE] + _dumps(ev.signature) + _DELTA_END
                     )
             elif kind == "block_start":
                 if TYPE_CHECKING:
@@ -154,6 +145,22 @@ class AnthropicStreamEncoder(StreamEncoderEnding):
                 self._done = True
                 break
         return b"".join(parts)
+
+    @property
+    def done(self) -> bool:
+        return self._done
+
+    ping = _PING
+
+    def delta_template(self, index: int, kind: int) -> tuple[bytes | None, bytes, bool] | None:
+        """For the translation kernel: what a delta of `kind` for normalized block `index`
+        becomes now, as (prefix, suffix, emit when empty) around its JSON-encoded value, with
+        prefix None for "nothing"; None when a delta would change this encoder's state."""
+        if self._done:
+            return None
+        if index != self._open_src:
+            return None, b"", False
+        return _DELTA_HEAD + self._open_out + _DELTA_BODY[kind], _DELTA_END, True
 
     # ------------------------------------------------------------------ internals
     def _start(self, upstream_id: str, parts: list[bytes]) -> None:

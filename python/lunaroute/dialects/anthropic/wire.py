@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ...errors import InvalidRequestError
+from ...kernels import SOURCE_ANTHROPIC
 from ..base import SseEvent, TargetOptions, has_usage_object, light_chat_checks
 from . import system_patch
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
 class AnthropicWire:
     chat_path = "/v1/messages"
+    stream_source = SOURCE_ANTHROPIC  # how the stream-translation kernel reads its streams
     token_count_path: str | None = "/v1/messages/count_tokens"
     ingress_scope = "anthropic_ingress"
     credential_hint = "x-api-key (or Authorization: Bearer <key>)"

@@ -29,6 +29,7 @@ from ...model import (
     ToolUseBlock,
 )
 from ...model import response as sr
+from ...model.stream import DELTA_ARGS, DELTA_TEXT
 from .._error_types import upstream_gateway_error
 from .._ids import generated_tool_id
 from ..base import log
@@ -39,7 +40,7 @@ _TOOL = 2
 
 
 class OpenAIStreamDecoder:
-    __slots__ = ("_started", "_ended", "_stopped", "_open", "_open_kind", "_next", "_tools")
+    __slots__ = ("_started", "_ended", "_stopped", "_open", "_open_kind", "_open_pos", "_next", "_tools")
 
     def __init__(self) -> None:
         self._started = False
@@ -47,6 +48,7 @@ class OpenAIStreamDecoder:
         self._stopped = False  # a finish_reason was seen
         self._open = -1  # normalized index of the open block
         self._open_kind = 0
+        self._open_pos: object = None  # the open tool block's `tool_calls` index
         self._next = 0  # next normalized block index
         self._tools: dict[int, int] = {}  # OpenAI tool_calls index → normalized block index
 
@@ -128,6 +130,7 @@ class OpenAIStreamDecoder:
             self._close(out)
             block = self._open = self._next
             self._open_kind = _TOOL
+            self._open_pos = position
             self._next += 1
             self._tools[position] = block
             out.append(
@@ -143,6 +146,23 @@ class OpenAIStreamDecoder:
             return
         if args:
             out.append(InputJsonDelta(block, str(args)))
+
+    @property
+    def ended(self) -> bool:
+        return self._ended
+
+    def fast_route(self) -> tuple[int, int, tuple[int, ...]] | None:
+        """For the translation kernel: (upstream key, normalized block index, delta kinds)
+        of the deltas that now only append to the open block, or None when none do. The key
+        is -1 for `delta.content`, else the `tool_calls` index."""
+        if self._ended or not self._started or not self._open_kind:
+            return None
+        if self._open_kind == _TEXT:
+            return -1, self._open, (DELTA_TEXT,)
+        position = self._open_pos
+        if type(position) is not int:
+            return None
+        return position, self._open, (DELTA_ARGS,)
 
     def _close(self, out: list[NormalizedStreamEvent]) -> None:
         if self._open_kind:

@@ -30,6 +30,7 @@ from ...model import (
     TextDelta,
     Usage,
 )
+from ...model.stream import DELTA_ARGS, DELTA_TEXT
 from .._ids import now, openai_completion_id
 from ..base import StreamEncoderEnding
 from .errors import stream_error
@@ -143,6 +144,33 @@ class OpenAIStreamEncoder(StreamEncoderEnding):
                 break
             # block_stop, thinking_delta, signature_delta: nothing to send in this dialect
         return b"".join(parts)
+
+    @property
+    def done(self) -> bool:
+        return self._done
+
+    ping = _PING
+
+    def delta_template(self, index: int, kind: int) -> tuple[bytes | None, bytes, bool] | None:
+        """For the translation kernel: what a delta of `kind` for normalized block `index`
+        becomes now, as (prefix, suffix, emit when empty) around its JSON-encoded value, with
+        prefix None for "nothing"; None when a delta would change this encoder's state."""
+        if self._done:
+            return None
+        if kind == DELTA_TEXT:
+            if not self._started:
+                return None  # the first text starts the message
+            return self._head + b'{"content":', b"}" + self._tail, False
+        if kind == DELTA_ARGS:
+            k = self._tools.get(index)
+            if k is None:
+                return None, b"", False
+            return (
+                self._head + b'{"tool_calls":[{"index":' + str(k).encode() + b',"function":{"arguments":',
+                b"}}]}" + self._tail,
+                False,
+            )
+        return None, b"", False  # thinking and signatures have no OpenAI field
 
     # ------------------------------------------------------------------ internals
     def _start(self, upstream_id: str, parts: list[bytes]) -> None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ...kernels import top_level_span
+from ...kernels import SOURCE_OPENAI, top_level_span
 from ..base import SseEvent, TargetOptions, has_usage_object, light_chat_checks
 from ..splice import add_top_level_field
 from . import system_patch
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 class OpenAIWire:
     chat_path = "/v1/chat/completions"
+    stream_source = SOURCE_OPENAI  # how the stream-translation kernel reads its streams
     token_count_path: str | None = None
     ingress_scope = "openai_ingress"
     credential_hint = "Authorization: Bearer <key>"
