@@ -36,7 +36,7 @@ if os.environ.get("LUNAROUTE_NO_CYTHON") != "1":
     except ImportError:  # pragma: no cover - Cython is a build requirement
         cythonize = None
     if cythonize is not None and (c_compiler() or REQUIRE_NATIVE):
-        names = ["sse", "scan", "bufpool", "breaker", "matcher", "http1"]
+        names = ["sse", "scan", "bufpool", "breaker", "matcher", "http1", "xlate"]
         exts = [
             Extension(
                 f"lunaroute._cy.{n}",
