@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,7 +140,16 @@ def markdown(charts: dict[str, list[Point]], rps_conc: int, lat_conc: int) -> st
     return "\n".join(lines) + "\n"
 
 
-def _bars(ax, labels: list[str], values: list[float | None], colors: list[str], fmt: str) -> None:
+def _bars(ax, labels: list[str], values: list[float | None], colors: list[str], fmt: str) -> str:
+    """Bars with their values written on top; a log axis when the values span more than 20x
+    (direct beside LiteLLM would otherwise flatten every other bar)."""
+    from matplotlib.ticker import FuncFormatter
+
+    known = [v for v in values if v is not None and v > 0]
+    if known and max(known) / min(known) > 20:
+        ax.set_yscale("log")
+        ax.set_ylim(10 ** math.floor(math.log10(min(known))), max(known) * 2)
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
     xs = range(len(labels))
     ax.bar(xs, [v or 0.0 for v in values], color=colors)
     for x, v in zip(xs, values):
@@ -155,29 +165,36 @@ def _bars(ax, labels: list[str], values: list[float | None], colors: list[str], 
     ax.set_xticks(list(xs))
     ax.set_xticklabels(labels, fontsize=8)
     ax.grid(axis="y", alpha=0.3)
+    return " (log scale)" if ax.get_yscale() == "log" else ""
 
 
-def plot(plt, scen: str, points: list[Point], out_dir: Path, rps_conc: int, lat_conc: int) -> Path:
+def label(p: Point) -> str:
+    name = LABELS.get(p.entry, p.entry)
+    return name if p.measured == p.scenario else f"{name.splitlines()[0]}\n({p.measured}: upstream dialect)"
+
+
+def plot(
+    plt, scen: str, points: list[Point], out_dir: Path, rps_conc: int, lat_conc: int, absent: tuple[str, ...] = ()
+) -> Path:
+    """`absent`: entries other charts have and this one lacks (the title says so)."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.6), gridspec_kw={"width_ratios": [1.15, 1]})
     color = [GATEWAY_COLORS.get(p.entry, "#2ca02c") for p in points]
-    _bars(left, [LABELS.get(p.entry, p.entry) for p in points], [p.rps for p in points], color, ",.0f")
-    left.set_ylabel(f"requests/s, c={rps_conc} (1 worker, 1 core)")
-    left.set_title(f"throughput at c={rps_conc}", fontsize=10)
+    scale = _bars(left, [label(p) for p in points], [p.rps for p in points], color, ",.0f")
+    left.set_ylabel(f"requests/s, c={rps_conc} (gateway: 1 worker, 1 core)")
+    left.set_title(f"throughput at c={rps_conc}{scale}", fontsize=10)
     hop = [p for p in points if p.entry != "direct"]
     values = [p.added_p50_us for p in hop]
-    _bars(
+    scale = _bars(
         right,
         [LABELS.get(p.entry, p.entry) for p in hop],
         values,
         [GATEWAY_COLORS.get(p.entry, "#2ca02c") for p in hop],
         "+,.0f",
     )
-    known = [v for v in values if v is not None and v > 0]
-    if known and max(known) / min(known) > 50:
-        right.set_yscale("log")
     right.set_ylabel(f"added p50 latency vs direct, c={lat_conc} (µs)")
-    right.set_title(f"latency added at c={lat_conc}", fontsize=10)
-    fig.suptitle(f"{scen}: {DESCRIPTIONS.get(scen, scen)}\nruns: {sources(points)}", fontsize=9)
+    right.set_title(f"latency added at c={lat_conc}{scale}", fontsize=10)
+    missing = f"; not measured here: {', '.join(absent)}" if absent else ""
+    fig.suptitle(f"{scen}: {DESCRIPTIONS.get(scen, scen)}\nruns: {sources(points)}{missing}", fontsize=9)
     fig.tight_layout()
     path = out_dir / f"perf-{scen}.png"
     fig.savefig(path, dpi=110)
@@ -217,8 +234,11 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:
         raise SystemExit("matplotlib is not installed (bash bench/e2e/setup.sh); --no-png for the table only") from None
     args.out_dir.mkdir(parents=True, exist_ok=True)
+    everywhere = list(dict.fromkeys(p.entry for points in charts.values() for p in points))
     for scen, points in charts.items():
-        print(f"wrote {plot(plt, scen, points, args.out_dir, args.rps_conc, args.lat_conc)}", file=sys.stderr)
+        absent = tuple(e for e in everywhere if e not in {p.entry for p in points})
+        path = plot(plt, scen, points, args.out_dir, args.rps_conc, args.lat_conc, absent)
+        print(f"wrote {path}", file=sys.stderr)
     return 0
 
 

@@ -508,6 +508,8 @@ def test_perf_charts_take_each_entry_from_the_first_run_that_has_it(tmp_path: Pa
     translated = {p.entry: p for p in charts["oai_to_anth"]}
     assert translated["direct"].measured == "anth" and translated["direct"].rps == 22000.0
     assert translated["lunaroute"].added_p50_us == 410  # against direct anth of its own run
+    assert perf_charts.label(translated["direct"]) == "direct\n(anth: upstream dialect)"
+    assert perf_charts.label(oai["direct"]) == "direct\n(no hop)"
     assert perf_charts.sources(charts["oai"]) == "new: lunaroute, nginx-proxy, direct; old: litellm"
     md = perf_charts.markdown(charts, 16, 1)
     assert "| oai | litellm | old | 60 | 0.006 | +14,800 |" in md
