@@ -19,9 +19,11 @@ def _free(port: int) -> bool:
 
 @pytest.fixture
 def port_offset() -> int:
-    """An offset that moves every default bench port (18000, 8080, 8081, 9090, 4000) to a free one."""
+    """An offset that moves every default bench port (configs.DEFAULTS) to a free one."""
+    from .configs import DEFAULTS
+
     for _ in range(200):
         off = random.randrange(20000, 40000)
-        if all(_free(p + off) for p in (18000, 8080, 8081, 9090, 4000)):
+        if all(_free(p + off) for p in DEFAULTS.values()):
             return off
     pytest.skip("no free port range found")

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from . import run_bench
-from .scenarios import SCENARIOS
+from . import configs, gateways, run_bench
+from .http_probe import one_request, sanity_check, wait_first_200
+from .scenarios import SCENARIOS, request_body, request_headers
 from .stream_clients import Target
 from .stream_clients import run as run_streams
 from .ttfb_client import measure
@@ -74,6 +75,38 @@ def test_paced_upstream_refuses_unknown_paths(paced_port: int) -> None:
 
     status, _, body, _ = one_request(paced_port, "/v1/embeddings", b"{}", {"Content-Type": "application/json"})
     assert status == 404 and b"cannot serve" in body
+
+
+@pytest.mark.skipif(not (shutil.which("nginx") and shutil.which("taskset")), reason="needs nginx and taskset")
+def test_mock_streams_on_plain_paths_when_accept_asks_and_the_nginx_proxy_forwards(
+    tmp_path: Path, port_offset: int
+) -> None:
+    from .upstream_mock import start_mock, stop_mock
+
+    ports = configs.Ports.with_offset(port_offset)
+    mock = start_mock(tmp_path, configs.render_mock_conf(tmp_path, ports), ports.mock, cpu=1)
+    try:
+        for name, content_type in (("oai", "application/json"), ("oai_stream", "text/event-stream")):
+            scen = SCENARIOS[name]
+            status, headers, body, _ = one_request(
+                ports.mock, "/v1/chat/completions", request_body(scen), request_headers(scen)
+            )
+            assert status == 200 and headers["content-type"] == content_type, name
+            assert (b"[DONE]" in body) == scen.stream
+        for name in ("oai_stream", "anth_stream"):  # how the Rust LunaRoute reaches the streams
+            assert sanity_check(ports.mock, SCENARIOS[name])["ok"], name
+        spec = gateways.nginx_proxy_spec(ports, tmp_path)
+        running = gateways.start_gateway(spec, tmp_path, cpu=0)
+        try:
+            _, _, err = wait_first_200(running.proc, ports.nginx_proxy, SCENARIOS["oai"], 20.0, running.spawned_at)
+            assert err is None, gateways.tail(running.log_path)
+            for scen in spec.scenario_list():
+                check = sanity_check(ports.nginx_proxy, scen, spec.stream_prefix)
+                assert check["ok"] and check["text_chars"] > 0, (scen.name, check)
+        finally:
+            assert gateways.stop_gateway(running.proc) is not None
+    finally:
+        stop_mock(mock)
 
 
 @pytest.mark.slow
