@@ -13,6 +13,7 @@ from lunaroute.kernels import (
     CircuitBreaker,
     PatternMatcher,
     SseFramer,
+    StreamTranslator,
     find_any,
     parse_response_head,
     simd_level,
@@ -37,4 +38,5 @@ __all__ = [
     "PatternMatcher",
     "parse_response_head",
     "ChunkedDecoder",
+    "StreamTranslator",
 ]

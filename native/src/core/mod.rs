@@ -7,3 +7,4 @@ pub mod http1;
 pub mod matcher;
 pub mod scan;
 pub mod sse;
+pub mod xlate;

@@ -9,6 +9,7 @@ mod matcher;
 mod pystr;
 mod scan;
 mod sse;
+mod xlate;
 
 use pyo3::prelude::*;
 
@@ -25,6 +26,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     breaker::register(m)?;
     matcher::register(m)?;
     http1::register(m)?;
+    xlate::register(m)?;
     Ok(())
 }
 

@@ -19,12 +19,12 @@ const STR_CACHE: usize = 8;
 
 /// Recently seen byte strings and their Python str.
 #[derive(Default)]
-struct StrCache {
+pub(super) struct StrCache {
     entries: Vec<(Vec<u8>, Py<PyString>)>,
 }
 
 impl StrCache {
-    fn get<'py>(&mut self, py: Python<'py>, raw: &[u8]) -> PyResult<Bound<'py, PyAny>> {
+    pub(super) fn get<'py>(&mut self, py: Python<'py>, raw: &[u8]) -> PyResult<Bound<'py, PyAny>> {
         // streams repeat one name in runs: the most recent entry is checked first
         if let Some((k, v)) = self.entries.first() {
             if k.as_slice() == raw {
@@ -49,7 +49,10 @@ impl StrCache {
 /// `raw.decode("utf-8", "replace")`. ASCII (the bulk of JSON event data) is copied
 /// straight into a new compact str; anything else goes through CPython's own decoder so
 /// that replacement characters land exactly where the Python twin puts them.
-fn decode_utf8_replace<'py>(py: Python<'py>, raw: &[u8]) -> PyResult<Bound<'py, PyString>> {
+pub(super) fn decode_utf8_replace<'py>(
+    py: Python<'py>,
+    raw: &[u8],
+) -> PyResult<Bound<'py, PyString>> {
     str_from(py, raw, is_ascii(raw), decode_utf8_lossy)
 }
 
