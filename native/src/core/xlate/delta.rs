@@ -8,6 +8,7 @@
 //! handed back here instead.
 
 use super::json::{Scanner, Str, Val};
+use crate::core::scan::Finder;
 
 /// The route key of OpenAI's `delta.content` (tool calls use their own index).
 pub const TEXT_KEY: i64 = -1;
@@ -32,8 +33,8 @@ fn once(seen: &mut u8, bit: u8) -> Option<()> {
 }
 
 /// A chat.completion.chunk that is one delta of choice 0 and nothing else.
-pub fn openai(data: &[u8]) -> Option<Found> {
-    let mut s = Scanner::new(data);
+pub fn openai(data: &[u8], stops: &Finder) -> Option<Found> {
+    let mut s = Scanner::new(data, stops);
     let mut seen = 0;
     let mut found = None;
     s.object(|s, key| match key {
@@ -170,8 +171,8 @@ const ANTHROPIC_KINDS: [(&[u8], &[u8]); 4] = [
 ];
 
 /// A `ping`, or a `content_block_delta` of a kind with a normalized form.
-pub fn anthropic(data: &[u8]) -> Option<Found> {
-    let mut s = Scanner::new(data);
+pub fn anthropic(data: &[u8], stops: &Finder) -> Option<Found> {
+    let mut s = Scanner::new(data, stops);
     let bytes = s.bytes();
     let mut seen = 0;
     let mut ping = false;

@@ -9,6 +9,8 @@
 //! garbage. The input is valid UTF-8 (checked by the caller), so raw bytes >= 0x80 in
 //! strings need no look.
 
+use crate::core::scan::{DelimSet, Finder, SimdLevel};
+
 /// A string token: `start..end` is its raw body between the quotes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Str {
@@ -46,15 +48,29 @@ const MAX_INT_DIGITS: usize = 18;
 /// Integer digits + exponent: beyond it a number might overflow a double (10^308).
 const MAX_MAGNITUDE: i32 = 300;
 
+/// The bytes that stop a run of string body: the quote, the backslash and the control
+/// characters (refused raw).
+pub fn string_stops(level: SimdLevel) -> Finder {
+    let set = DelimSet::from_table(&STOPS).expect("the class is not empty");
+    Finder::new(set, level)
+}
+
 pub struct Scanner<'a> {
     b: &'a [u8],
     i: usize,
     depth: u32,
+    /// Made by [`string_stops`].
+    stops: &'a Finder,
 }
 
 impl<'a> Scanner<'a> {
-    pub fn new(b: &'a [u8]) -> Self {
-        Scanner { b, i: 0, depth: 0 }
+    pub fn new(b: &'a [u8], stops: &'a Finder) -> Self {
+        Scanner {
+            b,
+            i: 0,
+            depth: 0,
+            stops,
+        }
     }
 
     pub fn bytes(&self) -> &'a [u8] {
@@ -336,28 +352,81 @@ impl<'a> Scanner<'a> {
         let start = self.i;
         let mut escaped = false;
         loop {
-            let c = *self.b.get(self.i)?;
-            if c == b'"' {
-                let s = Str {
-                    start,
-                    end: self.i,
-                    escaped,
-                };
-                self.i += 1;
-                return Some(s);
-            }
-            if c == b'\\' {
-                escaped = true;
-                let (_, len) = escape(&self.b[self.i..])?;
-                self.i += len;
-            } else if c < 0x20 {
-                return None;
-            } else {
-                self.i += 1;
+            self.i += self.run(&self.b[self.i..])?;
+            match self.b[self.i] {
+                b'"' => {
+                    let s = Str {
+                        start,
+                        end: self.i,
+                        escaped,
+                    };
+                    self.i += 1;
+                    return Some(s);
+                }
+                b'\\' => {
+                    escaped = true;
+                    let (_, len) = escape(&self.b[self.i..])?;
+                    self.i += len;
+                }
+                _ => return None, // a raw control character
             }
         }
     }
 }
+
+impl Scanner<'_> {
+    /// Length of the plain run at the start of `rest`: up to the first byte of
+    /// [`string_stops`]. Keys and most values end within a few words, where testing eight
+    /// bytes at a time in a register beats a vector search's setup; longer runs go to the
+    /// vector search.
+    #[inline]
+    fn run(&self, rest: &[u8]) -> Option<usize> {
+        let mut k = 0;
+        while k + 8 <= rest.len() && k < SHORT_RUN {
+            let word = u64::from_le_bytes(rest[k..k + 8].try_into().expect("8 bytes"));
+            let hits = stops_in(word);
+            if hits != 0 {
+                return Some(k + (hits.trailing_zeros() / 8) as usize);
+            }
+            k += 8;
+        }
+        if k < SHORT_RUN {
+            return rest[k..]
+                .iter()
+                .position(|&c| STOPS[usize::from(c)])
+                .map(|j| k + j);
+        }
+        Some(k + self.stops.find(&rest[k..])?)
+    }
+}
+
+/// Bytes of a string body tested a word at a time before the vector search takes over.
+const SHORT_RUN: usize = 64;
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `word` (little-endian) that is a quote, a backslash or
+/// below 0x20, exact from the lowest byte up to the first such byte (bits above it may be
+/// set spuriously by borrows; only the lowest is used).
+#[inline]
+fn stops_in(word: u64) -> u64 {
+    let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGHS;
+    below(word, 0x20) | below(word ^ (ONES * 0x22), 1) | below(word ^ (ONES * 0x5c), 1)
+}
+
+/// [`string_stops`] as a table.
+static STOPS: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut c = 0;
+    while c < 0x20 {
+        table[c] = true;
+        c += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
 
 /// The escape at the start of `s` (which begins with a backslash): the code point it stands
 /// for and its length in bytes. A `\u` high surrogate must be followed by a `\u` low one

@@ -1,13 +1,23 @@
 use super::*;
 
-/// Whether the scanner takes `text` as one whole value.
+/// Whether the scanner takes `text` as one whole value, with every SIMD level's string
+/// search (all must agree).
 fn accepts(text: &str) -> bool {
-    let mut s = Scanner::new(text.as_bytes());
-    s.skip().is_some() && s.end().is_some()
+    let verdicts: Vec<bool> = SimdLevel::available()
+        .into_iter()
+        .map(|level| {
+            let stops = string_stops(level);
+            let mut s = Scanner::new(text.as_bytes(), &stops);
+            s.skip().is_some() && s.end().is_some()
+        })
+        .collect();
+    assert!(verdicts.iter().all(|&v| v == verdicts[0]), "{text:?}");
+    verdicts[0]
 }
 
 fn value(text: &str) -> Option<Val> {
-    let mut s = Scanner::new(text.as_bytes());
+    let stops = string_stops(SimdLevel::detect());
+    let mut s = Scanner::new(text.as_bytes(), &stops);
     let v = s.value()?;
     s.end()?;
     Some(v)
@@ -150,7 +160,8 @@ fn escapes_decode_to_code_points() {
 #[test]
 fn object_hands_each_key_to_the_reader_and_refuses_escaped_keys() {
     let mut keys = Vec::new();
-    let mut s = Scanner::new(b" { \"a\" : 1 , \"b\":[2] } ");
+    let stops = string_stops(SimdLevel::detect());
+    let mut s = Scanner::new(b" { \"a\" : 1 , \"b\":[2] } ", &stops);
     s.object(|s, k| {
         keys.push(k.to_vec());
         s.skip()
@@ -159,6 +170,39 @@ fn object_hands_each_key_to_the_reader_and_refuses_escaped_keys() {
     s.end().unwrap();
     assert_eq!(keys, vec![b"a".to_vec(), b"b".to_vec()]);
 
-    let mut s = Scanner::new(b"{\"\\u0061\":1}");
+    let mut s = Scanner::new(b"{\"\\u0061\":1}", &stops);
     assert_eq!(s.object(|s, _| s.skip()), None);
+}
+
+#[test]
+fn a_control_character_or_quote_anywhere_in_a_long_string_is_found() {
+    let body = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-é€😀";
+    for i in 0..body.len() {
+        if !body.is_char_boundary(i) {
+            continue;
+        }
+        let (a, b) = body.split_at(i);
+        assert!(accepts(&format!("\"{a}{b}\"")));
+        assert!(!accepts(&format!("\"{a}\u{1f}{b}\"")), "{i}");
+        assert!(!accepts(&format!("\"{a}\"{b}\"")), "{i}");
+        assert!(accepts(&format!("\"{a}\\n{b}\"")), "{i}");
+        assert!(!accepts(&format!("\"{a}{b}")), "{i}");
+    }
+}
+
+#[test]
+fn the_word_test_finds_the_first_stop_byte_exactly() {
+    // every byte value at every position of a word filled with every other byte value
+    for fill in 0..=255u8 {
+        for b in 0..=255u8 {
+            for p in 0..8 {
+                let mut bytes = [fill; 8];
+                bytes[p] = b;
+                let want = bytes.iter().position(|&c| STOPS[usize::from(c)]);
+                let hits = stops_in(u64::from_le_bytes(bytes));
+                let got = (hits != 0).then(|| (hits.trailing_zeros() / 8) as usize);
+                assert_eq!(got, want, "{bytes:?}");
+            }
+        }
+    }
 }

@@ -15,7 +15,7 @@ mod json;
 use std::convert::Infallible;
 
 use self::delta::Found;
-use super::scan::SimdLevel;
+use super::scan::{Finder, SimdLevel};
 use super::sse::{Event, FramerError, SseParser};
 
 /// Which dialect's events a translator reads (the `source` codes of every backend).
@@ -79,6 +79,8 @@ pub struct Translator {
     routes: Vec<Route>,
     active: usize,
     ping: Option<Vec<u8>>,
+    /// Where a JSON string's plain run ends (json::string_stops).
+    stops: Finder,
 }
 
 impl Translator {
@@ -93,6 +95,7 @@ impl Translator {
             routes: Vec::new(),
             active: 0,
             ping: None,
+            stops: json::string_stops(level),
         }
     }
 
@@ -231,8 +234,8 @@ impl Translator {
             return false; // the twin would read U+FFFD there: not worth reasoning about
         }
         let found = match self.source {
-            Source::OpenAi => delta::openai(data),
-            Source::Anthropic => delta::anthropic(data),
+            Source::OpenAi => delta::openai(data, &self.stops),
+            Source::Anthropic => delta::anthropic(data, &self.stops),
         };
         match found {
             None => false,
