@@ -3,7 +3,9 @@
 Keys are stored as argon2id hashes only. Verifying argon2 costs tens of milliseconds on
 purpose, so a verified credential is remembered by its SHA-256 (never the key itself) and
 later requests cost one dict lookup. Unknown credentials are remembered too (bounded), so a
-client hammering a wrong key cannot make every request pay for argon2.
+client hammering a wrong key cannot make every request pay for argon2. Concurrent requests
+with the same new credential share one verification: a client opening 16 connections at once
+must not start 16 argon2 runs (64 MiB each), which on one core took seconds.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ class Authenticator:
         self._hasher = PasswordHasher()
         self._known: dict[bytes, ApiKey] = {}
         self._unknown: OrderedDict[bytes, None] = OrderedDict()
+        self._pending: dict[bytes, asyncio.Future[ApiKey | None]] = {}  # verifications running
 
     def _verify(self, credential: str) -> ApiKey | None:
         for key in self.keys:
@@ -73,19 +76,38 @@ class Authenticator:
         if key is None:
             if digest in self._unknown:
                 raise AuthenticationError("invalid API key")
-            key = await asyncio.to_thread(self._verify, cred)
+            key = await self._verify_once(digest, cred)
             if key is None:
-                self._unknown[digest] = None
-                if len(self._unknown) > _NEG_CACHE:
-                    self._unknown.popitem(last=False)
                 raise AuthenticationError("invalid API key")
-            self._known[digest] = key
         scope = dialect.ingress_scope
         if scope not in key.scopes:
             raise PermissionDeniedError(f"this key lacks the '{scope}' scope")
         if _expired(key.expires_at):
             raise PermissionDeniedError("this key has expired")
         return key
+
+    async def _verify_once(self, digest: bytes, cred: str) -> ApiKey | None:
+        """The argon2 verdict for `cred`, computed once however many requests wait for it.
+        The verification is a task of its own: a waiter that gives up (client gone) does not
+        cancel it for the others."""
+        task = self._pending.get(digest)
+        if task is None:
+            task = asyncio.ensure_future(asyncio.to_thread(self._verify, cred))
+            self._pending[digest] = task
+            task.add_done_callback(lambda done: self._remember(digest, done))
+        return await asyncio.shield(task)
+
+    def _remember(self, digest: bytes, task: asyncio.Future[ApiKey | None]) -> None:
+        del self._pending[digest]
+        if task.cancelled() or task.exception() is not None:
+            return
+        key = task.result()
+        if key is None:
+            self._unknown[digest] = None
+            if len(self._unknown) > _NEG_CACHE:
+                self._unknown.popitem(last=False)
+        else:
+            self._known[digest] = key
 
     def upstream_credential(self, headers: Mapping[str, str], dialect: ClientDialect, key: ApiKey | None) -> str | None:
         """The client's own provider key, passed upstream when the provider has none
