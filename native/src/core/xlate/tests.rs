@@ -385,3 +385,22 @@ fn a_too_long_line_queues_nothing_of_its_chunk_and_poisons() {
     );
     assert!(t.feed(b"\n").is_err());
 }
+
+#[test]
+fn routes_kept_for_their_buffers_never_apply_after_a_clear() {
+    let d = |i: u8| {
+        format!("data: {{\"type\":\"content_block_delta\",\"index\":{i},\"delta\":{{\"type\":\"text_delta\",\"text\":\"v\"}}}}\n\n")
+    };
+    let mut t = translator(Source::Anthropic);
+    t.route(1, 0, Some(b"<"), b">", true);
+    t.route(2, 0, None, b"", true);
+    t.clear();
+    t.route(3, 0, Some(b"("), b")", true);
+    t.feed(format!("{}{}{}", d(3), d(1), d(2)).as_bytes())
+        .unwrap();
+    let steps = drain(&mut t);
+    assert_eq!(steps[0].0, b"(\"v\")");
+    assert!(steps[0].1.is_some()); // index 1: its route was cleared
+    assert!(steps[1].1.is_some()); // index 2 likewise
+    assert_eq!(steps.len(), 3);
+}
