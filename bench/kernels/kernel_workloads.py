@@ -8,6 +8,7 @@ must be identical for every backend: a benchmark that got faster by being wrong 
 
 from __future__ import annotations
 
+import json
 import random
 import statistics
 import time
@@ -16,8 +17,13 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
+from lunaroute.dialects import get_dialect
 from lunaroute.kernels import KERNELS, module_for
+from lunaroute.kernels._py.sse import SseFramer
+from lunaroute.model import NormalizedRequest
+from lunaroute.server.translate import TranslatedStream
 
 FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "streams"
 BACKENDS: tuple[str, ...] = ("rust", "cython", "python")
@@ -242,6 +248,69 @@ def matcher_workload(bytes_api: bool, limit: int | None = None) -> Workload:
     return Workload(f"matcher_pii_{suffix}", "matcher", "MB", size, run, rounds=3)
 
 
+# ---------------------------------------------------------------------------- xlate
+@cache
+def upstream_chunks(source: str, events: int) -> tuple[bytes, ...]:
+    """`events` events of the source's fixture: its first ones, then the close of the stream
+    (the open block's stop, message_delta and message_stop; or the finish chunk, the usage
+    chunk and [DONE])."""
+    name = "anthropic_messages.sse" if source == "anthropic" else "openai_chat.sse"
+    recorded = [e for e in fixture(name).split(b"\n\n") if e]
+    head = recorded[: events - 3]
+    if source == "openai":
+        tail = recorded[-3:]
+    else:
+        starts = [e for e in head if e.startswith(b"event: content_block_start")]
+        index = json.loads(starts[-1].split(b"data: ", 1)[1])["index"]
+        stop = b'event: content_block_stop\ndata: {"type":"content_block_stop","index":%d}' % index
+        tail = [stop, *recorded[-2:]]
+    return tuple(e + b"\n\n" for e in head + tail)
+
+
+def _pair(source: str, target: str) -> tuple[Any, Any, Any]:
+    req = NormalizedRequest(target, "client-model")
+    req.stream = True
+    req.stream_include_usage = True
+    encoder = get_dialect(target).stream_encoder(model="client-model", request=req)
+    if hasattr(encoder, "_created"):
+        encoder._created = 1700000000  # OpenAI's `created` is the clock's: fixed, so runs compare
+    upstream = get_dialect(source)
+    return upstream, upstream.stream_decoder(), encoder
+
+
+def xlate_reference(source: str, target: str, chunks: tuple[bytes, ...]) -> bytes:
+    """The relay's loop without the kernel: framer, usage tap, decoder, encoder."""
+    upstream, decoder, encoder = _pair(source, target)
+    framer = SseFramer()
+    usage = [0, 0]
+    out = []
+    for chunk in chunks:
+        events = []
+        for ev in framer.feed(chunk):
+            if '"usage"' in ev[1]:
+                upstream.stream_usage(ev[1], usage)
+            events.extend(decoder.feed(ev[0], ev[1]))
+        if events:
+            out.append(encoder.encode(events))
+    out.append(encoder.encode(decoder.finish()) + encoder.finish())
+    return b"".join(out)
+
+
+def through_kernel(kernel: Any, source: str, target: str, chunks: tuple[bytes, ...]) -> bytes:
+    upstream, decoder, encoder = _pair(source, target)
+    stream = TranslatedStream(upstream, decoder, encoder, [0, 0], kernel=kernel)
+    out = [stream.feed(chunk) for chunk in chunks]
+    out.append(stream.finish())
+    return b"".join(out)
+
+
+def _xlate(source: str, target: str, events: int) -> Callable[[ModuleType], object]:
+    def run(mod: ModuleType) -> object:
+        return through_kernel(mod.StreamTranslator, source, target, upstream_chunks(source, events))
+
+    return run
+
+
 def workloads() -> list[Workload]:
     anth = len(fixture("anthropic_messages.sse"))
     oai = len(fixture("openai_chat.sse"))
@@ -260,6 +329,10 @@ def workloads() -> list[Workload]:
         Workload("breaker_ops", "breaker", "Mops", BREAKER_OPS, _breaker),
         matcher_workload(bytes_api=False),
         matcher_workload(bytes_api=True),
+        # a whole translated stream through TranslatedStream: structural events cost the
+        # same Python on every backend, so the ratio understates the kernel's own gain
+        Workload("xlate_oai_to_anth_1000", "xlate", "Mops", 1000, _xlate("openai", "anthropic", 1000)),
+        Workload("xlate_anth_to_oai_1000", "xlate", "Mops", 1000, _xlate("anthropic", "openai", 1000)),
     ]
 
 
