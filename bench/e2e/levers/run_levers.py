@@ -73,6 +73,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="seconds to wait, once, for a quiet machine before starting",
     )
     ap.add_argument("--out-dir", type=Path)
+    ap.add_argument(
+        "--render",
+        type=Path,
+        metavar="RESULTS_JSON",
+        help="measure nothing: summarize that results.json again and rewrite it and report.md beside it",
+    )
     ap.add_argument("--scratch", type=Path, default=Path("/tmp/lunaroute-levers"))
     args = ap.parse_args(argv)
     args.concs = [int(c) for c in args.conc.split(",") if c]
@@ -150,8 +156,19 @@ def on_signal(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)  # unwinds through the `finally`s that stop the gateway and the mock
 
 
+def write_report(doc: dict, out_dir: Path) -> None:
+    doc["summary"] = report.summarize(doc)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "results.json").write_text(json.dumps(doc, separators=(",", ":")) + "\n")
+    (out_dir / "report.md").write_text(report.render(doc) + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.render:
+        write_report(json.loads(args.render.read_text()), args.render.parent)
+        log(f"report: {args.render.parent / 'report.md'}")
+        return 0
     for tool in ("nginx", "wrk", "taskset"):
         if not shutil.which(tool):
             raise SystemExit(f"{tool} not found: run bash bench/e2e/setup.sh")
@@ -241,10 +258,7 @@ def main(argv: list[str] | None = None) -> int:
         stop_mock(mock)
     doc["meta"]["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     doc["meta"]["loadavg_at_end"] = read("/proc/loadavg")
-    doc["summary"] = report.summarize(doc)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "results.json").write_text(json.dumps(doc, indent=2) + "\n")
-    (out_dir / "report.md").write_text(report.render(doc) + "\n")
+    write_report(doc, out_dir)
     log(f"report: {out_dir / 'report.md'}  (scratch: {work})")
     return 1 if doc["summary"]["problems"] else 0
 

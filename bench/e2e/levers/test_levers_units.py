@@ -132,3 +132,11 @@ def test_summary_reports_bad_answers() -> None:
     bad = _run("default", 0, 4000, 200)
     bad["result"]["scenarios"]["oai"]["verify"]["bad_bodies"] = 3
     assert report.summarize({"runs": [bad]})["problems"]
+
+
+def test_quiet_rule_uses_the_gateway_core_and_steal() -> None:
+    run = {"rps": 100.0, "gateway_cpu_pct": 90.0, "cpu": {"cpu0": {"busy_pct": 98.0, "steal_pct": 2.0}}}
+    assert report.is_quiet(run)
+    assert not report.is_quiet({**run, "gateway_cpu_pct": 40.0})  # others took 58 % of CPU 0
+    assert not report.is_quiet({**run, "cpu": {"cpu0": {"busy_pct": 98.0, "steal_pct": 20.0}}})
+    assert not report.is_quiet({**run, "rps": 0.0})
