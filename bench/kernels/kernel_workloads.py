@@ -21,9 +21,8 @@ from typing import Any
 
 from lunaroute.dialects import get_dialect
 from lunaroute.kernels import KERNELS, module_for
-from lunaroute.kernels._py.sse import SseFramer
 from lunaroute.model import NormalizedRequest
-from lunaroute.server.translate import TranslatedStream
+from lunaroute.server.translate import ReferenceStream, TranslatedStream
 
 FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "streams"
 BACKENDS: tuple[str, ...] = ("rust", "cython", "python")
@@ -279,20 +278,11 @@ def _pair(source: str, target: str) -> tuple[Any, Any, Any]:
 
 
 def xlate_reference(source: str, target: str, chunks: tuple[bytes, ...]) -> bytes:
-    """The relay's loop without the kernel: framer, usage tap, decoder, encoder."""
+    """The reference path without the kernel: framer, usage tap, decoder, encoder."""
     upstream, decoder, encoder = _pair(source, target)
-    framer = SseFramer()
-    usage = [0, 0]
-    out = []
-    for chunk in chunks:
-        events = []
-        for ev in framer.feed(chunk):
-            if '"usage"' in ev[1]:
-                upstream.stream_usage(ev[1], usage)
-            events.extend(decoder.feed(ev[0], ev[1]))
-        if events:
-            out.append(encoder.encode(events))
-    out.append(encoder.encode(decoder.finish()) + encoder.finish())
+    stream = ReferenceStream(upstream, decoder, encoder, [0, 0])
+    out = [stream.feed(chunk) for chunk in chunks]
+    out.append(stream.finish())
     return b"".join(out)
 
 

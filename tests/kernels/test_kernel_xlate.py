@@ -17,9 +17,8 @@ from hypothesis import strategies as st
 from lunaroute.dialects import _ids, get_dialect
 from lunaroute.errors import InvalidArgumentError, UpstreamError
 from lunaroute.kernels import SOURCE_ANTHROPIC, SOURCE_OPENAI
-from lunaroute.kernels._py.sse import SseFramer
 from lunaroute.model import NormalizedRequest
-from lunaroute.server.translate import TranslatedStream
+from lunaroute.server.translate import ReferenceStream, TranslatedStream
 
 from ..dialects.stream_checks import render_anthropic, render_openai
 from ..dialects.test_stream_properties import plans
@@ -57,19 +56,13 @@ def _pair(source: str, target: str, include_usage: bool) -> tuple[Any, Any, Any]
 
 
 def reference(source: str, target: str, chunks: list[bytes], include_usage: bool) -> tuple[bytes, list[int]]:
-    """The relay's loop before the kernel: framer, usage tap, decoder, encoder."""
+    """The reference path (framer, usage tap, decoder, encoder), as the relay ran every
+    translated stream before the kernel."""
     upstream, decoder, encoder = _pair(source, target, include_usage)
-    framer = SseFramer()
     usage = [0, 0]
-    out = []
-    for chunk in chunks:
-        events = []
-        for ev in framer.feed(chunk):
-            if '"usage"' in ev[1]:
-                upstream.stream_usage(ev[1], usage)
-            events.extend(decoder.feed(ev[0], ev[1]))
-        out.append(encoder.encode(events) if events else b"")
-    out.append(encoder.encode(decoder.finish()) + encoder.finish())
+    stream = ReferenceStream(upstream, decoder, encoder, usage)
+    out = [stream.feed(chunk) for chunk in chunks]
+    out.append(stream.finish())
     out.append(encoder.error(UpstreamError("after the end")))
     return b"".join(out), usage
 

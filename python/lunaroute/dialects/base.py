@@ -101,6 +101,26 @@ class StreamEncoderEnding:
         self._done = True
         return self._stream_error(err)
 
+    # The hooks of the stream-translation kernel (server/translate.py, docs/KERNELS.md §7).
+    # A keep-alive in this dialect's bytes; None: this encoder has no fast path at all (the
+    # Responses API numbers every event, so no delta is ever a fixed template).
+    ping: bytes | None = None
+
+    @property
+    def done(self) -> bool:
+        return self._done
+
+    def delta_template(self, index: int, kind: int) -> tuple[bytes | None, bytes, bool] | None:
+        """What a delta of `kind` (model.stream.DELTA_*) for normalized block `index` becomes
+        now, as (prefix, suffix, emit when empty) around its JSON-encoded value, prefix None
+        meaning "nothing"; None when such a delta would change this encoder's state."""
+        if self._done:
+            return None
+        return self._delta_template(index, kind)
+
+    def _delta_template(self, index: int, kind: int) -> tuple[bytes | None, bytes, bool] | None:
+        return None  # an encoder without a fast path: every delta goes through encode()
+
 
 class ClientDialect(Protocol):
     """What the server needs of the dialect a client speaks: where it is served, who may

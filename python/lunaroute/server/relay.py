@@ -25,7 +25,7 @@ from ..model import NormalizedRequest
 from ..observability.logs import log_event
 from .answer import relay_headers
 from .exchange import Exchange
-from .translate import TranslatedStream
+from .translate import ReferenceStream, TranslatedStream
 
 log = logging.getLogger("lunaroute.pipeline")
 perf = time.perf_counter
@@ -168,60 +168,25 @@ class StreamRelay:
         transform: Any = None,
     ) -> Any:
         assert normalized is not None
-        framer = SseFramer()
         chunks: AsyncIterator[bytes] = served.body
-        stream_usage = upstream.stream_usage
-        usage = self.usage
         decoder = upstream.stream_decoder()
         encoder = self.encoder = client.stream_encoder(model=served.up_model, request=normalized)
+        capture = self.capture
+        stream: TranslatedStream | ReferenceStream
+        if transform is None and TranslatedStream.usable(decoder, encoder):
+            stream = TranslatedStream(upstream, decoder, encoder, self.usage)
+        else:
+            # A recorded stream keeps the events as the model gave them (PII tokens, never
+            # the values restored for the client): a second encoder writes those to the capture.
+            shadow = None
+            if transform is not None and capture is not None:
+                shadow = client.stream_encoder(model=served.up_model, request=normalized)
+                self.capture = None
+            stream = ReferenceStream(
+                upstream, decoder, encoder, self.usage, transform, shadow, lambda data: self.record(capture, data)
+            )
         chunk = served.first_chunk
         assert chunk is not None
-        if transform is None and TranslatedStream.usable(decoder, encoder):
-            await self._relay_fast(chunk, chunks, TranslatedStream(upstream, decoder, encoder, usage), encoder)
-            return None
-        # A recorded stream keeps the events as the model gave them (PII tokens, never the
-        # values restored for the client): a second encoder writes those to the capture.
-        capture = self.capture
-        shadow = None
-        if transform is not None and capture is not None:
-            shadow = client.stream_encoder(model=served.up_model, request=normalized)
-            self.capture = None
-        try:
-            while True:
-                events = []
-                for ev in framer.feed(chunk):
-                    if '"usage"' in ev[1]:
-                        stream_usage(ev[1], usage)
-                    events.extend(decoder.feed(ev[0], ev[1]))
-                if transform is not None and events:
-                    if shadow is not None:
-                        self.record(capture, shadow.encode(events))
-                    events = transform.apply(events)
-                out = encoder.encode(events) if events else b""
-                if out:
-                    await self.send(out)
-                try:
-                    chunk = await chunks.__anext__()
-                except StopAsyncIteration:
-                    break
-            last = decoder.finish()
-            if transform is not None:
-                if shadow is not None:
-                    self.record(capture, shadow.encode(last) + shadow.finish())
-                if last:
-                    last = transform.apply(last)
-            tail = encoder.encode(last) + encoder.finish()
-            if tail:
-                await self.send(tail)
-        except (TransportError, _Truncated) as exc:
-            raise _Failed(exc, encoder) from None
-        finally:
-            self.capture = capture
-
-    async def _relay_fast(
-        self, chunk: bytes, chunks: AsyncIterator[bytes], stream: TranslatedStream, encoder: Any
-    ) -> None:
-        """A translated stream without a transform: deltas through the kernel."""
         try:
             while True:
                 out = stream.feed(chunk)
@@ -236,6 +201,8 @@ class StreamRelay:
                 await self.send(tail)
         except (TransportError, _Truncated) as exc:
             raise _Failed(exc, encoder) from None
+        finally:
+            self.capture = capture
 
 
 class _Failed(Exception):

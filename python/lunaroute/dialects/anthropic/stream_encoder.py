@@ -146,18 +146,9 @@ class AnthropicStreamEncoder(StreamEncoderEnding):
                 break
         return b"".join(parts)
 
-    @property
-    def done(self) -> bool:
-        return self._done
-
     ping = _PING
 
-    def delta_template(self, index: int, kind: int) -> tuple[bytes | None, bytes, bool] | None:
-        """For the translation kernel: what a delta of `kind` for normalized block `index`
-        becomes now, as (prefix, suffix, emit when empty) around its JSON-encoded value, with
-        prefix None for "nothing"; None when a delta would change this encoder's state."""
-        if self._done:
-            return None
+    def _delta_template(self, index: int, kind: int) -> tuple[bytes | None, bytes, bool] | None:
         if index != self._open_src:
             return None, b"", False
         return _DELTA_HEAD + self._open_out + _DELTA_BODY[kind], _DELTA_END, True

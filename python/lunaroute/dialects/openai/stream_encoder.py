@@ -145,18 +145,9 @@ class OpenAIStreamEncoder(StreamEncoderEnding):
             # block_stop, thinking_delta, signature_delta: nothing to send in this dialect
         return b"".join(parts)
 
-    @property
-    def done(self) -> bool:
-        return self._done
-
     ping = _PING
 
-    def delta_template(self, index: int, kind: int) -> tuple[bytes | None, bytes, bool] | None:
-        """For the translation kernel: what a delta of `kind` for normalized block `index`
-        becomes now, as (prefix, suffix, emit when empty) around its JSON-encoded value, with
-        prefix None for "nothing"; None when a delta would change this encoder's state."""
-        if self._done:
-            return None
+    def _delta_template(self, index: int, kind: int) -> tuple[bytes | None, bytes, bool] | None:
         if kind == DELTA_TEXT:
             if not self._started:
                 return None  # the first text starts the message
