@@ -261,6 +261,7 @@ class Recorder:
                 self._journal.close()
         if self._index is not None:
             self._index.close()
+        self.store.close_dirs()
 
     def _drain_queue(self) -> None:
         """What is queued now (not what arrives meanwhile: under a steady load the loop must

@@ -2,13 +2,17 @@
 
 `<id>.session` holds one record (the session document, JSON); `<id>.stream` holds the
 stream's events as NDJSON split over records of about 1 MiB, so a long stream is read back
-piece by piece. Files appear atomically: written to a hidden temp file in the same
-directory, then renamed. Directories are 0700, files 0600.
+piece by piece. Files appear atomically, whole or not at all: each is written to an unnamed
+file in its directory (O_TMPFILE) that is then linked under its name, so no reader or crash
+ever sees it half written. Where the file system has no O_TMPFILE (or /proc is not mounted
+to link it through), a hidden temp file in the same directory is renamed instead. The
+writer keeps its day directory open and names files relative to it. Directories are 0700,
+files 0600.
 
 Durability (`fsync` policy):
-- `always`: every file is fsynced before its rename and its directory after; a batch is on
+- `always`: every file is fsynced before it is named and its directory after; a batch is on
   disk before the index learns of it, even across a power cut.
-- `batch` (default): files are renamed as written; one sync of the file system per batch,
+- `batch` (default): files are named as written; one sync of the file system per batch,
   before the index commit. A power cut mid-batch can leave torn files, which readers skip.
 - `never`: no sync. Safe against a crashed or killed process (the kernel still holds every
   completed write), not against a power cut.
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import errno
 import functools
 import logging
 import os
@@ -39,6 +44,12 @@ TMP_SUFFIX = ".tmp"
 STREAM_RECORD_BYTES = 1 << 20
 DIR_MODE = 0o700
 FILE_MODE = 0o600
+_O_TMPFILE = getattr(os, "O_TMPFILE", 0)
+# What open(O_TMPFILE) fails with where the kernel or file system lacks it, and what linking
+# it through /proc/self/fd fails with where that is not allowed (ENOENT: /proc not mounted).
+_NO_TMPFILE = frozenset({errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL, errno.ENOSYS})
+_NO_LINK = frozenset({errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS, errno.EXDEV, errno.EPERM})
+_OPEN_DIRS = 4  # day directories kept open (only today's, and yesterday's around midnight, are written)
 
 
 @functools.lru_cache(maxsize=16)
@@ -61,6 +72,8 @@ class FileSessionStore:
         self.fsync = fsync
         self._dirs_made: set[str] = set()
         self._dirty_dirs: set[str] = set()
+        self._dir_fds: dict[str, int] = {}
+        self.tmpfile = bool(_O_TMPFILE) and os.path.isdir("/proc/self/fd")
 
     # ------------------------------------------------------------------ paths
     def ensure_root(self) -> None:
@@ -83,7 +96,6 @@ class FileSessionStore:
         always has its stream beside it."""
         # Plain strings, not Path objects: this runs once per session on the writer thread.
         directory, _, name = f"{self._root}/{relative}".rpartition("/")
-        self._ensure_dir(directory)
         size = 0
         if stream_lines:
             stream_data = b"".join(self._stream_records(stream_lines))
@@ -106,30 +118,97 @@ class FileSessionStore:
             yield self.codec.seal(KIND_STREAM, b"\n".join(part) + b"\n")
 
     def _write_file(self, directory: str, name: str, data: bytes) -> None:
-        path = f"{directory}/{name}"
-        tmp = f"{directory}/.{name}.{os.getpid()}{TMP_SUFFIX}"
-        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
         try:
-            fd = os.open(tmp, flags, FILE_MODE)
-        except FileNotFoundError:
-            # A retention sweep (ours or another process's) removed the emptied directory.
-            self._dirs_made.discard(directory)
-            self._ensure_dir(directory)
-            fd = os.open(tmp, flags, FILE_MODE)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            if self.fsync == "always":
-                os.fsync(fd)
-        except BaseException:
-            os.close(fd)
-            _unlink(tmp)
-            raise
-        os.close(fd)
-        os.replace(tmp, path)
+            self._place(directory, name, data)
+        except OSError:
+            # A retention sweep (ours or another process's) may have removed the emptied
+            # directory we keep open (O_TMPFILE in it then fails with EPERM, a link with ENOENT).
+            if not self._dir_replaced(directory):
+                raise
+            self._forget_dir(directory)
+            self._place(directory, name, data)
         if self.fsync == "always":
             self._dirty_dirs.add(directory)
+
+    def _place(self, directory: str, name: str, data: bytes) -> None:
+        dir_fd = self._dir_fd(directory)
+        if self.tmpfile:
+            try:
+                fd = os.open(".", os.O_WRONLY | _O_TMPFILE, FILE_MODE, dir_fd=dir_fd)
+            except OSError as exc:
+                if exc.errno not in _NO_TMPFILE:
+                    raise
+                self._no_tmpfile(exc)
+            else:
+                try:
+                    self._fill(fd, data)
+                    os.link(f"/proc/self/fd/{fd}", name, dst_dir_fd=dir_fd)
+                    return
+                except FileExistsError:
+                    pass  # the same session written again (a replay): replaced below, as a rename does
+                except OSError as exc:
+                    if exc.errno not in _NO_LINK and not (exc.errno == errno.ENOENT and _no_proc()):
+                        raise
+                    self._no_tmpfile(exc)
+                finally:
+                    os.close(fd)  # an unnamed file that was not linked vanishes with its last fd
+        self._place_by_rename(dir_fd, name, data)
+
+    def _place_by_rename(self, dir_fd: int, name: str, data: bytes) -> None:
+        tmp = f".{name}.{os.getpid()}{TMP_SUFFIX}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE, dir_fd=dir_fd)
+        try:
+            self._fill(fd, data)
+        except BaseException:
+            os.close(fd)
+            _unlink(tmp, dir_fd)
+            raise
+        os.close(fd)
+        os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+
+    def _fill(self, fd: int, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        if self.fsync == "always":
+            os.fsync(fd)
+
+    def _no_tmpfile(self, exc: OSError) -> None:
+        self.tmpfile = False
+        log.info("recording: no O_TMPFILE here (%s); files are placed by rename", exc.strerror or exc)
+
+    def _dir_fd(self, directory: str) -> int:
+        fd = self._dir_fds.get(directory)
+        if fd is None:
+            self._ensure_dir(directory)
+            if len(self._dir_fds) >= _OPEN_DIRS:
+                self.close_dirs()
+            fd = self._dir_fds[directory] = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        return fd
+
+    def _dir_replaced(self, directory: str) -> bool:
+        """Whether the directory kept open is no longer the one at its path (or none is)."""
+        fd = self._dir_fds.get(directory)
+        try:
+            now = os.stat(directory)
+        except FileNotFoundError:
+            return True
+        if fd is None:
+            return False
+        held = os.fstat(fd)
+        return (held.st_dev, held.st_ino) != (now.st_dev, now.st_ino)
+
+    def _forget_dir(self, directory: str) -> None:
+        self._dirs_made.discard(directory)
+        fd = self._dir_fds.pop(directory, None)
+        if fd is not None:
+            os.close(fd)
+
+    def close_dirs(self) -> None:
+        """Close the directories kept open for writing (they are reopened when needed)."""
+        fds, self._dir_fds = self._dir_fds, {}
+        for fd in fds.values():
+            os.close(fd)
 
     def _ensure_dir(self, directory: str) -> None:
         if directory in self._dirs_made:
@@ -143,7 +222,11 @@ class FileSessionStore:
         """Make the batch written since the last call durable, as the policy asks."""
         if self.fsync == "always":
             for directory in self._dirty_dirs:
-                fsync_dir(directory)
+                fd = self._dir_fds.get(directory)
+                if fd is None:
+                    fsync_dir(directory)
+                else:
+                    os.fsync(fd)
             self._dirty_dirs.clear()
         elif self.fsync == "batch":
             sync_filesystem(self.root)
@@ -272,8 +355,12 @@ def _sorted_numeric_dirs(parent: Path, width: int) -> list[Path]:
     return [parent / n for n in sorted(names) if len(n) == width and n.isdigit() and (parent / n).is_dir()]
 
 
-def _unlink(path: str) -> None:
+def _unlink(path: str, dir_fd: int | None = None) -> None:
     try:
-        os.unlink(path)
+        os.unlink(path, dir_fd=dir_fd)
     except FileNotFoundError:
         pass
+
+
+def _no_proc() -> bool:
+    return not os.path.isdir("/proc/self/fd")
