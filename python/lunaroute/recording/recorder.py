@@ -36,7 +36,7 @@ from .format import Codec
 from .index import INDEX_NAME, SessionIndex
 from .journal import Journal
 from .keys import KeyRing
-from .maintenance import index_row, recover_journals, sweep
+from .maintenance import recover_journals, sweep
 from .session import build_session
 from .spill import SPILL_DIR, SpillReplay, SpillWriter, spill_files
 from .store import FileSessionStore
@@ -332,7 +332,7 @@ class Recorder:
                 self._count_error()
                 self._warn("could not write a session file", exc_info=True)
                 continue
-            rows.append(index_row(b.row_values, relative, size))
+            rows.append((*b.row, relative, size))
             self.written += 1
         try:
             self.store.sync_batch()

@@ -27,67 +27,125 @@ from .streams import assemble
 DOCUMENT_FORMAT = 1
 
 
+# The index columns a session itself gives (index.COLUMNS without `path` and `size`, which
+# come from where and how it was written).
+ROW_COLUMNS = (
+    "id",
+    "ts",
+    "tenant",
+    "key_id",
+    "listener",
+    "request_model",
+    "model",
+    "provider",
+    "status",
+    "input_tokens",
+    "output_tokens",
+    "cost_cents",
+    "conversation_id",
+    "stream",
+    "latency_ms",
+)
+
+
 @dataclass(slots=True)
 class BuiltSession:
     id: str
     timestamp: float
     document: bytes
     stream_lines: list[bytes] | None
-    row_values: dict[str, Any]
+    row: tuple[Any, ...]  # values of ROW_COLUMNS, in that order
+
+    @property
+    def row_values(self) -> dict[str, Any]:
+        return dict(zip(ROW_COLUMNS, self.row))
 
 
 def build_session(cap: Captured) -> BuiltSession:
     m = cap.meta
-    request = _json_or_text(cap.request_body)
+    request, request_json = _json_or_text(cap.request_body)
     stream_lines: list[bytes] | None = None
     stream_error = None
     if cap.chunks:
         assembled = assemble(str(m.get("dialect") or ""), cap.chunks)
-        response = assembled.response
+        response: Any = assembled.response
         stream_lines = assembled.events
         stream_error = assembled.error
     else:
-        response = _json_or_text(cap.response_body)
+        response, response_json = _json_or_text(cap.response_body)
+        if response_json is not None:
+            response = response_json
     ttft = m.get("ttft_s")
+    tenant = m.get("tenant")
+    key_id = m.get("key_id")
+    listener = m.get("listener")
+    request_model = m.get("request_model")
+    provider = m.get("provider")
+    model = m.get("model")
+    status = m.get("status")
+    input_tokens = _int(m.get("input_tokens"))
+    output_tokens = _int(m.get("output_tokens"))
+    stream = bool(m.get("stream"))
+    latency_ms = round(float(m.get("latency_s") or 0.0) * 1000.0, 3)
+    cost_cents = _number(m.get("cost_cents"))
+    conversation_id = conversation_of(m.get("conversation_id"), request)
     doc = {
         "format": DOCUMENT_FORMAT,
         "id": cap.id,
         "request_id": m.get("request_id"),
         "timestamp": cap.timestamp,
-        "tenant": m.get("tenant"),
-        "key_id": m.get("key_id"),
-        "listener": m.get("listener"),
+        "tenant": tenant,
+        "key_id": key_id,
+        "listener": listener,
         "dialect": m.get("dialect"),
-        "request_model": m.get("request_model"),
-        "provider": m.get("provider"),
-        "model": m.get("model"),
-        "status": m.get("status"),
+        "request_model": request_model,
+        "provider": provider,
+        "model": model,
+        "status": status,
         "error": m.get("error"),
-        "stream": bool(m.get("stream")),
-        "latency_ms": round(float(m.get("latency_s") or 0.0) * 1000.0, 3),
+        "stream": stream,
+        "latency_ms": latency_ms,
         "ttft_ms": round(float(ttft) * 1000.0, 3) if isinstance(ttft, int | float) else None,
         "attempts": m.get("attempts"),
         "usage": {
-            "input_tokens": _int(m.get("input_tokens")),
-            "output_tokens": _int(m.get("output_tokens")),
+            "input_tokens": input_tokens,
+            "output_tokens": output_tokens,
             "cache_read_tokens": _int(m.get("cache_read_tokens")),
             "cache_write_tokens": _int(m.get("cache_write_tokens")),
         },
-        "cost_cents": _number(m.get("cost_cents")),
-        "conversation_id": conversation_of(m.get("conversation_id"), request),
+        "cost_cents": cost_cents,
+        "conversation_id": conversation_id,
         "fallbacks_tried": cap.fallbacks,
         "prompt_patches": [str(i) for i in m.get("prompt_patches") or ()],
-        "request": request,
+        "request": request if request_json is None else request_json,
         "response": response,
         "stream_error": stream_error,
         "stream_events": len(stream_lines) if stream_lines is not None else 0,
     }
+    # The same values row_values() reads back from the document (reindex), without reading it.
+    row = (
+        cap.id,
+        float(cap.timestamp or 0.0),
+        tenant,
+        key_id,
+        listener,
+        request_model,
+        model,
+        provider,
+        _int(status),
+        input_tokens,
+        output_tokens,
+        cost_cents,
+        conversation_id,
+        1 if stream else 0,
+        latency_ms,
+    )
     return BuiltSession(
         id=cap.id,
         timestamp=cap.timestamp,
         document=orjson.dumps(doc, default=str),
         stream_lines=stream_lines,
-        row_values=row_values(doc),
+        row=row,
     )
 
 
@@ -113,13 +171,17 @@ def row_values(doc: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _json_or_text(body: bytes | None) -> Any:
+def _json_or_text(body: bytes | None) -> tuple[Any, orjson.Fragment | None]:
+    """(the body's value, the body itself to embed when it is JSON). A JSON body is parsed
+    (that is the check, and the value is what conversation_of reads) but written into the
+    document as the bytes it is: re-serializing the parsed value would only cost time."""
     if body is None:
-        return None
+        return None, None
     try:
-        return orjson.loads(body)
+        value = orjson.loads(body)
     except orjson.JSONDecodeError:
-        return body.decode("utf-8", "replace")
+        return body.decode("utf-8", "replace"), None
+    return value, orjson.Fragment(body)
 
 
 def _int(value: Any) -> int:
