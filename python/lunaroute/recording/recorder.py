@@ -44,7 +44,7 @@ from .store import FileSessionStore
 log = logging.getLogger("lunaroute.recording")
 
 QUEUE_FULL_POLICIES = ("drop", "spill")
-_BATCH_MAX = 256
+_BATCH_MAX = 1024
 _FIRST_SWEEP_DELAY_S = 5.0
 _WARN_EVERY_S = 10.0
 _MIN_SPILL_QUEUE = 1024
@@ -153,7 +153,7 @@ class Recorder:
         item = (exchange, request_data, time.time())
         if len(queue) < self._max:
             queue.append(item)
-            if len(queue) >= self._batch:
+            if len(queue) >= self._batch and not self._wake.is_set():  # set() takes a lock: once will do
                 self._wake.set()
         elif self._spill is None or not self._spill.offer(item):
             self.dropped += 1
@@ -210,14 +210,19 @@ class Recorder:
         except Exception:
             log.exception("recording: writer start-up failed")
             self._count_error()
+        interval = self.settings.flush_interval_s
+        due = time.monotonic() + interval
         while True:
-            if len(self._queue) < self._batch:  # else a batch is already waiting
-                self._wake.wait(self.settings.flush_interval_s)
-            self._wake.clear()
+            self._wait_for_work(due)
             with self._cond:
                 barrier = self._flush_requested
+            # Everything queued once the interval is over (so nothing waits longer than that),
+            # else only whole batches: the rest joins the next one.
+            whole = self._stop or barrier > self._flush_done or time.monotonic() >= due
+            if whole:
+                due = time.monotonic() + interval
             try:
-                self._drain_queue()
+                self._drain_queue(whole)
                 if barrier > self._flush_done or self._caught_up_with_spill():
                     self._replay_spill_files()
                 if time.monotonic() >= self._next_sweep:
@@ -232,6 +237,18 @@ class Recorder:
             if self._stop and not self._queue:
                 break
         self._stop_writer()
+
+    def _wait_for_work(self, due: float) -> None:
+        """Until a batch's worth is queued, `due` (the flush interval is over), or a flush, a
+        sweep or the stop is asked for. A wake-up that finds none of these (the signal was
+        left set while the last batch was written) waits on: a writer that woke for a handful
+        of exchanges would pay the per-batch costs (journal, sync, index commit) for a handful."""
+        while len(self._queue) < self._batch and not self._stop and self._flush_requested == self._flush_done:
+            now = time.monotonic()
+            if now >= due or now >= self._next_sweep:
+                return
+            self._wake.wait(min(due, self._next_sweep) - now)
+            self._wake.clear()
 
     def _caught_up_with_spill(self) -> bool:
         """Spilled exchanges wait until the writer has caught up with the live queue."""
@@ -263,14 +280,17 @@ class Recorder:
             self._index.close()
         self.store.close_dirs()
 
-    def _drain_queue(self) -> None:
+    def _drain_queue(self, whole: bool = True) -> None:
         """What is queued now (not what arrives meanwhile: under a steady load the loop must
-        still reach its barrier and sweep checks)."""
+        still reach its barrier and sweep checks); with `whole` false, only full batches."""
         queue = self._queue
+        size = self._batch
         left = len(queue)
+        if not whole:
+            left -= left % size
         while left > 0:
             batch: list[tuple[Any, Any, float]] = []
-            while queue and len(batch) < min(_BATCH_MAX, left):
+            while queue and len(batch) < min(size, left):
                 batch.append(queue.popleft())
             left -= len(batch)
             if not batch:
@@ -308,16 +328,15 @@ class Recorder:
         self._drain_queue()
 
     def _write_batch(self, batch: list[tuple[Any, Captured | None]]) -> None:
-        built = []
+        caps: list[Captured] = []
         for item, cap in batch:
             try:
-                if cap is None:
-                    cap = capture(*item)
-                built.append(build_session(cap))
+                caps.append(capture(*item) if cap is None else cap)
             except Exception:
                 self._count_error()
                 self._warn("could not build a session", exc_info=True)
-        relatives = [self.store.relative_path(b.id, b.timestamp) for b in built]
+        relative_path = self.store.relative_path
+        relatives = [relative_path(cap.id, cap.timestamp) for cap in caps]
         if self._journal is not None:
             try:
                 self._journal.note(relatives)
@@ -325,14 +344,21 @@ class Recorder:
                 self._count_error()
                 self._warn("journal write failed", exc_info=True)
         rows = self._pending_rows
-        for b, relative in zip(built, relatives):
+        # Built one at a time: a batch of long streams never has all its documents in memory.
+        for cap, relative in zip(caps, relatives):
             try:
-                size = self.store.write(relative, b.document, b.stream_lines)
+                built = build_session(cap)
+            except Exception:
+                self._count_error()
+                self._warn("could not build a session", exc_info=True)
+                continue
+            try:
+                size = self.store.write(relative, built.document, built.stream_lines)
             except Exception:
                 self._count_error()
                 self._warn("could not write a session file", exc_info=True)
                 continue
-            rows.append((*b.row, relative, size))
+            rows.append((*built.row, relative, size))
             self.written += 1
         try:
             self.store.sync_batch()
