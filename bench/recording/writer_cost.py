@@ -14,12 +14,16 @@ default) or false (`off`), started through serve_measured.py (names the writer t
 order rotating every round. With --baseline-rev, a third gateway, `base`, records
 with python/lunaroute/recording as it was at that git revision (extracted into the scratch
 directory), so a change's before and after come from one sitting. Each run starts with an
-empty data directory; data directories are kept (deleting many files just before a run
-slows file creation on ext4 without a journal: see writer_micro.STALE_S) and sittings older
-than 15 minutes are removed when a new one starts.
+empty data directory. Nothing is deleted: on ext4 without a journal (this VM's), every file
+creation skips, one by one, the inodes of its block group freed in the last 1-6 minutes, so
+deleting a sitting's files would slow the next sitting's file creation by hundreds of µs per
+file. Remove old sittings under --scratch by hand, and not just before measuring. Before
+each run, a probe times plain file creations in the data directory's file system (system
+CPU µs per file), to show the file system's state.
 
-Per run: req/s; the gateway's CPU per request (/proc over the measured window); the writer
-thread's user and system CPU over the window per request (every request is one session);
+Per run: req/s; the gateway's CPU per request (/proc over the measured window); the main
+(event loop) thread's and the writer thread's user and system CPU and context switches over
+the window per request (every request is one session);
 and its lifetime µs per session from serve_measured.py. The summary: req/s on ÷ off per
 round and overall, and the writer's µs per session. A figure from another sitting means
 little on a shared machine: compare within one run of this script.
@@ -32,7 +36,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -49,13 +52,13 @@ from bench.e2e.http_probe import wait_first_200
 from bench.e2e.scenarios import SCENARIOS, request_body
 from bench.e2e.upstream_mock import MockError, start_mock, stop_mock
 from bench.e2e.wrk_run import WrkSettings, run_wrk
+from bench.recording.writer_micro import fs_probe
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 LAUNCHER = HERE / "serve_measured.py"
 WRITER_THREAD = "lr-writer"
 COST_PREFIX = "WRITERCOST "
-STALE_S = 900.0
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -94,23 +97,35 @@ def render_configs(work: Path, ports: Ports, fsync: str | None) -> dict[str, Pat
     return {"on": on, "off": off, "base": on}
 
 
-def writer_ticks(pid: int) -> tuple[int, int] | None:
-    """(utime, stime) clock ticks of the gateway's writer thread, None when it has none."""
+def thread_counters(pid: int) -> dict[str, tuple[int, int, int, int]]:
+    """{thread name: (utime ticks, stime ticks, voluntary, involuntary context switches)} of
+    the gateway's threads (threads of one name summed)."""
+    out: dict[str, tuple[int, int, int, int]] = {}
     try:
         tids = os.listdir(f"/proc/{pid}/task")
     except OSError:
-        return None
+        return out
     for tid in tids:
         try:
-            with open(f"/proc/{pid}/task/{tid}/comm") as f:
-                if f.read().strip() != WRITER_THREAD:
-                    continue
             with open(f"/proc/{pid}/task/{tid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            return int(fields[11]), int(fields[12])
-        except (OSError, IndexError, ValueError):
+                head, rest = f.read().rsplit(")", 1)
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                status = dict(line.split(":", 1) for line in f if ":" in line)
+        except (OSError, ValueError):
             continue
-    return None
+        fields = rest.split()
+        name = head.split("(", 1)[1]
+        name = name if name == WRITER_THREAD or tid != str(pid) else "main"
+        vals = (
+            int(fields[11]),
+            int(fields[12]),
+            int(status["voluntary_ctxt_switches"]),
+            int(status["nonvoluntary_ctxt_switches"]),
+        )
+        if name in (WRITER_THREAD, "main"):
+            prev = out.get(name, (0, 0, 0, 0))
+            out[name] = tuple(a + b for a, b in zip(prev, vals))  # type: ignore[assignment]
+    return out
 
 
 def lifetime_cost(log_path: Path) -> dict | None:
@@ -129,6 +144,7 @@ def one_run(
 ) -> dict:
     data = work / f"data-{label}-{time.time_ns()}"
     data.mkdir(parents=True)
+    probe_us = fs_probe(data)
     cmd = [sys.executable, str(LAUNCHER), "serve", "--config-dir", str(config), "--data-dir", str(data)]
     spec = gateways.GatewaySpec(
         f"rec-{label}",
@@ -148,9 +164,9 @@ def one_run(
         run_wrk(wrk, ports.openai, scen, args.conc, 1.0, str(body))  # warm-up
         pid = running.proc.pid
         pids = procfs.descendants(pid)
-        cpu0, w0 = procfs.cpu_seconds(pids), writer_ticks(pid)
+        cpu0, t0 = procfs.cpu_seconds(pids), thread_counters(pid)
         res = run_wrk(wrk, ports.openai, scen, args.conc, args.duration, str(body))
-        cpu1, w1 = procfs.cpu_seconds(pids), writer_ticks(pid)
+        cpu1, t1 = procfs.cpu_seconds(pids), thread_counters(pid)
     finally:
         gateways.stop_gateway(running.proc)
     if res["error_total"]:
@@ -162,11 +178,15 @@ def one_run(
         "requests": requests,
         "p50_us": res["latency_us"]["p50"],
         "cpu_us_per_req": round((cpu1 - cpu0) * 1e6 / requests, 1) if requests else None,
+        "fs_probe_us": round(probe_us, 1),
     }
-    if w0 is not None and w1 is not None and requests:
-        tick_us = 1e6 / procfs.CLK_TCK
-        row["writer_user_us_per_req"] = round((w1[0] - w0[0]) * tick_us / requests, 1)
-        row["writer_sys_us_per_req"] = round((w1[1] - w0[1]) * tick_us / requests, 1)
+    tick_us = 1e6 / procfs.CLK_TCK
+    for name, key in ((WRITER_THREAD, "writer"), ("main", "loop")):
+        if name in t0 and name in t1 and requests:
+            d = [b - a for a, b in zip(t0[name], t1[name])]
+            row[f"{key}_user_us_per_req"] = round(d[0] * tick_us / requests, 1)
+            row[f"{key}_sys_us_per_req"] = round(d[1] * tick_us / requests, 1)
+            row[f"{key}_switches_per_req"] = round((d[2] + d[3]) / requests, 2)
     if label != "off":
         row["lifetime"] = lifetime_cost(running.log_path)
         sessions = sum(1 for _ in data.glob("sessions/*/*/*/*.session"))
@@ -182,22 +202,23 @@ def render(rows: list[dict], args: argparse.Namespace, load: list[tuple[float, .
         "",
         "load average at start → end: " + " → ".join("/".join(f"{x:.1f}" for x in la) for la in load),
         "",
-        "| run | gateway | req/s | p50 µs | gateway CPU µs/req | writer user+sys µs/req (window) |"
-        " writer µs/session (lifetime) | sessions written / files |",
-        "|---|---|---|---|---|---|---|---|",
+        "| run | gateway | fs probe µs | req/s | p50 µs | gateway CPU µs/req | loop thread user+sys µs/req, switches/req |"
+        " writer user+sys µs/req, switches/req | writer µs/session (lifetime) | sessions written / files |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for i, r in enumerate(rows, 1):
-        window = (
-            f"{r['writer_user_us_per_req']:.0f}+{r['writer_sys_us_per_req']:.0f}"
-            if "writer_user_us_per_req" in r
+        threads = [
+            f"{r[f'{k}_user_us_per_req']:.0f}+{r[f'{k}_sys_us_per_req']:.0f}, {r[f'{k}_switches_per_req']:.1f}"
+            if f"{k}_user_us_per_req" in r
             else ""
-        )
+            for k in ("loop", "writer")
+        ]
         life = r.get("lifetime") or {}
         lifetime = f"{life['us_per_session']:.0f}" if life else ""
         files = f"{life.get('written', '?')} / {r['session_files']}" if "session_files" in r else ""
         lines.append(
-            f"| {i} | {r['label']} | {r['rps']:,.0f} | {r['p50_us']:,.0f} | {r['cpu_us_per_req']:.0f} | {window} |"
-            f" {lifetime} | {files} |"
+            f"| {i} | {r['label']} | {r['fs_probe_us']:.0f} | {r['rps']:,.0f} | {r['p50_us']:,.0f} | {r['cpu_us_per_req']:.0f} |"
+            f" {threads[0]} | {threads[1]} | {lifetime} | {files} |"
         )
     lines.append("")
     for label, runs in by.items():
@@ -213,20 +234,9 @@ def render(rows: list[dict], args: argparse.Namespace, load: list[tuple[float, .
     return "\n".join(lines) + "\n"
 
 
-def remove_stale_sittings(scratch: Path) -> None:
-    now = time.time()
-    for old in scratch.iterdir() if scratch.is_dir() else ():
-        try:
-            if now - old.stat().st_mtime > STALE_S:
-                shutil.rmtree(old, ignore_errors=True)
-        except OSError:
-            pass
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     ports = Ports.with_offset(args.port_offset)
-    remove_stale_sittings(args.scratch)
     work = args.scratch / time.strftime("%Y%m%d-%H%M%S")
     work.mkdir(parents=True)
     configs = render_configs(work, ports, args.fsync)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -35,25 +34,30 @@ from lunaroute.server.exchange import Exchange
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 SCRATCH = Path("/tmp/lunaroute-writer-micro")
-# Sittings older than this are removed when a new one starts. Not sooner: on ext4 without a
-# journal, inodes freed in the last 1-6 minutes are skipped, one by one, by every file
-# creation in their block group, so deleting a run's files just before the next run would
-# inflate its system time by hundreds of microseconds per file.
-STALE_S = 900.0
+# Nothing is deleted: on ext4 without a journal (this VM's), every file creation skips, one
+# by one, the inodes of its block group freed in the last 1-6 minutes, so deleting a run's
+# files would slow the next run's creations by hundreds of µs per file. Remove old runs under
+# --scratch by hand, and not just before measuring (fs_probe shows the file system's state).
 
 
 def fresh_dir(scratch: Path) -> Path:
-    scratch.mkdir(parents=True, exist_ok=True)
-    now = time.time()
-    for old in scratch.iterdir():
-        try:
-            if now - old.stat().st_mtime > STALE_S:
-                shutil.rmtree(old, ignore_errors=True)
-        except OSError:
-            pass
     path = scratch / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
-    path.mkdir()
+    path.mkdir(parents=True)
     return path
+
+
+def fs_probe(base: Path, n: int = 2000) -> float:
+    """System CPU µs per plain file creation (open, write 1 KiB, close) in a fresh directory
+    under `base`: the file system's own state, which moves a lot on a shared machine."""
+    directory = base / "probe"
+    directory.mkdir()
+    data = os.urandom(1024)
+    start = os.times().system
+    for i in range(n):
+        fd = os.open(directory / f"f{i}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.write(fd, data)
+        os.close(fd)
+    return (os.times().system - start) / n * 1e6
 
 
 def exchanges(n: int, stream: bool) -> list[Exchange]:
@@ -87,20 +91,6 @@ def exchanges(n: int, stream: bool) -> list[Exchange]:
             ex.response_body = answer
         out.append(ex)
     return out
-
-
-def fs_probe(base: Path, n: int = 2000) -> float:
-    """System CPU µs per plain file creation (open, write 1 KiB, close) in a fresh directory
-    here: the file system's own state, which moves a lot on a shared machine (see STALE_S)."""
-    directory = base / "probe"
-    directory.mkdir()
-    data = os.urandom(1024)
-    start = os.times().system
-    for i in range(n):
-        fd = os.open(directory / f"f{i}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        os.write(fd, data)
-        os.close(fd)
-    return (os.times().system - start) / n * 1e6
 
 
 def thread_ticks(tid: int) -> tuple[int, int]:
