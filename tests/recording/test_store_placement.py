@@ -4,6 +4,8 @@ is whole, nothing else is ever seen in the directory, and a rewritten session is
 
 from __future__ import annotations
 
+import ctypes
+import mmap
 import os
 import shutil
 import stat
@@ -131,4 +133,49 @@ def test_a_day_directory_removed_under_the_writer_is_made_again(
     assert store.read_document(store.path_of(second)) == {"id": "sess_second"}
     assert os.listdir(day) == ["sess_second.session"]
     assert stat.S_IMODE(day.stat().st_mode) == 0o700
+    store.close_dirs()
+
+
+def _resident_pages(path: Path) -> int:
+    """How many of the file's pages are in the page cache (mincore(2) on a shared mapping)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+    libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+    libc.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p]
+    size = path.stat().st_size
+    pages = -(-size // mmap.PAGESIZE)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        addr = libc.mmap(None, size, mmap.PROT_READ, mmap.MAP_SHARED, fd, 0)
+        assert addr not in (None, ctypes.c_void_p(-1).value), ctypes.get_errno()
+        try:
+            vec = ctypes.create_string_buffer(pages)
+            assert libc.mincore(addr, size, vec) == 0, ctypes.get_errno()
+            return sum(b & 1 for b in vec.raw)
+        finally:
+            libc.munmap(addr, size)
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.parametrize("fsync", ["batch", "always", "never"])
+def test_synced_files_leave_the_page_cache(tmp_path: Path, fsync: str) -> None:
+    store = FileSessionStore(tmp_path / "sessions", Codec("none"), fsync=fsync)
+    store.ensure_root()
+    relative = store.relative_path("sess_cached", TS)
+    events = [orjson.dumps({"seq": i, "t_ms": 0.0, "event": "delta", "data": "e" * 500}) for i in range(40)]
+    store.write(relative, orjson.dumps({"id": "sess_cached", "pad": "p" * 20000}), events)
+    files = [store.path_of(relative), store.stream_path(store.path_of(relative))]
+    whole = [-(-f.stat().st_size // mmap.PAGESIZE) for f in files]
+    assert min(whole) >= 5
+    if fsync != "always":  # `always` syncs and drops each file as it is written
+        assert [_resident_pages(f) for f in files] == whole  # dirty, not yet on disk
+
+    store.sync_batch()
+
+    # Unsynced pages cannot be dropped (nor should they be).
+    assert [_resident_pages(f) for f in files] == (whole if fsync == "never" else [0, 0])
+    session = files[0]
+    assert store.read_document(session)["pad"] == "p" * 20000
     store.close_dirs()
