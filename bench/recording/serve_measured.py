@@ -5,7 +5,9 @@
 The writer thread gets the OS name `lr-writer` (so /proc/<pid>/task/*/comm finds it while the
 gateway runs), and when it ends (SIGTERM: the server drains, then closes the recorder) one
 line goes to stderr: `WRITERCOST {json}` with the thread's user and system CPU over its whole
-life and the recorder's counters. The package itself is not changed: Recorder._run is wrapped.
+life and the recorder's counters; and at exit `GCSTATS {json}`: the garbage collections run
+by the writer thread and by the others (count, CPU ms), recording on or off. The package
+itself is not changed: Recorder._run and os._exit are wrapped.
 With LUNAROUTE_RECORDING_SRC=<dir>, lunaroute.recording is loaded from that directory instead
 (writer_cost.py --baseline-rev: another revision's recorder, in the same sitting).
 """
@@ -13,11 +15,14 @@ With LUNAROUTE_RECORDING_SRC=<dir>, lunaroute.recording is loaded from that dire
 from __future__ import annotations
 
 import ctypes
+import gc
 import importlib.util
 import json
 import os
 import resource
 import sys
+import threading
+import time
 
 
 def _recording_from(directory: str) -> None:
@@ -38,6 +43,25 @@ import lunaroute.recording.recorder as recorder_module  # noqa: E402
 
 _PR_SET_NAME = 15
 _original_run = recorder_module.Recorder._run
+_WRITER_NAME = "lunaroute-recorder"
+# Garbage collections by the thread that ran them: {"writer" | "other": [count, CPU seconds]}.
+_gc_runs: dict[str, list[float]] = {"writer": [0, 0.0], "other": [0, 0.0]}
+_gc_started = threading.local()
+
+
+def _on_gc(phase: str, info: dict) -> None:
+    if phase == "start":
+        _gc_started.t = time.thread_time()
+        return
+    started = getattr(_gc_started, "t", None)
+    if started is None:
+        return
+    who = _gc_runs["writer" if threading.current_thread().name == _WRITER_NAME else "other"]
+    who[0] += 1
+    who[1] += time.thread_time() - started
+
+
+gc.callbacks.append(_on_gc)
 
 
 def _measured_run(self: recorder_module.Recorder) -> None:
@@ -64,6 +88,17 @@ def _measured_run(self: recorder_module.Recorder) -> None:
 
 
 recorder_module.Recorder._run = _measured_run
+_os_exit = os._exit
+
+
+def _exit_with_gc_stats(code: int) -> None:
+    """The server ends with os._exit: the collections are reported on the way out."""
+    stats = {k: {"runs": int(n), "cpu_ms": round(t * 1e3, 1)} for k, (n, t) in _gc_runs.items()}
+    print("GCSTATS " + json.dumps(stats), file=sys.stderr, flush=True)
+    _os_exit(code)
+
+
+os._exit = _exit_with_gc_stats
 
 if __name__ == "__main__":
     from lunaroute.cli.main import main

@@ -59,6 +59,7 @@ REPO = HERE.parents[1]
 LAUNCHER = HERE / "serve_measured.py"
 WRITER_THREAD = "lr-writer"
 COST_PREFIX = "WRITERCOST "
+GC_PREFIX = "GCSTATS "
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -128,14 +129,15 @@ def thread_counters(pid: int) -> dict[str, tuple[int, int, int, int]]:
     return out
 
 
-def lifetime_cost(log_path: Path) -> dict | None:
+def logged(log_path: Path, prefix: str) -> dict | None:
+    """The JSON of the last log line starting with `prefix` (serve_measured.py's reports)."""
     try:
         text = log_path.read_text(errors="replace")
     except OSError:
         return None
     for line in reversed(text.splitlines()):
-        if line.startswith(COST_PREFIX):
-            return json.loads(line[len(COST_PREFIX) :])
+        if line.startswith(prefix):
+            return json.loads(line[len(prefix) :])
     return None
 
 
@@ -179,6 +181,7 @@ def one_run(
         "p50_us": res["latency_us"]["p50"],
         "cpu_us_per_req": round((cpu1 - cpu0) * 1e6 / requests, 1) if requests else None,
         "fs_probe_us": round(probe_us, 1),
+        "gc": logged(running.log_path, GC_PREFIX),
     }
     tick_us = 1e6 / procfs.CLK_TCK
     for name, key in ((WRITER_THREAD, "writer"), ("main", "loop")):
@@ -188,7 +191,7 @@ def one_run(
             row[f"{key}_sys_us_per_req"] = round(d[1] * tick_us / requests, 1)
             row[f"{key}_switches_per_req"] = round((d[2] + d[3]) / requests, 2)
     if label != "off":
-        row["lifetime"] = lifetime_cost(running.log_path)
+        row["lifetime"] = logged(running.log_path, COST_PREFIX)
         sessions = sum(1 for _ in data.glob("sessions/*/*/*/*.session"))
         row["session_files"] = sessions
     return row
@@ -202,9 +205,11 @@ def render(rows: list[dict], args: argparse.Namespace, load: list[tuple[float, .
         "",
         "load average at start → end: " + " → ".join("/".join(f"{x:.1f}" for x in la) for la in load),
         "",
-        "| run | gateway | fs probe µs | req/s | p50 µs | gateway CPU µs/req | loop thread user+sys µs/req, switches/req |"
-        " writer user+sys µs/req, switches/req | writer µs/session (lifetime) | sessions written / files |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| run | gateway | fs probe µs | req/s | p50 µs | gateway CPU µs/req |"
+        " loop thread user+sys µs/req, switches/req | writer user+sys µs/req, switches/req |"
+        " writer µs/session (lifetime) | sessions written / files |"
+        " GC runs, CPU ms (writer; others) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for i, r in enumerate(rows, 1):
         threads = [
@@ -216,9 +221,11 @@ def render(rows: list[dict], args: argparse.Namespace, load: list[tuple[float, .
         life = r.get("lifetime") or {}
         lifetime = f"{life['us_per_session']:.0f}" if life else ""
         files = f"{life.get('written', '?')} / {r['session_files']}" if "session_files" in r else ""
+        gc = r.get("gc") or {}
+        gcs = "; ".join(f"{gc[k]['runs']}, {gc[k]['cpu_ms']:.0f}" for k in ("writer", "other") if k in gc)
         lines.append(
-            f"| {i} | {r['label']} | {r['fs_probe_us']:.0f} | {r['rps']:,.0f} | {r['p50_us']:,.0f} | {r['cpu_us_per_req']:.0f} |"
-            f" {threads[0]} | {threads[1]} | {lifetime} | {files} |"
+            f"| {i} | {r['label']} | {r['fs_probe_us']:.0f} | {r['rps']:,.0f} | {r['p50_us']:,.0f} |"
+            f" {r['cpu_us_per_req']:.0f} | {threads[0]} | {threads[1]} | {lifetime} | {files} | {gcs} |"
         )
     lines.append("")
     for label, runs in by.items():
