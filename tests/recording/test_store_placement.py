@@ -133,6 +133,8 @@ def test_a_day_directory_removed_under_the_writer_is_made_again(
     assert store.read_document(store.path_of(second)) == {"id": "sess_second"}
     assert os.listdir(day) == ["sess_second.session"]
     assert stat.S_IMODE(day.stat().st_mode) == 0o700
+    # O_TMPFILE in the removed directory failed (EPERM): that is no reason to give it up.
+    assert store.tmpfile is (placement == "tmpfile")
     store.close_dirs()
 
 

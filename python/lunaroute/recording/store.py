@@ -46,10 +46,12 @@ STREAM_RECORD_BYTES = 1 << 20
 DIR_MODE = 0o700
 FILE_MODE = 0o600
 _O_TMPFILE = getattr(os, "O_TMPFILE", 0)
-# What open(O_TMPFILE) fails with where the kernel or file system lacks it, and what linking
-# it through /proc/self/fd fails with where that is not allowed (ENOENT: /proc not mounted).
-_NO_TMPFILE = frozenset({errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL, errno.ENOSYS})
-_NO_LINK = frozenset({errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS, errno.EXDEV, errno.EPERM})
+# What open(O_TMPFILE) fails with where the kernel or file system lacks it (or a security
+# module refuses it), and what linking it through /proc/self/fd fails with where that is not
+# allowed (ENOENT: /proc is not mounted). Unless the directory itself is gone: then the
+# caller makes it again.
+_NO_TMPFILE = frozenset({errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL, errno.ENOSYS, errno.EPERM, errno.EACCES})
+_NO_LINK = frozenset({errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS, errno.EXDEV, errno.EPERM, errno.EACCES})
 _DONTNEED: int | None = getattr(os, "POSIX_FADV_DONTNEED", None)
 _OPEN_DIRS = 4  # day directories kept open (only today's, and yesterday's around midnight, are written)
 
@@ -141,8 +143,8 @@ class FileSessionStore:
             try:
                 fd = os.open(".", os.O_WRONLY | _O_TMPFILE, FILE_MODE, dir_fd=dir_fd)
             except OSError as exc:
-                if exc.errno not in _NO_TMPFILE:
-                    raise
+                if exc.errno not in _NO_TMPFILE or self._dir_replaced(directory):
+                    raise  # (O_TMPFILE in a removed directory fails with EPERM)
                 self._no_tmpfile(exc)
             else:
                 try:
@@ -152,7 +154,8 @@ class FileSessionStore:
                 except FileExistsError:
                     pass  # the same session written again (a replay): replaced below, as a rename does
                 except OSError as exc:
-                    if exc.errno not in _NO_LINK and not (exc.errno == errno.ENOENT and _no_proc()):
+                    unsupported = exc.errno in _NO_LINK or (exc.errno == errno.ENOENT and _no_proc())
+                    if not unsupported or self._dir_replaced(directory):
                         raise
                     self._no_tmpfile(exc)
                 finally:
