@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 from lunaroute.recording import Recorder, RecorderSettings, SessionFilter
+from lunaroute.recording.keys import create_key_file
 from lunaroute.recording.query import open_reader
 
 from .helpers import KINDS, cli_env, ndjson, run_cli
@@ -106,3 +108,56 @@ def test_kill_9_loses_at_most_the_last_flush_interval(tmp_path: Path) -> None:
     finally:
         reader.close()
     assert len(ids) == len(files) - 1 and torn.stem not in ids
+
+
+def test_kill_9_between_the_files_and_the_index_is_recovered_from_the_journal(tmp_path: Path) -> None:
+    """The index is held locked (as a long reindex would) so the writer's commits fail: its
+    files are on disk and only its journal lists them when it is killed."""
+    data, key_file = tmp_path / "data", tmp_path / "keys" / "session.key"
+    create_key_file(key_file)
+    child = subprocess.Popen([sys.executable, str(CHILD), str(data), str(key_file)], stdout=subprocess.PIPE, text=True)
+    lock: sqlite3.Connection | None = None
+    try:
+        assert child.stdout is not None
+        for line in child.stdout:
+            if int(line.split()[1]) >= 50:
+                break
+        lock = sqlite3.connect(data / "sessions" / "index.sqlite", timeout=10, isolation_level=None)
+        lock.execute("BEGIN EXCLUSIVE")
+        indexed = lock.execute("SELECT COUNT(*) FROM sessions").fetchone()[0]
+        deadline = time.monotonic() + 10
+        while len(_session_files(data)) < indexed + 20 and time.monotonic() < deadline:
+            child.stdout.readline()
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(10)
+        files = _session_files(data)
+        assert len(files) >= indexed + 20  # written, not indexed
+        listed = set()
+        for journal in (data / "sessions").glob(".journal-*"):
+            listed.update(journal.read_text().split())
+        unindexed = {f for f in files if not lock.execute("SELECT 1 FROM sessions WHERE path = ?", (f,)).fetchone()}
+        assert unindexed and unindexed <= listed
+    finally:
+        if lock is not None:
+            lock.close()  # rolls back: the lock is released
+        child.kill()
+        child.wait(10)
+        if child.stdout is not None:
+            child.stdout.close()
+
+    rec = Recorder(data, RecorderSettings(flush_interval_s=0.05, encrypt=True, key_file=key_file))
+    assert rec.close(10)
+    reader = open_reader(data, key_file)
+    try:
+        rows = {row["path"] for row in reader.index.query(SessionFilter())}
+        assert rows == set(files)
+        for row in reader.index.query(SessionFilter()):
+            assert reader.session(row)["id"] == Path(row["path"]).stem
+    finally:
+        reader.close()
+    assert list((data / "sessions").glob(".journal-*")) == []
+
+
+def _session_files(data: Path) -> list[str]:
+    root = data / "sessions"
+    return sorted(p.relative_to(root).as_posix() for p in root.glob("*/*/*/*.session"))
