@@ -22,30 +22,15 @@ from typing import Any
 import orjson
 
 from .capture import Captured, conversation_of
+from .index import COLUMNS
 from .streams import assemble
 
 DOCUMENT_FORMAT = 1
 
 
-# The index columns a session itself gives (index.COLUMNS without `path` and `size`, which
-# come from where and how it was written).
-ROW_COLUMNS = (
-    "id",
-    "ts",
-    "tenant",
-    "key_id",
-    "listener",
-    "request_model",
-    "model",
-    "provider",
-    "status",
-    "input_tokens",
-    "output_tokens",
-    "cost_cents",
-    "conversation_id",
-    "stream",
-    "latency_ms",
-)
+# The index columns a session itself gives: all but `path` and `size`, which come from where
+# and how it was written.
+ROW_COLUMNS = tuple(c for c in COLUMNS if c not in ("path", "size"))
 
 
 @dataclass(slots=True)
