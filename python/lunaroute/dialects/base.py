@@ -330,7 +330,10 @@ class PackageDialect(ClientPackageDialect):
 # An event worth parsing for usage carries a usage *object*: OpenAI streams with
 # include_usage send `"usage": null` on every chunk but the last, and parsing each of them
 # cost more than relaying the stream. The plain `in` test first keeps the common case cheap.
-_USAGE_OBJECT = re.compile(r'"usage"\s*:\s*\{').search
+_USAGE_OBJECT_PATTERN = r'"usage"\s*:\s*\{'
+_USAGE_OBJECT = re.compile(_USAGE_OBJECT_PATTERN).search
+# The same pattern on raw event bytes, for relays that look before decoding.
+USAGE_OBJECT_BYTES = re.compile(_USAGE_OBJECT_PATTERN.encode())
 
 
 def has_usage_object(data: str) -> bool:

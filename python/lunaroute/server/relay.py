@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from ..dialects import ClientDialect, Dialect, get_dialect
+from ..dialects.base import USAGE_OBJECT_BYTES
 from ..egress.errors import TransportError, TransportTimeout
 from ..egress.upstream import Served
 from ..errors import GatewayError, UpstreamError, UpstreamTimeoutError
@@ -31,11 +32,9 @@ log = logging.getLogger("lunaroute.pipeline")
 perf = time.perf_counter
 
 _EVENT_END = re.compile(rb"\r\n\r\n|\n\n")
-# A usage object anywhere in an event's bytes: the events worth decoding to ask the dialect
-# (the same test as dialects.base.has_usage_object, on bytes).
-_USAGE_OBJECT_RE = re.compile(rb'"usage"\s*:\s*\{')
-_USAGE_OBJECT = _USAGE_OBJECT_RE.search
-_USAGE_OBJECT_ITER = _USAGE_OBJECT_RE.finditer
+# A usage object in an event's bytes: the events worth decoding to ask the dialect.
+_USAGE_OBJECT = USAGE_OBJECT_BYTES.search
+_USAGE_OBJECT_ITER = USAGE_OBJECT_BYTES.finditer
 
 
 class _ClientGone(Exception):
