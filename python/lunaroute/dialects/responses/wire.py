@@ -5,10 +5,10 @@ keep. No provider is called with it, so it has no provider-side facts."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from .._check import fail, type_name, wrong_type
+from ..openai.wire import OpenAIWire
 from . import system_patch
 
 # Fields that need a response, conversation or prompt stored by the API that served an
@@ -21,12 +21,8 @@ class ResponsesWire:
     ingress_scope = "openai_ingress"
     credential_hint = "Authorization: Bearer <key>"
 
-    @staticmethod
-    def client_credential(headers: Mapping[str, str]) -> str | None:
-        auth = headers.get("authorization")
-        if auth and auth[:7].lower() == "bearer ":
-            return auth[7:].strip() or None
-        return None
+    # the same listener and SDK as OpenAI chat: the same credential
+    client_credential = staticmethod(OpenAIWire.client_credential)
 
     @staticmethod
     def validate_light(data: dict[str, Any]) -> tuple[str, bool]:
