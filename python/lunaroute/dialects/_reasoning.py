@@ -52,21 +52,37 @@ def openai_user(user: str) -> str:
 # ----------------------------------------------------------------------------- parsing
 def parse_openai_response_format(value: Any) -> dict[str, Any] | None:
     """OpenAI `response_format` → the normalized form (None for plain text)."""
-    fmt = need_dict(value, "response_format")
-    kind = need_one_of(fmt.get("type"), ("text", "json_object", "json_schema"), "response_format.type")
+    return parse_openai_format(value, "response_format", nested=True)
+
+
+def parse_openai_format(value: Any, param: str, *, nested: bool) -> dict[str, Any] | None:
+    """An OpenAI structured-output format → the normalized form (None for plain text).
+    Chat's `response_format` nests the schema under `json_schema` and lets it default to any
+    object (`nested`); the Responses API's `text.format` holds it flat and requires it."""
+    fmt = need_dict(value, param)
+    # each API's own order of the types, as its error messages list them
+    kinds = ("text", "json_object", "json_schema") if nested else ("text", "json_schema", "json_object")
+    kind = need_one_of(fmt.get("type"), kinds, f"{param}.type")
     if kind == "text":
         return None
     if kind == "json_object":
         return {"type": "json_object"}
-    spec = need_dict(fmt.get("json_schema"), "response_format.json_schema")
-    schema = spec.get("schema", {"type": "object"})
+    if nested:
+        param = f"{param}.json_schema"
+        spec = need_dict(fmt.get("json_schema"), param)
+        schema = spec.get("schema", {"type": "object"})
+    else:
+        spec = fmt
+        schema = spec.get("schema")
+        if schema is None:
+            fail(f"{param}.schema", "required for a json_schema format")
     if type(schema) is not dict:
-        wrong_type("response_format.json_schema.schema", "an object", schema)
+        wrong_type(f"{param}.schema", "an object", schema)
     return {
         "type": "json_schema",
-        "name": opt_str(spec, "name", "response_format.json_schema.name") or "response",
+        "name": opt_str(spec, "name", f"{param}.name") or "response",
         "schema": schema,
-        "strict": opt_bool(spec, "strict", "response_format.json_schema.strict"),
+        "strict": opt_bool(spec, "strict", f"{param}.strict"),
     }
 
 

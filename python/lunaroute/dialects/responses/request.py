@@ -16,7 +16,6 @@ from typing import Any
 from ...model import Message, NormalizedRequest, SystemPrompt, Tool, ToolChoice
 from .._check import (
     fail,
-    need_dict,
     need_one_of,
     need_str,
     opt_bool,
@@ -29,7 +28,7 @@ from .._check import (
     type_name,
     wrong_type,
 )
-from .._reasoning import OPENAI_EFFORTS
+from .._reasoning import OPENAI_EFFORTS, parse_openai_format
 from ..openai.request import TOOL_NAME
 from .input_items import parse_input
 from .wire import light_checks
@@ -80,28 +79,7 @@ def _parse_params(req: NormalizedRequest, data: dict[str, Any]) -> None:
     if "text" in data:
         text = opt_dict(data, "text")
         if text is not None and text.get("format") is not None:
-            req.output_format = _text_format(text["format"])
-
-
-def _text_format(value: Any) -> dict[str, Any] | None:
-    """`text.format` → the normalized structured-output form (None for plain text)."""
-    fmt = need_dict(value, "text.format")
-    kind = need_one_of(fmt.get("type"), ("text", "json_schema", "json_object"), "text.format.type")
-    if kind == "text":
-        return None
-    if kind == "json_object":
-        return {"type": "json_object"}
-    schema = fmt.get("schema")
-    if type(schema) is not dict:
-        if schema is None:
-            fail("text.format.schema", "required for a json_schema format")
-        wrong_type("text.format.schema", "an object", schema)
-    return {
-        "type": "json_schema",
-        "name": opt_str(fmt, "name", "text.format.name") or "response",
-        "schema": schema,
-        "strict": opt_bool(fmt, "strict", "text.format.strict"),
-    }
+            req.output_format = parse_openai_format(text["format"], "text.format", nested=False)
 
 
 def _parse_tools(req: NormalizedRequest, data: dict[str, Any]) -> None:
