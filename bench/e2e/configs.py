@@ -61,15 +61,15 @@ def _replace_all(text: str, pairs: list[tuple[str, str]], what: str) -> str:
     return text
 
 
-def render_mock_conf(workdir: Path, ports: Ports) -> Path:
-    text = _replace_all(
-        MOCK_CONF.read_text(),
-        [(f"listen 127.0.0.1:{DEFAULTS['mock']} ", f"listen 127.0.0.1:{ports.mock} ")],
-        "nginx/mock.conf",
-    )
-    out = workdir / "mock.conf"
-    out.write_text(text)
+def _render(template: Path, pairs: list[tuple[str, str]], what: str, out: Path) -> Path:
+    """`template` with every pair replaced (each must be there), written to `out`."""
+    out.write_text(_replace_all(template.read_text(), pairs, what))
     return out
+
+
+def render_mock_conf(workdir: Path, ports: Ports) -> Path:
+    pair = (f"listen 127.0.0.1:{DEFAULTS['mock']} ", f"listen 127.0.0.1:{ports.mock} ")
+    return _render(MOCK_CONF, [pair], "nginx/mock.conf", workdir / "mock.conf")
 
 
 def render_lunaroute_config(
@@ -95,40 +95,25 @@ def render_lunaroute_config(
 
 
 def render_nginx_proxy_conf(workdir: Path, ports: Ports) -> Path:
-    text = _replace_all(
-        NGINX_PROXY_CONF.read_text(),
-        [
-            (f"listen 127.0.0.1:{DEFAULTS['nginx_proxy']} ", f"listen 127.0.0.1:{ports.nginx_proxy} "),
-            (f"server 127.0.0.1:{DEFAULTS['mock']};", f"server 127.0.0.1:{ports.mock};"),
-            (f"Host 127.0.0.1:{DEFAULTS['mock']};", f"Host 127.0.0.1:{ports.mock};"),
-        ],
-        "nginx/proxy.conf",
-    )
-    out = workdir / "nginx-proxy.conf"
-    out.write_text(text)
-    return out
+    pairs = [
+        (f"listen 127.0.0.1:{DEFAULTS['nginx_proxy']} ", f"listen 127.0.0.1:{ports.nginx_proxy} "),
+        (f"server 127.0.0.1:{DEFAULTS['mock']};", f"server 127.0.0.1:{ports.mock};"),
+        (f"Host 127.0.0.1:{DEFAULTS['mock']};", f"Host 127.0.0.1:{ports.mock};"),
+    ]
+    return _render(NGINX_PROXY_CONF, pairs, "nginx/proxy.conf", workdir / "nginx-proxy.conf")
 
 
 def render_rust_peer_config(workdir: Path, ports: Ports) -> Path:
-    text = _replace_all(
-        RUST_PEER_CONFIG.read_text(),
-        [
-            (f"\nport: {DEFAULTS['rust_peer']}\n", f"\nport: {ports.rust_peer}\n"),
-            (f"base_url: http://127.0.0.1:{DEFAULTS['mock']}", f"base_url: http://127.0.0.1:{ports.mock}"),
-        ],
-        "rust-peer/config.yaml",
-    )
-    out = workdir / "rust-peer-config.yaml"
-    out.write_text(text)
-    return out
+    pairs = [
+        (f"\nport: {DEFAULTS['rust_peer']}\n", f"\nport: {ports.rust_peer}\n"),
+        (f"base_url: http://127.0.0.1:{DEFAULTS['mock']}", f"base_url: http://127.0.0.1:{ports.mock}"),
+    ]
+    return _render(RUST_PEER_CONFIG, pairs, "rust-peer/config.yaml", workdir / "rust-peer-config.yaml")
 
 
 def render_litellm_config(workdir: Path, ports: Ports) -> Path:
     pair = (f"api_base: http://127.0.0.1:{DEFAULTS['mock']}", f"api_base: http://127.0.0.1:{ports.mock}")
-    text = _replace_all(LITELLM_CONFIG.read_text(), [pair], "litellm/config.yaml")
-    out = workdir / "litellm-config.yaml"
-    out.write_text(text)
-    return out
+    return _render(LITELLM_CONFIG, [pair], "litellm/config.yaml", workdir / "litellm-config.yaml")
 
 
 # The limits variants (limits_bench.py). `key`: one client key (argon2id), nothing else; `file`

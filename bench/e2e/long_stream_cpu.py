@@ -35,6 +35,7 @@ if __package__ in (None, ""):  # run as a script: make the package importable (P
 
 from .configs import Ports, render_lunaroute_config
 from .http_probe import port_busy
+from .paced_upstream import stream_frames
 
 REPO = Path(__file__).resolve().parents[2]
 RESULTS = REPO / "bench" / "results"
@@ -49,53 +50,14 @@ ROUTES = [
 
 
 # ----------------------------------------------------------------------------- upstream
-def _openai_events(n: int) -> list[bytes]:
-    head = '{"id":"chatcmpl-long","object":"chat.completion.chunk","created":1700000000,"model":"gpt-4o-mini",'
-    out = [
-        f'data: {head}"choices":[{{"index":0,"delta":{{"role":"assistant","content":""}},"finish_reason":null}}]}}\n\n'
-    ]
-    for i in range(n):
-        out.append(f'data: {head}"choices":[{{"index":0,"delta":{{"content":"tok{i} "}},"finish_reason":null}}]}}\n\n')
-    out.append(f'data: {head}"choices":[{{"index":0,"delta":{{}},"finish_reason":"stop"}}]}}\n\n')
-    usage = f'"usage":{{"prompt_tokens":12,"completion_tokens":{n},"total_tokens":{n + 12}}}'
-    out.append(f'data: {head}"choices":[],{usage}}}\n\n')
-    out.append("data: [DONE]\n\n")
-    return [e.encode() for e in out]
-
-
-def _anthropic_events(n: int) -> list[bytes]:
-    def ev(kind: str, body: dict) -> str:
-        return f"event: {kind}\ndata: {json.dumps({'type': kind, **body}, separators=(',', ':'))}\n\n"
-
-    message = {
-        "id": "msg_long",
-        "type": "message",
-        "role": "assistant",
-        "model": "claude-haiku-4-5",
-        "content": [],
-        "stop_reason": None,
-        "stop_sequence": None,
-        "usage": {"input_tokens": 12, "output_tokens": 1},
-    }
-    out = [
-        ev("message_start", {"message": message}),
-        ev("content_block_start", {"index": 0, "content_block": {"type": "text", "text": ""}}),
-    ]
-    for i in range(n):
-        out.append(ev("content_block_delta", {"index": 0, "delta": {"type": "text_delta", "text": f"tok{i} "}}))
-    out.append(ev("content_block_stop", {"index": 0}))
-    out.append(
-        ev(
-            "message_delta",
-            {"delta": {"stop_reason": "end_turn", "stop_sequence": None}, "usage": {"output_tokens": n}},
-        )
-    )
-    out.append(ev("message_stop", {}))
-    return [e.encode() for e in out]
+def _events(dialect: str, n: int) -> list[bytes]:
+    """A whole answer of `n` text deltas in `dialect` (paced_upstream's frames, unpaced)."""
+    head, delta, tail = stream_frames(dialect, 0, n)
+    return [*head, *(delta(i) for i in range(n)), *tail]
 
 
 async def _serve_upstream(port: int, events: int, gap_us: int) -> None:
-    streams = {"openai": _openai_events(events), "anthropic": _anthropic_events(events)}
+    streams = {"openai": _events("openai", events), "anthropic": _events("anthropic", events)}
     gap = gap_us / 1e6
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
